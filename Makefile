@@ -1,0 +1,39 @@
+# Two commands do all set-up: `make demo` and `make test`.
+# .venv is (re)built only when the requirement files change; a second call starts at once.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.install-stamp
+
+.PHONY: install demo test lint format bench sandbox clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) pipelines/asana_to_docspace.py --sandbox
+
+test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(STAMP)
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
+
+sandbox: $(STAMP)
+	$(PY) -m sandbox serve
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

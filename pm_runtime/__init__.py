@@ -1,0 +1,1 @@
+"""What every pipeline shares: the staging DuckDB, user-facing errors, transport security."""

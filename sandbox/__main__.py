@@ -1,0 +1,49 @@
+"""`python -m sandbox serve [--seed N] [--sample small|demo|none]`: serve the three emulators."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import threading
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser(
+        "serve", help="serve Asana, Trello and DocSpace emulators until interrupted"
+    )
+    serve.add_argument("--seed", type=int, default=0, help="seed of the sample data (default 0)")
+    serve.add_argument(
+        "--sample",
+        choices=["none", "small", "demo"],
+        default="demo",
+        help="sample data to load (default demo)",
+    )
+    args = parser.parse_args(argv)
+
+    from sandbox import Sandbox
+    from sandbox.sample import populate
+
+    sb = Sandbox(seed=args.seed).start()
+    if args.sample != "none":
+        populate(sb, size=args.sample, seed=args.seed)
+    for s in sb.services:
+        creds = " ".join(f"{k}={v}" for k, v in s.credentials.items())
+        print(f"{s.emulator.service:9} {s.base_url}  {creds}", flush=True)
+    print("\n# point the pipelines here:", flush=True)
+    for k, v in sb.environment().items():
+        print(f"export {k}={v}", flush=True)
+    print("\nserving; Ctrl-C to stop", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+    sb.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

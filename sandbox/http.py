@@ -1,0 +1,583 @@
+"""The HTTP machinery the three emulators share.
+
+Real sockets on 127.0.0.1 (ephemeral port), HTTP/1.1 keep-alive, a route table,
+service limits (concurrency caps, sliding-window quotas, a daily write budget),
+fault injection per route, and a request log for tests and benchmarks.
+
+An emulator subclasses :class:`Emulator`, registers routes with :meth:`Emulator.route`
+and renders its own error envelopes; everything else lives here so that every
+service behaves the same way under faults.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import json
+import random
+import re
+import socket
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class HTTPError(Exception):
+    """Raised by a route handler to answer with the service's error envelope."""
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.extra = extra
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: Any
+    body: bytes
+    route: str = ""
+    params: dict[str, str] = field(default_factory=dict)
+    token: str | None = None
+
+    @property
+    def is_write(self) -> bool:
+        return self.method in WRITE_METHODS
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+    def args(self, name: str) -> list[str]:
+        return list(self.query.get(name, []))
+
+    def int_arg(self, name: str, default: int | None = None) -> int | None:
+        raw = self.arg(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise HTTPError(400, f"{name}: Not a valid integer: {raw!r}") from None
+
+    def json(self) -> Any:
+        if not self.body:
+            return {}
+        ctype = (self.headers.get("Content-Type") or "").lower()
+        text = self.body.decode("utf-8")
+        if "application/x-www-form-urlencoded" in ctype:
+            return {k: v[0] if len(v) == 1 else v for k, v in parse_qs(text).items()}
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise HTTPError(400, "Invalid JSON body") from None
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None
+
+    def encode(self) -> tuple[bytes, str]:
+        if isinstance(self.body, bytes):
+            return self.body, self.content_type or "application/octet-stream"
+        if isinstance(self.body, str):
+            return self.body.encode("utf-8"), self.content_type or "text/plain; charset=utf-8"
+        if self.body is None:
+            return b"", self.content_type or "text/plain; charset=utf-8"
+        data = json.dumps(self.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return data, self.content_type or "application/json; charset=utf-8"
+
+
+@dataclass
+class Route:
+    method: str
+    template: str
+    pattern: re.Pattern[str]
+    handler: Callable[[Request], Any]
+
+    @property
+    def name(self) -> str:
+        return f"{self.method} {self.template}"
+
+
+def compile_template(template: str) -> re.Pattern[str]:
+    """`/files/rooms/{id}` -> a regex with a named group per placeholder (one path segment)."""
+    parts = re.split(r"(\{[a-zA-Z_]+\})", template)
+    regex = "".join(f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p) for p in parts)
+    return re.compile(f"^{regex}/?$")
+
+
+# --------------------------------------------------------------------------- log
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    at: float
+    service: str
+    method: str
+    route: str  # the route template, or "?" for an unknown route
+    path: str
+    status: int  # 0 when the response was deliberately lost
+    outcome: str  # ok | error | limited | fault | lost | unknown | unauthorized
+    token: str | None = None
+
+
+class RequestLog:
+    """Every request a service saw, in order. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._entries: list[LogEntry] = []
+        self._lock = threading.Lock()
+
+    def add(self, entry: LogEntry) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    @property
+    def entries(self) -> list[LogEntry]:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def count(
+        self,
+        method: str | None = None,
+        route: str | None = None,
+        outcome: str | None = None,
+        status: int | None = None,
+    ) -> int:
+        """Requests matching all given filters; `route` is a glob over the template."""
+        return sum(1 for e in self.select(method, route, outcome, status))
+
+    def select(
+        self,
+        method: str | None = None,
+        route: str | None = None,
+        outcome: str | None = None,
+        status: int | None = None,
+    ) -> Iterator[LogEntry]:
+        for e in self.entries:
+            if method and e.method != method.upper():
+                continue
+            if route and not fnmatch.fnmatchcase(e.route, route):
+                continue
+            if outcome and e.outcome != outcome:
+                continue
+            if status is not None and e.status != status:
+                continue
+            yield e
+
+    def writes(self) -> int:
+        """Write requests that reached the service's state (applied, even if the reply was lost)."""
+        return sum(
+            1 for e in self.entries if e.method in WRITE_METHODS and e.outcome in ("ok", "lost")
+        )
+
+    def counts(self) -> Counter[str]:
+        """Requests per `METHOD /route/template`."""
+        return Counter(f"{e.method} {e.route}" for e in self.entries)
+
+    def unknown_routes(self) -> list[LogEntry]:
+        return [e for e in self.entries if e.outcome == "unknown"]
+
+    def max_in_window(self, seconds: float, token: str | None = None) -> int:
+        """The most requests seen in any window of `seconds` (optionally for one token)."""
+        times = [e.at for e in self.entries if token is None or e.token == token]
+        best, lo = 0, 0
+        for hi, t in enumerate(times):
+            while times[lo] <= t - seconds:
+                lo += 1
+            best = max(best, hi - lo + 1)
+        return best
+
+
+# --------------------------------------------------------------------------- limits and faults
+
+
+@dataclass
+class Limits:
+    """What the real service enforces. None switches a limit off."""
+
+    max_concurrent_reads: int | None = None
+    max_concurrent_writes: int | None = None
+    requests_per_window: int | None = None
+    window_seconds: float = 60.0
+    writes_per_day: int | None = None
+
+
+@dataclass
+class FaultRule:
+    """Faults for requests whose `METHOD /template` matches `route` (a glob)."""
+
+    route: str = "*"
+    latency: float = 0.0
+    jitter: float = 0.0
+    error_rate: float = 0.0
+    error_statuses: tuple[int, ...] = (500,)
+    lost_response_rate: float = 0.0
+
+    def matches(self, route_name: str) -> bool:
+        return fnmatch.fnmatchcase(route_name, self.route)
+
+
+class Faults:
+    """Injected misbehaviour, deterministic for a given seed."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.rules: list[FaultRule] = []
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self._burst: list[
+            tuple[str, int, float | None]
+        ] = []  # (route glob, remaining, retry_after)
+
+    def add(self, rule: FaultRule | None = None, **kwargs: Any) -> FaultRule:
+        rule = rule or FaultRule(**kwargs)
+        self.rules.append(rule)
+        return rule
+
+    def latency(self, seconds: float, jitter: float = 0.0, route: str = "*") -> FaultRule:
+        return self.add(route=route, latency=seconds, jitter=jitter)
+
+    def errors(
+        self, rate: float, statuses: tuple[int, ...] = (500, 502, 503), route: str = "*"
+    ) -> FaultRule:
+        return self.add(route=route, error_rate=rate, error_statuses=statuses)
+
+    def lose_responses(self, rate: float, route: str = "*") -> FaultRule:
+        """Apply matching writes, then drop the connection before replying."""
+        return self.add(route=route, lost_response_rate=rate)
+
+    def burst_429(self, count: int, retry_after: float | None = 1, route: str = "*") -> None:
+        """The next `count` matching requests are rejected with 429."""
+        with self._lock:
+            self._burst.append((route, count, retry_after))
+
+    def clear(self) -> None:
+        with self._lock:
+            self.rules.clear()
+            self._burst.clear()
+
+    def roll(self, probability: float) -> bool:
+        if probability <= 0:
+            return False
+        with self._lock:
+            return self._random.random() < probability
+
+    def choice(self, options: tuple[int, ...]) -> int:
+        with self._lock:
+            return self._random.choice(options)
+
+    def uniform(self, hi: float) -> float:
+        with self._lock:
+            return self._random.uniform(0, hi)
+
+    def take_burst(self, route_name: str) -> tuple[bool, float | None]:
+        with self._lock:
+            for i, (glob, remaining, retry_after) in enumerate(self._burst):
+                if remaining > 0 and fnmatch.fnmatchcase(route_name, glob):
+                    self._burst[i] = (glob, remaining - 1, retry_after)
+                    return True, retry_after
+            return False, None
+
+    def for_route(self, route_name: str) -> list[FaultRule]:
+        return [r for r in self.rules if r.matches(route_name)]
+
+
+# --------------------------------------------------------------------------- emulator base
+
+
+class Emulator:
+    """State plus routes of one service. Subclasses add routes and envelopes."""
+
+    service = "service"
+    api_prefix = ""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.lock = threading.RLock()
+        self.routes: list[Route] = []
+        self.log = RequestLog()
+        self.faults = Faults(seed)
+        self.limits = Limits()
+        self.base_url = ""  # set by the server once bound
+        self._inflight = {"read": 0, "write": 0}
+        self._inflight_lock = threading.Lock()
+        self._window: deque[float] = deque()
+        self._writes_today = 0
+        self.register_routes()
+
+    # -- to override ---------------------------------------------------------
+
+    def register_routes(self) -> None:
+        raise NotImplementedError
+
+    def authenticate(self, request: Request) -> str | None:
+        """Return the caller's token or raise HTTPError(401)."""
+        return None
+
+    def error(self, status: int, message: str, **extra: Any) -> Response:
+        return Response(status, {"error": message})
+
+    def too_many_requests(
+        self, request: Request, retry_after: float | None, reason: str
+    ) -> Response:
+        headers = {"Retry-After": str(int(retry_after))} if retry_after is not None else {}
+        return Response(429, {"error": reason}, headers)
+
+    def server_error(self, status: int) -> Response:
+        if status in (502, 503):
+            html = (
+                f"<html><head><title>{status}</title></head><body><h1>{status}</h1></body></html>"
+            )
+            return Response(status, html, content_type="text/html")
+        return self.error(status, "Internal Server Error")
+
+    def not_found_route(self, request: Request) -> Response:
+        return self.error(404, "Not found")
+
+    def decorate(self, request: Request, response: Response) -> None:
+        """Add per-service headers to every delivered response (e.g. rate-limit headers)."""
+
+    # -- routing -------------------------------------------------------------
+
+    def route(
+        self, method: str, template: str
+    ) -> Callable[[Callable[[Request], Any]], Callable[[Request], Any]]:
+        def register(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
+            self.add_route(method, template, handler)
+            return handler
+
+        return register
+
+    def add_route(self, method: str, template: str, handler: Callable[[Request], Any]) -> None:
+        full = self.api_prefix + template
+        self.routes.append(Route(method.upper(), template, compile_template(full), handler))
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        for r in self.routes:
+            if r.method != method:
+                continue
+            m = r.pattern.match(path)
+            if m:
+                return r, m.groupdict()
+        return None
+
+    def known_routes(self) -> list[str]:
+        return [r.name for r in self.routes]
+
+    # -- limits --------------------------------------------------------------
+
+    def _enter(self, kind: str) -> bool:
+        cap = (
+            self.limits.max_concurrent_writes
+            if kind == "write"
+            else self.limits.max_concurrent_reads
+        )
+        with self._inflight_lock:
+            if cap is not None and self._inflight[kind] >= cap:
+                return False
+            self._inflight[kind] += 1
+            return True
+
+    def _leave(self, kind: str) -> None:
+        with self._inflight_lock:
+            self._inflight[kind] -= 1
+
+    def _over_quota(self, is_write: bool) -> str | None:
+        now = time.monotonic()
+        with self._inflight_lock:
+            if self.limits.requests_per_window is not None:
+                while self._window and self._window[0] <= now - self.limits.window_seconds:
+                    self._window.popleft()
+                # rejected requests count toward the quota, as on the real services
+                self._window.append(now)
+                if len(self._window) > self.limits.requests_per_window:
+                    return "window"
+            if is_write and self.limits.writes_per_day is not None:
+                if self._writes_today >= self.limits.writes_per_day:
+                    return "daily"
+                self._writes_today += 1
+        return None
+
+    def window_retry_after(self) -> float:
+        with self._inflight_lock:
+            if not self._window:
+                return 1
+            return max(1.0, self._window[0] + self.limits.window_seconds - time.monotonic())
+
+    def reset_limits(self) -> None:
+        with self._inflight_lock:
+            self._window.clear()
+            self._writes_today = 0
+
+    # -- the request pipeline -------------------------------------------------
+
+    def handle(self, request: Request) -> tuple[Response | None, str]:
+        """Answer one request. Returns (response or None when lost, outcome)."""
+        found = self.match(request.method, request.path)
+        if found is None:
+            return self.not_found_route(request), "unknown"
+        route, params = found
+        request.route, request.params = route.template, params
+        try:
+            request.token = self.authenticate(request)
+        except HTTPError as e:
+            return self.error(e.status, e.message, **e.extra), "unauthorized"
+
+        kind = "write" if request.is_write else "read"
+        if not self._enter(kind):
+            return self.too_many_requests(request, 1, "concurrency"), "limited"
+        try:
+            quota = self._over_quota(request.is_write)
+            if quota == "window":
+                return self.too_many_requests(
+                    request, self.window_retry_after(), "window"
+                ), "limited"
+            if quota == "daily":
+                return self.too_many_requests(request, 3600, "daily"), "limited"
+            burst, retry_after = self.faults.take_burst(route.name)
+            if burst:
+                return self.too_many_requests(request, retry_after, "burst"), "limited"
+
+            rules = self.faults.for_route(route.name)
+            delay = sum(
+                r.latency + (self.faults.uniform(r.jitter) if r.jitter else 0) for r in rules
+            )
+            if delay:
+                time.sleep(delay)
+            for r in rules:
+                if self.faults.roll(r.error_rate):
+                    return self.server_error(self.faults.choice(r.error_statuses)), "fault"
+
+            try:
+                with self.lock:
+                    result = route.handler(request)
+            except HTTPError as e:
+                return self.error(e.status, e.message, **e.extra), "error"
+            response = result if isinstance(result, Response) else Response(200, result)
+            if request.is_write and any(self.faults.roll(r.lost_response_rate) for r in rules):
+                return None, "lost"
+            return response, "ok" if response.status < 400 else "error"
+        finally:
+            self._leave(kind)
+
+
+# --------------------------------------------------------------------------- server
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def _serve(self) -> None:
+        emulator = self.server.emulator
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        request = Request(
+            method=self.command,
+            path=parts.path,
+            query=parse_qs(parts.query, keep_blank_values=True),
+            headers=self.headers,
+            body=body,
+        )
+        try:
+            response, outcome = emulator.handle(request)
+        except Exception as exc:  # an emulator bug must still answer, and loudly
+            response, outcome = emulator.error(500, f"emulator bug: {exc!r}"), "error"
+        emulator.log.add(
+            LogEntry(
+                at=time.monotonic(),
+                service=emulator.service,
+                method=self.command,
+                route=request.route or "?",
+                path=parts.path,
+                status=response.status if response else 0,
+                outcome=outcome,
+                token=request.token,
+            )
+        )
+        if response is None:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        emulator.decorate(request, response)
+        data, ctype = response.encode()
+        self.send_response(response.status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in response.headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+    allow_reuse_address = True
+
+    def __init__(self, emulator: Emulator, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.emulator = emulator
+
+
+class EmulatorServer:
+    """Serves one emulator on 127.0.0.1 in a background thread."""
+
+    def __init__(self, emulator: Emulator, port: int = 0) -> None:
+        self.emulator = emulator
+        self._server = _Server(emulator, port)
+        self._thread: threading.Thread | None = None
+        host, bound = self._server.server_address[:2]
+        self.root_url = f"http://{host}:{bound}"
+        emulator.base_url = self.root_url + emulator.api_prefix
+
+    @property
+    def base_url(self) -> str:
+        return self.emulator.base_url
+
+    def start(self) -> EmulatorServer:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"{self.emulator.service}-sandbox", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

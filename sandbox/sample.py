@@ -1,0 +1,24 @@
+"""Deterministic sample data for all three services (seeded)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sandbox import Sandbox
+
+SIZES = {
+    # name: (asana projects, tasks per project, trello boards, cards per board)
+    "small": (3, 8, 2, 10),
+    "demo": (4, 12, 3, 15),
+}
+
+
+def populate(sb: Sandbox, size: str = "demo", seed: int = 0) -> None:
+    """Fill the emulators with a seeded, hostile-name-laden sample workspace."""
+    from sandbox.asana_sample import populate_asana
+    from sandbox.trello_sample import populate_trello
+
+    projects, tasks, boards, cards = SIZES[size]
+    populate_asana(sb.asana.emulator, projects=projects, tasks_per_project=tasks, seed=seed)
+    populate_trello(sb.trello.emulator, boards=boards, cards_per_board=cards, seed=seed)

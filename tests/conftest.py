@@ -1,0 +1,66 @@
+"""Shared fixtures: emulators over real HTTP on 127.0.0.1 and an isolated dlt/DuckDB workspace."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh working directory with its own dlt data dir, so pipelines and data/pm.duckdb are per test."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / ".dlt-data"))
+    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    for key in list(os.environ):
+        if key.startswith(("SOURCES__", "DESTINATION__")):
+            monkeypatch.delenv(key)
+    return tmp_path
+
+
+@pytest.fixture
+def asana_service() -> Iterator:
+    from sandbox.asana import AsanaEmulator
+
+    from sandbox import ASANA_TOKEN, EmulatorServer, Service
+
+    server = EmulatorServer(AsanaEmulator(token=ASANA_TOKEN)).start()
+    yield Service(server, {"access_token": ASANA_TOKEN})
+    server.stop()
+
+
+@pytest.fixture
+def trello_service() -> Iterator:
+    from sandbox.trello import TrelloEmulator
+
+    from sandbox import TRELLO_KEY, TRELLO_TOKEN, EmulatorServer, Service
+
+    server = EmulatorServer(TrelloEmulator(api_key=TRELLO_KEY, token=TRELLO_TOKEN)).start()
+    yield Service(server, {"token": TRELLO_TOKEN, "api_key": TRELLO_KEY})
+    server.stop()
+
+
+@pytest.fixture
+def docspace_service() -> Iterator:
+    from sandbox.docspace import DocSpaceEmulator
+
+    from sandbox import DOCSPACE_API_KEY, EmulatorServer, Service
+
+    server = EmulatorServer(DocSpaceEmulator(api_key=DOCSPACE_API_KEY)).start()
+    yield Service(server, {"api_key": DOCSPACE_API_KEY})
+    server.stop()
+
+
+@pytest.fixture
+def sandbox() -> Iterator:
+    from sandbox import Sandbox
+
+    with Sandbox() as sb:
+        yield sb
