@@ -76,6 +76,7 @@ def response_schema(
     responses = op.get("responses", {})
     resp = (
         responses.get(str(status))
+        or responses.get(status)  # YAML specs key responses by int
         or responses.get(f"{str(status)[0]}XX")
         or responses.get("default")
     )
