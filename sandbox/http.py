@@ -114,9 +114,18 @@ class Route:
 
 
 def compile_template(template: str) -> re.Pattern[str]:
-    """`/files/rooms/{id}` -> a regex with a named group per placeholder (one path segment)."""
-    parts = re.split(r"(\{[a-zA-Z_]+\})", template)
-    regex = "".join(f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p) for p in parts)
+    """`/files/rooms/{id}` -> a regex with a named group per placeholder (one path segment).
+
+    `{id:int}` only matches digits, like an ASP.NET route constraint, so that
+    `/files/{folderId:int}` does not swallow `/files/rooms`.
+    """
+    parts = re.split(r"(\{[a-zA-Z_]+(?::int)?\})", template)
+    regex = "".join(
+        (f"(?P<{p[1:-5]}>-?[0-9]+)" if p.endswith(":int}") else f"(?P<{p[1:-1]}>[^/]+)")
+        if p.startswith("{")
+        else re.escape(p)
+        for p in parts
+    )
     return re.compile(f"^{regex}/?$")
 
 
@@ -371,7 +380,8 @@ class Emulator:
 
     def add_route(self, method: str, template: str, handler: Callable[[Request], Any]) -> None:
         full = self.api_prefix + template
-        self.routes.append(Route(method.upper(), template, compile_template(full), handler))
+        name = template.replace(":int}", "}")  # logs and fault globs see the plain template
+        self.routes.append(Route(method.upper(), name, compile_template(full), handler))
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for r in self.routes:

@@ -1,0 +1,306 @@
+"""DocSpace routes for rooms and folders: list, create, read, update, archive, delete."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from sandbox.docspace_store import (
+    ARCHIVE_ROOT,
+    ROOM_FOLDER_TYPES,
+    ROOM_TYPES,
+    ROOMS_ROOT,
+    SEARCH_AREAS,
+    TEMPLATES_ROOT,
+    DocSpaceStore,
+    File,
+    Folder,
+    parse_enum,
+)
+from sandbox.docspace_titles import sanitize_title
+from sandbox.http import HTTPError, Request, Response
+
+MAX_PAGE = 100
+_SORT_KEYS = {
+    "dateandtime": lambda f: (f.seq, f.id),
+    "az": lambda f: (f.title.lower(), f.id),
+    "title": lambda f: (f.title.lower(), f.id),
+    "roomtype": lambda f: (getattr(f, "room_type", 0) or 0, f.id),
+    "datecreated": lambda f: (f.created, f.id),
+}
+
+
+def clean_title(raw: Any) -> str:
+    """The stored form of a requested title; 400 when nothing is left."""
+    if raw is None or not isinstance(raw, str):
+        raise HTTPError(400, "Title is required")
+    try:
+        title = sanitize_title(raw)
+    except ValueError:
+        raise HTTPError(
+            500, "Index and length must refer to a location within the string."
+        ) from None
+    if not title:
+        raise HTTPError(400, "The title is empty")
+    return title
+
+
+def as_bool(value: Any) -> bool:
+    return value is True or str(value).lower() in ("true", "1")
+
+
+class RoomRoutes(DocSpaceStore):
+    """Mixed into the emulator; relies on its `ok`, `folder_dto`, `file_dto`, `fileop_dto`."""
+
+    def register_room_routes(self) -> None:
+        self._listing_cache: dict[tuple, bytes] = {}
+        self._listing_version = -1
+        add = self.add_route  # type: ignore[attr-defined]
+        add("GET", "/files/rooms", self._list_rooms)
+        add("POST", "/files/rooms", self._create_room)
+        add("GET", "/files/rooms/{id:int}", self._get_room_route)
+        add("PUT", "/files/rooms/{id:int}", self._update_room)
+        add("DELETE", "/files/rooms/{id:int}", self._delete_room)
+        add("PUT", "/files/rooms/{id:int}/archive", self._archive_route)
+        add("PUT", "/files/rooms/{id:int}/unarchive", self._unarchive_route)
+        add("POST", "/files/folder/{folderId:int}", self._create_folder)
+        add("GET", "/files/folder/{folderId:int}", self._get_folder_route)
+        add("PUT", "/files/folder/{folderId:int}", self._rename_folder)
+        add("DELETE", "/files/folder/{folderId:int}", self._delete_folder)
+
+    def register_folder_content_route(self) -> None:
+        self.add_route("GET", "/files/{folderId:int}", self._folder_contents)  # type: ignore[attr-defined]
+
+    # -- shared helpers ------------------------------------------------------------
+
+    def _page(self, request: Request) -> tuple[int, int]:
+        count = request.int_arg("count", MAX_PAGE)
+        start = request.int_arg("startIndex", 0)
+        if count is None or not 1 <= count <= MAX_PAGE:
+            raise HTTPError(400, f"count: The field count must be between 1 and {MAX_PAGE}.")
+        if start is None or start < 0:
+            raise HTTPError(400, "startIndex must not be negative")
+        return count, start
+
+    def _sorted(self, items: list[Any], request: Request) -> list[Any]:
+        key = _SORT_KEYS.get(
+            (request.arg("sortBy") or "DateAndTime").lower(), _SORT_KEYS["dateandtime"]
+        )
+        order = (request.arg("sortOrder") or "ascending").lower()
+        return sorted(items, key=key, reverse=order in ("descending", "1"))
+
+    def _path_parts(self, folder: Folder) -> list[dict[str, Any]]:
+        return [
+            {"id": f.id, "title": f.title, "folderType": f.folder_type, "roomType": f.room_type}
+            for f in self._path(folder)
+        ]
+
+    def _writable(self, folder: Folder) -> None:
+        if self._is_archived(folder):
+            raise HTTPError(403, "You cannot edit archived rooms", type="InvalidOperation")
+
+    def _room_for_write(self, room_id: int) -> Folder:
+        room = self._folders.get(room_id)
+        if room is None or room.kind not in ("room", "template"):
+            # the server's update paths report a missing room as an invalid operation
+            raise HTTPError(403, "The room was not found", type="InvalidOperation")
+        self._check_denied(room)
+        return room
+
+    # -- rooms -------------------------------------------------------------------
+
+    def _list_rooms(self, request: Request) -> Response:
+        if self._listing_version != self.version:
+            self._listing_cache.clear()
+            self._listing_version = self.version
+        key = tuple(sorted((k, tuple(v)) for k, v in request.query.items()))
+        body = self._listing_cache.get(key)
+        if body is None:
+            body = self._render_room_list(request)
+            if len(self._listing_cache) < 256:
+                self._listing_cache[key] = body
+        return Response(200, body, content_type="application/json; charset=utf-8")
+
+    def _render_room_list(self, request: Request) -> bytes:
+        area = parse_enum(request.arg("searchArea") or "Active", SEARCH_AREAS, "searchArea")
+        if area == SEARCH_AREAS["Templates"]:
+            parents, current = {TEMPLATES_ROOT}, TEMPLATES_ROOT
+        elif area == SEARCH_AREAS["Archive"]:
+            parents, current = {ARCHIVE_ROOT}, ARCHIVE_ROOT
+        elif area == SEARCH_AREAS["Any"]:
+            parents, current = {ROOMS_ROOT, ARCHIVE_ROOT}, ROOMS_ROOT
+        else:
+            parents, current = {ROOMS_ROOT}, ROOMS_ROOT
+        types = {
+            parse_enum(v, ROOM_TYPES, "type")
+            for k, vs in request.query.items()
+            if k == "type" or k.startswith("type[")
+            for v in vs
+            if v != ""
+        }
+        needle = (request.arg("filterValue") or "").lower()
+        tags: set[str] = set()
+        if request.arg("tags"):
+            try:
+                parsed = json.loads(request.arg("tags") or "[]")
+            except ValueError:
+                raise HTTPError(400, "tags: a JSON array of strings is expected") from None
+            tags = {str(t).lower() for t in (parsed if isinstance(parsed, list) else [parsed])}
+        without_tags = as_bool(request.arg("withoutTags", "false"))
+        count, start = self._page(request)
+
+        rooms = [
+            f
+            for parent in parents
+            for f in self._children(parent)
+            if (not types or f.room_type in types)
+            and (not needle or needle in f.title.lower())
+            and (not tags or tags & {t.lower() for t in f.tags})
+            and (not without_tags or not f.tags)
+        ]
+        rooms = self._sorted(rooms, request)
+        page = rooms[start : start + count]
+        root = self._folders[current]
+        content = {
+            "files": [],
+            "folders": [self.folder_dto(f) for f in page],  # type: ignore[attr-defined]
+            "current": self.folder_dto(root),  # type: ignore[attr-defined]
+            "pathParts": self._path_parts(root),
+            "startIndex": start,
+            "count": len(page),
+            "total": len(rooms),
+            "new": 0,
+        }
+        return self.ok(request, content).body  # type: ignore[attr-defined]
+
+    def _create_room(self, request: Request) -> Response:
+        body = request.json()
+        title = clean_title(body.get("title"))
+        if body.get("roomType") is None:
+            raise HTTPError(400, "roomType is required")
+        room_type = parse_enum(body["roomType"], ROOM_TYPES, "roomType")
+        self._check_denied(title=title)
+        tags = [str(t) for t in body.get("tags") or []]
+        room = self._new_folder(
+            title,
+            ROOMS_ROOT,
+            "room",
+            folder_type=ROOM_FOLDER_TYPES[room_type],
+            room_type=room_type,
+            private=as_bool(body.get("private", False)),
+            tags=list(dict.fromkeys(tags)),
+            indexing=as_bool(body.get("indexing", False)),
+            deny_download=as_bool(body.get("denyDownload", False)),
+        )
+        self._add_portal_tags(room.tags)
+        self._shares[room.id] = {}
+        return self.ok(request, self.folder_dto(room))  # type: ignore[attr-defined]
+
+    def _get_room_route(self, request: Request) -> Response:
+        room = self._get_room(int(request.params["id"]))
+        return self.ok(request, self.folder_dto(room))  # type: ignore[attr-defined]
+
+    def _update_room(self, request: Request) -> Response:
+        room = self._room_for_write(int(request.params["id"]))
+        self._writable(room)
+        body = request.json()
+        if body.get("title") is not None:
+            room.title = clean_title(body["title"])
+        if body.get("tags") is not None:
+            room.tags = list(dict.fromkeys(str(t) for t in body["tags"]))
+            self._add_portal_tags(room.tags)
+        if body.get("indexing") is not None:
+            room.indexing = as_bool(body["indexing"])
+        if body.get("denyDownload") is not None:
+            room.deny_download = as_bool(body["denyDownload"])
+        room.updated, room.seq = time.time(), self._touch()
+        return self.ok(request, self.folder_dto(room))  # type: ignore[attr-defined]
+
+    def _archive_route(self, request: Request) -> Response:
+        room = self._room_for_write(int(request.params["id"]))
+        if room.kind == "room" and room.parent_id != ARCHIVE_ROOT:
+            self._set_parent(room, ARCHIVE_ROOT)
+            room.updated = time.time()
+        op = self._new_op(0, [room.id])
+        return self.ok(request, self.fileop_dto(op, time.time()))  # type: ignore[attr-defined]
+
+    def _unarchive_route(self, request: Request) -> Response:
+        room = self._room_for_write(int(request.params["id"]))
+        if room.kind == "room" and room.parent_id != ROOMS_ROOT:
+            self._set_parent(room, ROOMS_ROOT)
+            room.updated = time.time()
+        op = self._new_op(0, [room.id])
+        return self.ok(request, self.fileop_dto(op, time.time()))  # type: ignore[attr-defined]
+
+    def _delete_room(self, request: Request) -> Response:
+        room = self._room_for_write(int(request.params["id"]))
+        self._remove_tree(room.id)
+        op = self._new_op(2, [room.id])
+        return self.ok(request, self.fileop_dto(op, time.time()))  # type: ignore[attr-defined]
+
+    # -- folders -------------------------------------------------------------------
+
+    def _create_folder(self, request: Request) -> Response:
+        parent = self._get(int(request.params["folderId"]))
+        title = clean_title(request.json().get("title"))
+        if parent.kind == "root":
+            raise HTTPError(
+                403,
+                "You don't have enough permission to create",
+                type="System.Security.SecurityException",
+            )
+        self._check_denied(parent)
+        self._writable(parent)
+        folder = self._new_folder(title, parent.id, "folder")
+        return self.ok(request, self.folder_dto(folder))  # type: ignore[attr-defined]
+
+    def _get_folder_route(self, request: Request) -> Response:
+        folder = self._get(int(request.params["folderId"]))
+        return self.ok(request, self.folder_dto(folder))  # type: ignore[attr-defined]
+
+    def _rename_folder(self, request: Request) -> Response:
+        folder = self._get(int(request.params["folderId"]))
+        title = clean_title(request.json().get("title"))
+        if folder.kind == "root":
+            raise HTTPError(403, "Access denied", type="System.Security.SecurityException")
+        self._check_denied(folder)
+        self._writable(folder)
+        folder.title, folder.updated, folder.seq = title, time.time(), self._touch()
+        return self.ok(request, self.folder_dto(folder))  # type: ignore[attr-defined]
+
+    def _delete_folder(self, request: Request) -> Response:
+        folder = self._get(int(request.params["folderId"]))
+        if folder.kind == "root":
+            raise HTTPError(403, "Access denied", type="System.Security.SecurityException")
+        self._check_denied(folder)
+        self._writable(folder)
+        self._remove_tree(folder.id)
+        op = self._new_op(2, [folder.id])
+        return self.ok(request, [self.fileop_dto(op, time.time())])  # type: ignore[attr-defined]
+
+    def _folder_contents(self, request: Request) -> Response:
+        folder = self._get(int(request.params["folderId"]))
+        count, start = self._page(request)
+        needle = (request.arg("filterValue") or "").lower()
+        folders = self._sorted(
+            [f for f in self._children(folder.id) if not needle or needle in f.title.lower()],
+            request,
+        )
+        files: list[File] = self._sorted(
+            [f for f in self._child_files(folder.id) if not needle or needle in f.title.lower()],
+            request,
+        )
+        entries: list[Folder | File] = [*folders, *files]
+        page = entries[start : start + count]
+        content = {
+            "files": [self.file_dto(f) for f in page if isinstance(f, File)],  # type: ignore[attr-defined]
+            "folders": [self.folder_dto(f) for f in page if isinstance(f, Folder)],  # type: ignore[attr-defined]
+            "current": self.folder_dto(folder),  # type: ignore[attr-defined]
+            "pathParts": self._path_parts(folder),
+            "startIndex": start,
+            "count": len(page),
+            "total": len(entries),
+            "new": 0,
+        }
+        return self.ok(request, content)  # type: ignore[attr-defined]

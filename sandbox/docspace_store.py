@@ -1,0 +1,614 @@
+"""In-memory DocSpace portal: rooms, folders, files, templates, users, shares, jobs.
+
+Pure state with no HTTP; :class:`DocSpaceStore` is mixed into the emulator, so the
+methods without a leading underscore double as the state API tests use to arrange
+and inspect a portal (all of them take the emulator's lock).
+
+Rooms, folders and templates share one integer id counter, as on the real server;
+files have their own. Archiving moves a room under the Archive root, exactly like
+the server's own implementation (a move of the room folder).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sandbox.docspace_titles import sanitize_title
+from sandbox.http import HTTPError
+
+# RoomType (requests accept the name or the number; responses send numbers).
+ROOM_TYPES = {
+    "FillingFormsRoom": 1,
+    "EditingRoom": 2,
+    "CustomRoom": 5,
+    "PublicRoom": 6,
+    "VirtualDataRoom": 8,
+    "AiRoom": 9,
+}
+# The FolderType that each room type gives its room folder.
+ROOM_FOLDER_TYPES = {1: 15, 2: 16, 5: 19, 6: 22, 8: 29, 9: 31}
+SEARCH_AREAS = {"Active": 0, "Archive": 1, "Any": 2, "RecentByLinks": 3, "Templates": 4}
+FILE_SHARES = {
+    "None": 0,
+    "ReadWrite": 1,
+    "Read": 2,
+    "Restrict": 3,
+    "Varies": 4,
+    "Review": 5,
+    "Comment": 6,
+    "FillForms": 7,
+    "CustomFilter": 8,
+    "RoomManager": 9,
+    "Editing": 10,
+    "ContentCreator": 11,
+}
+# FileSecurity.AvailableRoomAccesses for users, per room type (api-notes).
+ROOM_ACCESSES = {
+    1: {7, 9, 11},
+    2: {2, 9, 10, 11},
+    5: {2, 5, 6, 9, 10, 11},
+    6: {9, 11},
+    8: {2, 7, 9, 10, 11},
+    9: {2, 9, 11},
+}
+# System folders: their FolderType doubles as rootFolderType of everything below them.
+MY_DOCUMENTS, ROOMS_ROOT, ARCHIVE_ROOT, TEMPLATES_ROOT = 1, 2, 3, 4
+FOLDER_TYPE_USER, FOLDER_TYPE_ROOMS, FOLDER_TYPE_ARCHIVE, FOLDER_TYPE_TEMPLATES = 5, 14, 20, 30
+
+
+def parse_enum(value: Any, names: dict[str, int], what: str) -> int:
+    """A request enum given by name (case-insensitive) or number, like ASP.NET's binder."""
+    if isinstance(value, bool):
+        raise HTTPError(400, f"{what}: invalid value {value!r}")
+    if isinstance(value, int):
+        if value in names.values():
+            return value
+        raise HTTPError(400, f"{what}: invalid value {value!r}")
+    text = str(value).strip()
+    if text.lstrip("-").isdigit():
+        return parse_enum(int(text), names, what)
+    for name, number in names.items():
+        if name.lower() == text.lower():
+            return number
+    raise HTTPError(400, f"{what}: invalid value {value!r}")
+
+
+def api_date(ts: float) -> str:
+    """DocSpace's ApiDateTime text: 7 fraction digits and an explicit offset."""
+    dt = datetime.fromtimestamp(ts, UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond:06d}0+00:00"
+
+
+@dataclass
+class Folder:
+    """A system root, room, room template or plain folder."""
+
+    id: int
+    title: str
+    parent_id: int
+    kind: str  # root | room | template | folder
+    folder_type: int
+    created: float
+    updated: float
+    seq: int  # modification order, for DateAndTime sorting without clock ties
+    created_by: str
+    room_type: int | None = None
+    private: bool = False
+    tags: list[str] = field(default_factory=list)
+    indexing: bool = False
+    deny_download: bool = False
+
+
+@dataclass
+class File:
+    id: int
+    title: str
+    folder_id: int
+    created: float
+    updated: float
+    seq: int
+    created_by: str
+    size: int = 0
+
+
+@dataclass
+class User:
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    activation: int = 1  # 1 Activated, 2 Pending (invited by email)
+    is_admin: bool = False
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+
+@dataclass
+class Job:
+    """A room-from-template or template-from-room job; one slot per kind per portal."""
+
+    kind: str  # fromtemplate | roomtemplate
+    source_id: int  # template id (fromtemplate) or room id (roomtemplate)
+    target_id: int  # the room (fromtemplate) or template (roomtemplate) being filled
+    started: float
+    duration: float
+    error: str | None = None
+    done: bool = False
+
+
+@dataclass
+class FileOp:
+    id: str
+    operation: int  # 0 Move, 1 Copy, 2 Delete
+    started: float
+    duration: float
+    error: str | None = None
+    folders: list[int] = field(default_factory=list)
+    files: list[int] = field(default_factory=list)
+
+    def finished(self, now: float) -> bool:
+        return now >= self.started + self.duration
+
+
+class DocSpaceStore:
+    """State and the test-facing state API. Mixed into :class:`DocSpaceEmulator`."""
+
+    lock: threading.RLock
+    #: how long a template job runs before it completes (seconds)
+    template_job_seconds: float = 0.2
+    #: how long a file operation (archive, move, delete) stays unfinished
+    fileop_seconds: float = 0.0
+
+    def _init_store(self, seed: int) -> None:
+        self._rng = random.Random(seed)
+        self._next_id = 5
+        self._next_file_id = 1
+        self._seq = 0
+        self.version = 0  # bumped on every mutation (listing caches key on it)
+        now = time.time()
+        self.me = User(self._uuid(), "admin@sandbox.example", "Sandbox", "Admin", is_admin=True)
+        self.people: dict[str, User] = {self.me.id: self.me}
+        self._folders: dict[int, Folder] = {}
+        self._files: dict[int, File] = {}
+        # parent id -> ids of child folders / files, so listings never scan the portal
+        self._kids: dict[int, dict[int, None]] = {}
+        self._docs: dict[int, dict[int, None]] = {}
+        for fid, title, ftype in (
+            (MY_DOCUMENTS, "My documents", FOLDER_TYPE_USER),
+            (ROOMS_ROOT, "Rooms", FOLDER_TYPE_ROOMS),
+            (ARCHIVE_ROOT, "Archive", FOLDER_TYPE_ARCHIVE),
+            (TEMPLATES_ROOT, "Templates", FOLDER_TYPE_TEMPLATES),
+        ):
+            self._folders[fid] = Folder(fid, title, 0, "root", ftype, now, now, 0, self.me.id)
+        self._shares: dict[int, dict[str, int]] = {}  # room id -> user id -> access
+        self.portal_tags: list[str] = []
+        self.jobs: dict[str, Job | None] = {"fromtemplate": None, "roomtemplate": None}
+        self.fileops: dict[str, FileOp] = {}
+        self.denied: dict[int | str, int] = {}  # room id or sanitised title -> status
+
+    # -- helpers --------------------------------------------------------------
+
+    def _uuid(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def _touch(self) -> int:
+        self._seq += 1
+        self.version += 1
+        return self._seq
+
+    def _new_folder(self, title: str, parent_id: int, kind: str, **kw: Any) -> Folder:
+        now = time.time()
+        folder = Folder(
+            self._next_id,
+            title,
+            parent_id,
+            kind,
+            kw.pop("folder_type", 0),
+            now,
+            now,
+            self._touch(),
+            self.me.id,
+            **kw,
+        )
+        self._next_id += 1
+        self._folders[folder.id] = folder
+        self._kids.setdefault(parent_id, {})[folder.id] = None
+        return folder
+
+    def _new_file(self, title: str, folder_id: int) -> File:
+        now = time.time()
+        f = File(self._next_file_id, title, folder_id, now, now, self._touch(), self.me.id, 1024)
+        self._next_file_id += 1
+        self._files[f.id] = f
+        self._docs.setdefault(folder_id, {})[f.id] = None
+        return f
+
+    def _set_parent(self, folder: Folder, parent_id: int) -> None:
+        self._kids.get(folder.parent_id, {}).pop(folder.id, None)
+        folder.parent_id = parent_id
+        self._kids.setdefault(parent_id, {})[folder.id] = None
+        folder.seq = self._touch()
+
+    def _set_file_folder(self, file: File, folder_id: int) -> None:
+        self._docs.get(file.folder_id, {}).pop(file.id, None)
+        file.folder_id = folder_id
+        self._docs.setdefault(folder_id, {})[file.id] = None
+        file.seq = self._touch()
+
+    def _get(self, folder_id: int) -> Folder:
+        folder = self._folders.get(folder_id)
+        if folder is None:
+            raise HTTPError(404, "The required folder was not found", type="ItemNotFound")
+        return folder
+
+    def _get_room(self, room_id: int) -> Folder:
+        folder = self._folders.get(room_id)
+        if folder is None or folder.kind not in ("room", "template"):
+            raise HTTPError(404, "The required room was not found", type="ItemNotFound")
+        return folder
+
+    def _children(self, parent_id: int) -> list[Folder]:
+        return [self._folders[i] for i in self._kids.get(parent_id, ())]
+
+    def _child_files(self, folder_id: int) -> list[File]:
+        return [self._files[i] for i in self._docs.get(folder_id, ())]
+
+    def _path(self, folder: Folder) -> list[Folder]:
+        """From the system root down to `folder`."""
+        chain = [folder]
+        while chain[-1].parent_id:
+            chain.append(self._folders[chain[-1].parent_id])
+        return chain[::-1]
+
+    def _root(self, folder: Folder) -> Folder:
+        return self._path(folder)[0]
+
+    def _room_of(self, folder: Folder) -> Folder | None:
+        for f in reversed(self._path(folder)):
+            if f.kind in ("room", "template"):
+                return f
+        return None
+
+    def _descendants(self, folder_id: int) -> list[Folder]:
+        out, todo = [], [folder_id]
+        while todo:
+            kids = self._children(todo.pop())
+            out.extend(kids)
+            todo.extend(k.id for k in kids)
+        return out
+
+    def _counts(self, folder: Folder) -> tuple[int, int]:
+        """(files, folders) below `folder`, all levels (the server keeps tree-wide counters)."""
+        below = self._descendants(folder.id)
+        files = len(self._docs.get(folder.id, ())) + sum(
+            len(self._docs.get(f.id, ())) for f in below
+        )
+        return files, len(below)
+
+    def _is_archived(self, folder: Folder) -> bool:
+        return self._root(folder).id == ARCHIVE_ROOT
+
+    def _remove_tree(self, folder_id: int) -> None:
+        top = self._folders[folder_id]
+        self._kids.get(top.parent_id, {}).pop(top.id, None)
+        for f in self._descendants(folder_id) + [top]:
+            self._folders.pop(f.id, None)
+            self._shares.pop(f.id, None)
+            self._kids.pop(f.id, None)
+            for file_id in self._docs.pop(f.id, {}):
+                self._files.pop(file_id, None)
+        self._touch()
+
+    def _copy_contents(self, source_id: int, target_id: int) -> None:
+        for file in self._child_files(source_id):
+            self._new_file(file.title, target_id)
+        for child in sorted(self._children(source_id), key=lambda f: f.id):
+            copy = self._new_folder(child.title, target_id, "folder")
+            self._copy_contents(child.id, copy.id)
+
+    def _new_op(
+        self,
+        operation: int,
+        folders: list[int],
+        files: list[int] | None = None,
+        error: str | None = None,
+    ) -> FileOp:
+        op = FileOp(
+            self._uuid(),
+            operation,
+            time.time(),
+            self.fileop_seconds,
+            error,
+            list(folders),
+            list(files or []),
+        )
+        self.fileops[op.id] = op
+        return op
+
+    def _add_portal_tags(self, names: list[str]) -> None:
+        for name in names:
+            if name not in self.portal_tags:
+                self.portal_tags.append(name)
+
+    def _check_denied(self, *folders: Folder | None, title: str | None = None) -> None:
+        """Raise the configured status when a write touches a denied room."""
+        if not self.denied:
+            return
+        keys: list[int | str] = []
+        if title is not None:
+            keys.append(title)
+        for folder in folders:
+            room = self._room_of(folder) if folder is not None else None
+            if room is not None:
+                keys += [room.id, room.title]
+        for key in keys:
+            if key in self.denied:
+                raise HTTPError(
+                    self.denied[key], "Access denied", type="System.Security.SecurityException"
+                )
+
+    # -- jobs (advanced lazily: every request and every state call ticks) ----
+
+    def _tick(self) -> None:
+        now = time.time()
+        for job in self.jobs.values():
+            if job is not None and not job.done and now >= job.started + job.duration:
+                job.done = True
+                if job.target_id in self._folders and job.source_id in self._folders:
+                    self._copy_contents(job.source_id, job.target_id)
+                elif job.kind == "fromtemplate":
+                    job.error = "Template not found"
+
+    def _start_job(self, kind: str, source_id: int, target_id: int, duration: float | None) -> Job:
+        job = Job(
+            kind,
+            source_id,
+            target_id,
+            time.time(),
+            self.template_job_seconds if duration is None else duration,
+        )
+        self.jobs[kind] = job
+        return job
+
+    # -- state API for tests ------------------------------------------------------
+
+    def rooms(self, area: str = "active") -> list[Folder]:
+        """Rooms in `area`: "active", "archive" or "any" (templates are not rooms)."""
+        parents = {
+            "active": {ROOMS_ROOT},
+            "archive": {ARCHIVE_ROOT},
+            "any": {ROOMS_ROOT, ARCHIVE_ROOT},
+        }
+        with self.lock:
+            self._tick()
+            return sorted(
+                (
+                    f
+                    for f in self._folders.values()
+                    if f.kind == "room" and f.parent_id in parents[area]
+                ),
+                key=lambda f: f.id,
+            )
+
+    def templates(self) -> list[Folder]:
+        with self.lock:
+            return sorted(
+                (f for f in self._folders.values() if f.kind == "template"), key=lambda f: f.id
+            )
+
+    def room(self, room_id: int) -> Folder:
+        with self.lock:
+            self._tick()
+            return self._get_room(room_id)
+
+    def folder(self, folder_id: int) -> Folder:
+        with self.lock:
+            return self._get(folder_id)
+
+    def folders(self, parent_id: int) -> list[Folder]:
+        """Direct subfolders of a room or folder, oldest first."""
+        with self.lock:
+            self._tick()
+            return sorted(self._children(parent_id), key=lambda f: f.id)
+
+    def files(self, folder_id: int) -> list[File]:
+        with self.lock:
+            return sorted(self._child_files(folder_id), key=lambda f: f.id)
+
+    def tree(self, room_id: int) -> dict[str, Any]:
+        """Nested titles below a room: {folder title: {...}, file title: None}; duplicates get ' #n'."""
+        with self.lock:
+            self._tick()
+
+            def build(folder_id: int) -> dict[str, Any]:
+                out: dict[str, Any] = {}
+
+                def put(key: str, value: Any) -> None:
+                    name, n = key, 1
+                    while name in out:
+                        n += 1
+                        name = f"{key} #{n}"
+                    out[name] = value
+
+                for child in sorted(self._children(folder_id), key=lambda f: f.id):
+                    put(child.title, build(child.id))
+                for file in sorted(self._child_files(folder_id), key=lambda f: f.id):
+                    put(file.title, None)
+                return out
+
+            return build(self._get(room_id).id)
+
+    def find(self, title: str, kind: str | None = None) -> list[Folder]:
+        """Rooms/folders/templates whose stored title equals `title` exactly."""
+        with self.lock:
+            return sorted(
+                (f for f in self._folders.values() if f.title == title and kind in (None, f.kind)),
+                key=lambda f: f.id,
+            )
+
+    def find_room(self, title: str) -> Folder:
+        """The single room with this stored title (AssertionError when 0 or several)."""
+        found = self.find(title, "room")
+        assert len(found) == 1, f"{len(found)} rooms titled {title!r}"
+        return found[0]
+
+    def count_rooms(self, area: str = "any") -> int:
+        return len(self.rooms(area))
+
+    def count_folders(self) -> int:
+        with self.lock:
+            return sum(1 for f in self._folders.values() if f.kind == "folder")
+
+    def add_room(
+        self,
+        title: str,
+        room_type: int | str = 2,
+        tags: list[str] | tuple[str, ...] = (),
+        archived: bool = False,
+        private: bool = False,
+    ) -> Folder:
+        """A room as if created through the API (the title is sanitised)."""
+        with self.lock:
+            rtype = parse_enum(room_type, ROOM_TYPES, "roomType")
+            room = self._new_folder(
+                sanitize_title(title),
+                ARCHIVE_ROOT if archived else ROOMS_ROOT,
+                "room",
+                folder_type=ROOM_FOLDER_TYPES[rtype],
+                room_type=rtype,
+                private=private,
+                tags=list(dict.fromkeys(tags)),
+            )
+            self._add_portal_tags(room.tags)
+            self._shares[room.id] = {}
+            return room
+
+    def add_folder(self, parent: int | Folder, title: str) -> Folder:
+        with self.lock:
+            parent_id = parent.id if isinstance(parent, Folder) else parent
+            self._get(parent_id)
+            return self._new_folder(sanitize_title(title), parent_id, "folder")
+
+    def add_file(self, folder: int | Folder, title: str) -> File:
+        """A document in a folder (to prove that moves keep contents)."""
+        with self.lock:
+            folder_id = folder.id if isinstance(folder, Folder) else folder
+            self._get(folder_id)
+            return self._new_file(sanitize_title(title), folder_id)
+
+    def add_template(
+        self,
+        title: str,
+        folders: list[str] | tuple[str, ...] = (),
+        room_type: int | str = 2,
+        tags: list[str] | tuple[str, ...] = (),
+        files: dict[str, list[str]] | None = None,
+    ) -> Folder:
+        """A room template with top-level `folders` (and optional files per folder title)."""
+        with self.lock:
+            rtype = parse_enum(room_type, ROOM_TYPES, "roomType")
+            template = self._new_folder(
+                sanitize_title(title),
+                TEMPLATES_ROOT,
+                "template",
+                folder_type=ROOM_FOLDER_TYPES[rtype],
+                room_type=rtype,
+                tags=list(tags),
+            )
+            for name in folders:
+                sub = self._new_folder(sanitize_title(name), template.id, "folder")
+                for doc in (files or {}).get(name, []):
+                    self._new_file(sanitize_title(doc), sub.id)
+            return template
+
+    def rename(self, folder_id: int, title: str) -> Folder:
+        with self.lock:
+            folder = self._get(folder_id)
+            folder.title = sanitize_title(title)
+            folder.seq = self._touch()
+            return folder
+
+    def archive(self, room_id: int) -> None:
+        with self.lock:
+            self._set_parent(self._get_room(room_id), ARCHIVE_ROOT)
+
+    def unarchive(self, room_id: int) -> None:
+        with self.lock:
+            self._set_parent(self._get_room(room_id), ROOMS_ROOT)
+
+    def delete(self, folder_id: int) -> None:
+        """Delete a room or folder with everything below it."""
+        with self.lock:
+            self._get(folder_id)
+            self._remove_tree(folder_id)
+
+    def move(self, folder_id: int, dest_id: int) -> None:
+        with self.lock:
+            folder, dest = self._get(folder_id), self._get(dest_id)
+            self._set_parent(folder, dest.id)
+
+    def add_user(self, email: str, name: str = "", pending: bool = False) -> User:
+        with self.lock:
+            first, _, last = (name or email.split("@")[0]).partition(" ")
+            user = User(self._uuid(), email, first, last, activation=2 if pending else 1)
+            self.people[user.id] = user
+            return user
+
+    def users(self) -> list[User]:
+        with self.lock:
+            return list(self.people.values())
+
+    def user_by_email(self, email: str) -> User | None:
+        with self.lock:
+            return next((u for u in self.people.values() if u.email.lower() == email.lower()), None)
+
+    def shares(self, room_id: int) -> dict[str, int]:
+        """{user email: access} of a room's members (the owner included)."""
+        with self.lock:
+            self._get_room(room_id)
+            members = {self.me.email: 9}
+            members.update(
+                {self.people[uid].email: access for uid, access in self._shares[room_id].items()}
+            )
+            return members
+
+    def deny(self, room: int | str, status: int = 403) -> None:
+        """Every write touching this room (by id or stored title) answers `status`."""
+        with self.lock:
+            self.denied[room] = status
+
+    def allow(self, room: int | str) -> None:
+        with self.lock:
+            self.denied.pop(room, None)
+
+    def start_template_job_externally(
+        self,
+        template_id: int | None = None,
+        title: str = "Another client's room",
+        duration: float | None = None,
+    ) -> int:
+        """Occupy the portal's single room-from-template slot as another client would.
+
+        Returns the id of the room that job is making.
+        """
+        with self.lock:
+            if template_id is None:
+                template_id = self.add_template("External template").id
+            template = self._get_room(template_id)
+            room = self.add_room(title, template.room_type or 2)
+            self._start_job("fromtemplate", template_id, room.id, duration)
+            return room.id
+
+    def template_job_running(self) -> bool:
+        with self.lock:
+            self._tick()
+            job = self.jobs["fromtemplate"]
+            return job is not None and not job.done
