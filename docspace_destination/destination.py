@@ -1,0 +1,67 @@
+"""The `docspace` dlt destination: plan rows in, DocSpace changes out.
+
+dlt delivers batches at least once (a crashed load replays its unfinished batch);
+the applier skips what the ledger shows as done, so every action lands once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import fields
+from typing import Any
+
+import dlt
+from dlt.common.destination.exceptions import DestinationTerminalException
+
+from docspace_destination.apply import Applier
+from docspace_destination.plan import Action
+from pm_runtime.errors import UserFacingError
+
+ACTIONS_TABLE = "actions"
+BATCH_SIZE = 5000
+_ACTION_FIELDS = [f.name for f in fields(Action)]
+
+
+def action_rows(actions: list[Action]) -> Iterator[dict[str, Any]]:
+    for seq, action in enumerate(actions):
+        yield {"seq": seq, **action.as_row()}
+
+
+def _action(row: dict[str, Any]) -> Action:
+    values = {name: row.get(name) for name in _ACTION_FIELDS}
+    values["reason"] = values["reason"] or ""
+    values["archived"] = bool(values["archived"])
+    return Action(**values)
+
+
+def docspace_destination(applier: Applier) -> Any:
+    """A dlt destination bound to this run's applier (client, ledger, budget)."""
+
+    @dlt.destination(
+        name="docspace",
+        batch_size=BATCH_SIZE,
+        loader_file_format="typed-jsonl",
+        max_table_nesting=0,
+        loader_parallelism_strategy="sequential",
+        max_parallel_load_jobs=1,
+    )
+    def docspace(items: list[dict[str, Any]], table: dict[str, Any]) -> None:
+        if table["name"] != ACTIONS_TABLE:
+            return
+        ordered = sorted(items, key=lambda r: r["seq"])
+        try:
+            applier.run([_action(r) for r in ordered])
+        except UserFacingError as exc:
+            # bad credentials: retrying the batch cannot help
+            raise DestinationTerminalException(str(exc)) from exc
+
+    return docspace
+
+
+def actions_resource(actions: list[Action]) -> Any:
+    return dlt.resource(
+        action_rows(actions),
+        name=ACTIONS_TABLE,
+        write_disposition="append",
+        columns={"docspace_id": {"data_type": "bigint", "nullable": True}},
+    )

@@ -1,0 +1,164 @@
+"""The ledger: what has been applied to DocSpace, per source key, in DuckDB (schema docspace_state).
+
+Write-ahead: a create is marked `pending` (synchronously) before the request goes
+out; results are recorded right after each call (buffered, flushed at the end of
+every apply step). A crash therefore leaves at worst `pending` rows, which the
+next run resolves by looking in DocSpace before creating anything.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+SCHEMA = "docspace_state"
+
+PENDING, APPLIED, FAILED, ORPHANED = "pending", "applied", "failed", "orphaned"
+
+_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS {SCHEMA};
+CREATE TABLE IF NOT EXISTS {SCHEMA}.ledger (
+    key VARCHAR PRIMARY KEY,
+    source VARCHAR,
+    entity VARCHAR,
+    kind VARCHAR,
+    parent_key VARCHAR,
+    docspace_id BIGINT,
+    parent_id BIGINT,
+    title VARCHAR,
+    archived BOOLEAN,
+    status VARCHAR,
+    last_error VARCHAR,
+    attempts INTEGER,
+    updated_at TIMESTAMPTZ
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.runs (
+    run_id VARCHAR,
+    source VARCHAR,
+    started_at TIMESTAMPTZ,
+    finished_at TIMESTAMPTZ,
+    seconds DOUBLE,
+    created INTEGER,
+    adopted INTEGER,
+    renamed INTEGER,
+    moved INTEGER,
+    archived INTEGER,
+    unarchived INTEGER,
+    orphaned INTEGER,
+    failed INTEGER,
+    unchanged INTEGER,
+    deferred INTEGER,
+    reads INTEGER,
+    writes INTEGER,
+    outcome VARCHAR
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    key: str
+    source: str
+    entity: str
+    kind: str
+    parent_key: str | None
+    docspace_id: int | None
+    parent_id: int | None
+    title: str | None
+    archived: bool
+    status: str
+    last_error: str | None = None
+    attempts: int = 0
+    updated_at: datetime | None = None
+
+    def evolve(self, **changes: Any) -> LedgerEntry:
+        return replace(self, updated_at=datetime.now(UTC), **changes)
+
+
+_COLUMNS = [f.name for f in fields(LedgerEntry)]
+
+
+class Ledger:
+    """Thread-safe access to docspace_state.ledger and .runs over one DuckDB connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self._lock = threading.Lock()
+        self._buffer: dict[str, LedgerEntry] = {}
+        with self._lock:
+            self._con.execute(_DDL)
+
+    def load(self, source: str | None = None) -> dict[str, LedgerEntry]:
+        sql = f"SELECT {', '.join(_COLUMNS)} FROM {SCHEMA}.ledger"
+        params: list[Any] = []
+        if source:
+            sql += " WHERE source = ?"
+            params.append(source)
+        with self._lock:
+            rows = self._con.execute(sql, params).fetchall()
+        return {row[0]: LedgerEntry(*row) for row in rows}
+
+    def write(self, entries: list[LedgerEntry]) -> None:
+        """Upsert now (used for write-ahead `pending` rows)."""
+        if not entries:
+            return
+        table = pa.Table.from_pylist([asdict(e) for e in entries], schema=_ARROW_SCHEMA)
+        with self._lock:
+            self._con.register("ledger_batch", table)
+            try:
+                self._con.execute(
+                    f"INSERT OR REPLACE INTO {SCHEMA}.ledger ({', '.join(_COLUMNS)}) "
+                    f"SELECT {', '.join(_COLUMNS)} FROM ledger_batch"
+                )
+            finally:
+                self._con.unregister("ledger_batch")
+
+    def record(self, entry: LedgerEntry) -> None:
+        """Note the outcome of a call; durable at the next flush."""
+        with self._lock:
+            self._buffer[entry.key] = entry
+
+    def flush(self) -> None:
+        with self._lock:
+            batch, self._buffer = list(self._buffer.values()), {}
+        self.write(batch)
+
+    def forget(self, keys: list[str]) -> None:
+        if not keys:
+            return
+        with self._lock:
+            self._con.execute(
+                f"DELETE FROM {SCHEMA}.ledger WHERE key IN (SELECT unnest(?))", [keys]
+            )
+
+    def log_run(self, row: dict[str, Any]) -> None:
+        cols = list(row)
+        with self._lock:
+            self._con.execute(
+                f"INSERT INTO {SCHEMA}.runs ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                [row[c] for c in cols],
+            )
+
+
+_ARROW_SCHEMA = pa.schema(
+    [
+        ("key", pa.string()),
+        ("source", pa.string()),
+        ("entity", pa.string()),
+        ("kind", pa.string()),
+        ("parent_key", pa.string()),
+        ("docspace_id", pa.int64()),
+        ("parent_id", pa.int64()),
+        ("title", pa.string()),
+        ("archived", pa.bool_()),
+        ("status", pa.string()),
+        ("last_error", pa.string()),
+        ("attempts", pa.int32()),
+        ("updated_at", pa.timestamp("us", tz="UTC")),
+    ]
+)

@@ -1,0 +1,248 @@
+"""plan: a pure function of desired state, ledger and (optionally) observed DocSpace state.
+
+Like `terraform plan`: no side effects; `apply` executes the actions in order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from docspace_destination.desired import DesiredNode
+from docspace_destination.ledger import APPLIED, ORPHANED, LedgerEntry
+
+CREATE, MOVE, RENAME, ARCHIVE, UNARCHIVE = "create", "move", "rename", "archive", "unarchive"
+ORPHAN, RESTORE, NOOP, BLOCKED = "orphan", "restore", "noop", "blocked"
+WRITES = {CREATE: 1, MOVE: 1, RENAME: 1, ARCHIVE: 1, UNARCHIVE: 1}
+# unarchive before anything touches a room; archive after its folders are settled
+PHASE = {UNARCHIVE: 0, CREATE: 1, MOVE: 1, RENAME: 1, ORPHAN: 2, RESTORE: 2, ARCHIVE: 3}
+
+
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """What DocSpace holds for a ledger id, as seen by a --refresh listing."""
+
+    title: str
+    parent_id: int | None
+    archived: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    op: str
+    key: str
+    entity: str
+    kind: str
+    depth: int
+    title: str
+    parent_key: str | None
+    archived: bool
+    from_key: str | None = None  # a move re-uses the folder recorded under this ledger key
+    docspace_id: int | None = None
+    rename_to: str | None = None  # a move that also changes the title
+    reason: str = ""
+    template: str | None = None
+
+    @property
+    def writes(self) -> int:
+        return WRITES.get(self.op, 0) + (1 if self.op == MOVE and self.rename_to else 0)
+
+    def as_row(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+@dataclass
+class Plan:
+    source: str
+    actions: list[Action] = field(default_factory=list)
+
+    def counts(self) -> Counter[str]:
+        return Counter(a.op for a in self.actions)
+
+    @property
+    def changes(self) -> list[Action]:
+        return [a for a in self.actions if a.op not in (NOOP,)]
+
+    @property
+    def has_changes(self) -> bool:
+        return any(a.op not in (NOOP,) for a in self.actions)
+
+    @property
+    def writes(self) -> int:
+        return sum(a.writes for a in self.actions)
+
+    def ordered(self) -> list[Action]:
+        """Actions in apply order: unarchive, then rooms before folders before subfolders, archive last."""
+        todo = [a for a in self.actions if a.op not in (NOOP, BLOCKED)]
+        return sorted(todo, key=lambda a: (PHASE[a.op], a.depth, a.key))
+
+
+def _room_of(nodes: dict[str, DesiredNode]) -> dict[str, str]:
+    rooms: dict[str, str] = {}
+    for node in nodes.values():  # nodes come parents-first
+        if node.kind == "room" or node.parent_key is None:
+            rooms[node.key] = node.key
+        else:
+            rooms[node.key] = rooms.get(node.parent_key, node.parent_key)
+    return rooms
+
+
+def plan(
+    source: str,
+    desired: list[DesiredNode],
+    ledger: dict[str, LedgerEntry],
+    observed: dict[int, Observed | None] | None = None,
+) -> Plan:
+    """Actions that make DocSpace match `desired`, given what the ledger says was applied.
+
+    `observed` (from --refresh) maps ledger DocSpace ids to what is there now; None
+    for an id that no longer exists. Without it the ledger is trusted.
+    """
+    nodes = {n.key: n for n in desired}
+    room_of = _room_of(nodes)
+    result = Plan(source)
+    add = result.actions.append
+
+    # entries whose key is no longer desired can be re-used by the same entity placed elsewhere
+    spare: dict[str, list[LedgerEntry]] = defaultdict(list)
+    for key in sorted(ledger):
+        entry = ledger[key]
+        if (
+            key not in nodes
+            and entry.docspace_id is not None
+            and entry.status in (APPLIED, ORPHANED)
+        ):
+            spare[entry.entity].append(entry)
+
+    def room_frozen(node: DesiredNode) -> bool:
+        """Folders in a room that is archived and stays archived cannot be changed (403)."""
+        room = room_of.get(node.key)
+        room_entry = ledger.get(room) if room else None
+        room_node = nodes.get(room) if room else None
+        return bool(room_entry and room_entry.archived and room_node and room_node.archived)
+
+    def action(op: str, node: DesiredNode, **kw: Any) -> Action:
+        return Action(
+            op=op,
+            key=node.key,
+            entity=node.entity,
+            kind=node.kind,
+            depth=node.depth,
+            title=node.title,
+            parent_key=node.parent_key,
+            archived=node.archived,
+            **kw,
+        )
+
+    for node in desired:
+        entry = ledger.get(node.key)
+        if node.parent_key is not None and node.parent_key not in nodes:
+            add(
+                action(BLOCKED, node, reason=f"parent {node.parent_key} is not in the desired tree")
+            )
+            continue
+        seen = None
+        if entry and entry.docspace_id is not None and observed is not None:
+            seen = observed.get(entry.docspace_id)
+            if seen is None:  # deleted in DocSpace by someone: make it again
+                add(action(CREATE, node, reason="missing in DocSpace"))
+                continue
+
+        if entry is None or entry.docspace_id is None:
+            if node.orphaned:
+                add(action(NOOP, node, reason="deleted in the source before it was ever synced"))
+                continue
+            if entry is None and spare.get(node.entity):
+                old = spare[node.entity].pop(0)
+                if room_frozen(node):
+                    add(action(NOOP, node, reason="room archived"))
+                    continue
+                add(
+                    action(
+                        MOVE,
+                        node,
+                        from_key=old.key,
+                        docspace_id=old.docspace_id,
+                        rename_to=node.title if node.title != old.title else None,
+                    )
+                )
+                continue
+            if node.kind == "folder" and room_frozen(node):
+                add(action(NOOP, node, reason="room archived"))
+                continue
+            # apply looks in DocSpace first: a pending entry may have been created by a lost reply
+            add(action(CREATE, node))
+            if node.kind == "room" and node.archived:
+                add(action(ARCHIVE, node))
+            continue
+
+        current_title = seen.title if seen else entry.title
+        current_archived = seen.archived if seen else bool(entry.archived)
+        if node.kind == "room":
+            if current_archived and not node.archived:
+                add(action(UNARCHIVE, node, docspace_id=entry.docspace_id))
+            if current_title != node.title:
+                if current_archived and node.archived:
+                    add(
+                        action(
+                            NOOP,
+                            node,
+                            docspace_id=entry.docspace_id,
+                            reason="archived: rename waits",
+                        )
+                    )
+                else:
+                    add(action(RENAME, node, docspace_id=entry.docspace_id))
+            if node.archived and not current_archived:
+                add(action(ARCHIVE, node, docspace_id=entry.docspace_id))
+            if entry.status == ORPHANED:
+                add(action(RESTORE, node, docspace_id=entry.docspace_id))
+            elif current_title == node.title and current_archived == node.archived:
+                add(action(NOOP, node, docspace_id=entry.docspace_id))
+            continue
+
+        if room_frozen(node):
+            add(action(NOOP, node, docspace_id=entry.docspace_id, reason="room archived"))
+            continue
+        if node.orphaned and entry.status != ORPHANED:
+            add(action(ORPHAN, node, docspace_id=entry.docspace_id, reason="deleted in the source"))
+            continue
+        moved = entry.parent_key != node.parent_key
+        if seen and not moved:
+            parent_entry = ledger.get(node.parent_key) if node.parent_key else None
+            moved = bool(parent_entry and seen.parent_id != parent_entry.docspace_id)
+        if moved:
+            add(
+                action(
+                    MOVE,
+                    node,
+                    from_key=node.key,
+                    docspace_id=entry.docspace_id,
+                    rename_to=node.title if node.title != current_title else None,
+                )
+            )
+        elif current_title != node.title:
+            add(action(RENAME, node, docspace_id=entry.docspace_id))
+        elif entry.status == ORPHANED and not node.orphaned:
+            add(action(RESTORE, node, docspace_id=entry.docspace_id))
+        else:
+            add(action(NOOP, node, docspace_id=entry.docspace_id))
+
+    leftovers = [e for entries in spare.values() for e in entries if e.status != ORPHANED]
+    for entry in sorted(leftovers, key=lambda e: e.key):
+        result.actions.append(
+            Action(
+                op=ORPHAN,
+                key=entry.key,
+                entity=entry.entity,
+                kind=entry.kind,
+                depth=0,
+                title=entry.title or "",
+                parent_key=entry.parent_key,
+                archived=bool(entry.archived),
+                docspace_id=entry.docspace_id,
+                reason="no longer in the source",
+            )
+        )
+    return result

@@ -1,0 +1,204 @@
+"""One reverse-ETL run for a source: finish what a crashed run left, plan, apply, log.
+
+Shared by the Asana and Trello entry points; only the mapping SQL differs.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import dlt
+import duckdb
+
+from docspace_destination.apply import Applier, ApplyReport
+from docspace_destination.client import DocSpaceClient, DocSpaceError
+from docspace_destination.desired import desired_tree
+from docspace_destination.destination import actions_resource, docspace_destination
+from docspace_destination.ledger import Ledger, LedgerEntry
+from docspace_destination.plan import Action, Observed, Plan, plan
+from docspace_destination.settings import DocSpaceSettings, load_settings
+from pm_runtime.staging import staging_database_path
+
+ROOMS_ROOT_ARCHIVE = 20
+
+
+@dataclass
+class SyncResult:
+    source: str
+    plan: Plan
+    report: ApplyReport | None
+    seconds: float
+    reads: int
+    writes: int
+    resumed: bool = False
+
+    @property
+    def failed(self) -> int:
+        return self.report.counts["failed"] if self.report else 0
+
+
+def observe(client: DocSpaceClient, entries: dict[str, LedgerEntry]) -> dict[int, Observed | None]:
+    """What DocSpace holds now for every id the ledger knows (--refresh)."""
+    known = {e.docspace_id: e for e in entries.values() if e.docspace_id is not None}
+    seen: dict[int, Observed | None] = {}
+    for room in client.list_rooms(area="any"):
+        rid = int(room["id"])
+        if rid in known:
+            archived = int(room.get("rootFolderType") or 0) == ROOMS_ROOT_ARCHIVE
+            seen[rid] = Observed(room.get("title", ""), None, archived)
+    parents = {
+        e.parent_id for e in known.values() if e.kind == "folder" and e.parent_id is not None
+    }
+    for parent in sorted(parents):
+        if parent not in seen and parent not in {e.docspace_id for e in known.values()}:
+            continue
+        try:
+            children = client.subfolders(parent)
+        except DocSpaceError as exc:
+            if exc.status in (403, 404):
+                continue
+            raise
+        for child in children:
+            cid = int(child["id"])
+            if cid in known:
+                seen[cid] = Observed(child.get("title", ""), parent, False)
+    for did, entry in known.items():
+        if did in seen:
+            continue
+        if entry.kind == "room":
+            seen[did] = None
+            continue
+        try:  # moved by a person, or gone
+            info = client.get_folder(did)
+            seen[did] = Observed(info.get("title", ""), info.get("parentId"), False)
+        except DocSpaceError as exc:
+            if exc.status != 404:
+                raise
+            seen[did] = None
+    return seen
+
+
+class Sync:
+    """Reverse-ETL for one source against one DocSpace portal."""
+
+    def __init__(
+        self,
+        source: str,
+        settings: DocSpaceSettings | None = None,
+        *,
+        concurrency: int | None = None,
+        max_writes: int | None = None,
+        on_progress: Callable[[Action, str], None] | None = None,
+    ) -> None:
+        self.source = source
+        self.settings = settings or load_settings(
+            source, concurrency=concurrency, max_writes=max_writes
+        )
+        self.on_progress = on_progress
+        self.client = DocSpaceClient(self.settings.base_url, self.settings.api_key)
+
+    @property
+    def pipeline_name(self) -> str:
+        return f"{self.source}_docspace"
+
+    def _pipeline(self, applier: Applier) -> dlt.Pipeline:
+        return dlt.pipeline(
+            pipeline_name=self.pipeline_name,
+            destination=docspace_destination(applier),
+            dataset_name=f"{self.source}_docspace",
+        )
+
+    def make_plan(self, con: duckdb.DuckDBPyConnection, refresh: bool = False) -> Plan:
+        ledger = Ledger(con)
+        entries = ledger.load(self.source)
+        desired = desired_tree(con, self.source, self.settings.mapping)
+        observed = observe(self.client, entries) if refresh else None
+        return plan(self.source, desired, entries, observed)
+
+    def run(self, *, plan_only: bool = False, refresh: bool = False) -> SyncResult:
+        started, t0 = datetime.now(UTC), time.perf_counter()
+        con = duckdb.connect(staging_database_path())
+        try:
+            ledger = Ledger(con)
+            resumed = False
+            if not plan_only:
+                resumed = self._finish_pending(ledger)
+            the_plan = self.make_plan(con, refresh)
+            report = None
+            if not plan_only and the_plan.has_changes:
+                applier = Applier(
+                    self.client,
+                    ledger,
+                    self.source,
+                    self.settings.apply,
+                    on_progress=self.on_progress,
+                )
+                self._pipeline(applier).run(actions_resource(the_plan.ordered()))
+                report = applier.report
+                for a in the_plan.actions:
+                    if a.op == "noop":
+                        report.add("unchanged")
+            elif not plan_only:
+                report = ApplyReport()
+                report.add("unchanged", len(the_plan.actions))
+            result = SyncResult(
+                self.source,
+                the_plan,
+                report,
+                time.perf_counter() - t0,
+                self.client.stats.reads,
+                self.client.stats.writes,
+                resumed,
+            )
+            if not plan_only:
+                ledger.log_run(self._run_row(result, started))
+            return result
+        finally:
+            con.close()
+            self.client.close()
+
+    def _finish_pending(self, ledger: Ledger) -> bool:
+        """A load package left by a crashed run is applied before a fresh plan is made."""
+        applier = Applier(
+            self.client, ledger, self.source, self.settings.apply, on_progress=self.on_progress
+        )
+        pipeline = self._pipeline(applier)
+        if not pipeline.has_pending_data:
+            return False
+        pipeline.load()
+        return True
+
+    def _run_row(self, result: SyncResult, started: datetime) -> dict[str, Any]:
+        counts = result.report.counts if result.report else {}
+        return {
+            "run_id": uuid.uuid4().hex,
+            "source": self.source,
+            "started_at": started,
+            "finished_at": datetime.now(UTC),
+            "seconds": result.seconds,
+            **{
+                k: int(counts.get(k, 0))
+                for k in (
+                    "created",
+                    "adopted",
+                    "renamed",
+                    "moved",
+                    "archived",
+                    "unarchived",
+                    "orphaned",
+                    "failed",
+                    "unchanged",
+                    "deferred",
+                )
+            },
+            "reads": result.reads,
+            "writes": result.writes,
+            "outcome": "failed"
+            if result.failed
+            else ("partial" if counts.get("deferred") else "ok"),
+        }

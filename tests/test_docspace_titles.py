@@ -1,0 +1,85 @@
+"""Titles: predicted exactly as DocSpace stores them, readable fallbacks, distinct stable sibling names."""
+
+from __future__ import annotations
+
+import pytest
+
+from docspace_destination.titles import distinct_titles, render_title, sanitize_title, utf16_length
+from sandbox.names import HOSTILE_NAMES
+
+
+def test_illegal_characters_become_underscores():
+    assert sanitize_title('a/b\\c:d*e?f"g<h>i|j') == "a_b_c_d_e_f_g_h_i_j"
+
+
+def test_plus_and_tab_are_replaced_too():
+    assert sanitize_title("C++\tnotes") == "C___notes"
+
+
+def test_emoji_outside_the_bmp_becomes_two_underscores():
+    assert sanitize_title("Launch 🚀") == "Launch __"
+
+
+def test_titles_are_trimmed():
+    assert sanitize_title("  spaced out  ") == "spaced out"
+
+
+def test_long_titles_are_cut_to_170_utf16_units():
+    assert sanitize_title("x" * 300) == "x" * 170
+
+
+def test_cut_keeps_an_extension_whose_dot_is_late():
+    title = "a" * 160 + ".docx" + "b" * 0
+    long = "a" * 200 + ".docx"
+    assert sanitize_title(title) == title
+    assert sanitize_title(long) == "a" * 165 + ".docx"
+
+
+def test_cut_ignores_an_early_dot():
+    long = "v1.2 " + "z" * 300
+    assert sanitize_title(long) == long[:170]
+
+
+def test_cut_through_an_emoji_leaves_underscores_not_broken_text():
+    title = "a" * 169 + "🚀"
+    assert sanitize_title(title) == "a" * 169 + "_"
+
+
+@pytest.mark.parametrize("name", [n for n in HOSTILE_NAMES if n.strip()])
+def test_prediction_matches_the_sandbox_server(name):
+    from sandbox.docspace_titles import sanitize_title as server_sanitize
+
+    assert sanitize_title(name) == server_sanitize(name)
+
+
+def test_empty_or_blank_names_get_a_readable_fallback():
+    assert render_title("{name}", {"name": "   "}, "1201") == "Untitled (1201)"
+    assert render_title("{name}", {"name": None}, "1201") == "Untitled (1201)"
+
+
+def test_title_templates_can_use_record_fields():
+    assert render_title("{name} [{gid}]", {"name": "Plan", "gid": "42"}, "42") == "Plan [42]"
+
+
+def test_unknown_template_fields_are_left_visible_not_crashing():
+    assert render_title("{name} {nope}", {"name": "Plan"}, "42") == "Plan {nope}"
+
+
+def test_colliding_siblings_get_distinct_titles_and_the_oldest_keeps_the_plain_one():
+    titles = distinct_titles(
+        [("k2", "1202", "Design"), ("k1", "1201", "Design"), ("k3", "1300", "Other")]
+    )
+    assert titles == {"k1": "Design", "k2": "Design (1202)", "k3": "Other"}
+
+
+def test_collision_suffixes_are_the_same_whatever_the_input_order():
+    rows = [("a", "111111111", "X"), ("b", "222222222", "X"), ("c", "333333333", "X")]
+    assert distinct_titles(rows) == distinct_titles(list(reversed(rows)))
+
+
+def test_suffix_survives_the_170_unit_cut():
+    long = sanitize_title("y" * 300)
+    titles = distinct_titles([("a", "1", long), ("b", "2", long)])
+    assert titles["b"].endswith(" (2)")
+    assert utf16_length(titles["b"]) <= 170
+    assert titles["a"] != titles["b"]
