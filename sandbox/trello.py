@@ -26,9 +26,18 @@ MAX_ATTACHMENTS_PER_CARD = 100
 NOT_FOUND = "The requested resource was not found."
 NO_PERMISSION = "unauthorized permission requested"
 
-BOARD_DEFAULT_FIELDS = (
-    "name,desc,descData,closed,idOrganization,pinned,url,shortUrl,prefs,labelNames"
-).split(",")
+BOARD_DEFAULT_FIELDS = [
+    "name",
+    "desc",
+    "descData",
+    "closed",
+    "idOrganization",
+    "pinned",
+    "url",
+    "shortUrl",
+    "prefs",
+    "labelNames",
+]
 MEMBER_DEFAULT_FIELDS = ["fullName", "username"]
 CARD_FILTERS = {"all", "open", "closed", "visible"}
 LIST_FILTERS = {"all", "open", "closed", "none"}

@@ -105,7 +105,7 @@ class TrelloState:
                 "email": email,
                 "confirmed": True,
                 "memberType": "normal",
-                "avatarUrl": None,
+                "avatarUrl": f"https://trello-members.s3.amazonaws.com/{mid}/avatar",
             }
             return mid
 
@@ -208,7 +208,6 @@ class TrelloState:
                 "idBoard": board_id,
                 "pos": pos,
                 "subscribed": False,
-                "softLimit": None,
             }
             self.index[board_id]["lists"].append(lid)
             self.add_action(board_id, "createList", {"list": {"id": lid, "name": name}})
