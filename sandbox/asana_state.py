@@ -405,7 +405,7 @@ class AsanaState:
             out["multi_enum_values"] = [dict(options[v]) for v in value or []]
             display = ", ".join(options[v]["name"] for v in value or []) or None
         elif kind == "date":
-            out["date_value"] = {"date": value, "date_time": None} if value else None
+            out["date_value"] = {"date": value} if value else None
             display = value
         elif kind == "people":
             out["people_value"] = [self.ref(u) for u in value or []]

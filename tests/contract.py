@@ -40,8 +40,12 @@ def load_spec(service: str) -> dict[str, Any]:
 def _openapi_to_jsonschema(node: Any) -> Any:
     """OpenAPI 3.0 `nullable: true` means "or null"; JSON Schema needs that spelled out."""
     if isinstance(node, dict):
+        # Asana writes "may be null" as a `nullable: true` member of an allOf
+        nullable_member = any(
+            isinstance(m, dict) and m.get("nullable") is True for m in node.get("allOf", [])
+        )
         out = {k: _openapi_to_jsonschema(v) for k, v in node.items()}
-        if out.pop("nullable", False) is True:
+        if out.pop("nullable", False) is True or nullable_member:
             return {"anyOf": [out, {"type": "null"}]}
         return out
     if isinstance(node, list):
