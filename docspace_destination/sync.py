@@ -94,12 +94,14 @@ class Sync:
         concurrency: int | None = None,
         max_writes: int | None = None,
         on_progress: Callable[[Action, str], None] | None = None,
+        on_plan: Callable[[Plan], None] | None = None,
     ) -> None:
         self.source = source
         self.settings = settings or load_settings(
             source, concurrency=concurrency, max_writes=max_writes
         )
         self.on_progress = on_progress
+        self.on_plan = on_plan
         self.client = DocSpaceClient(self.settings.base_url, self.settings.api_key)
 
     @property
@@ -130,6 +132,8 @@ class Sync:
                 resumed = self._finish_pending(ledger)
             the_plan = self.make_plan(con, refresh)
             report = None
+            if self.on_plan and not plan_only:
+                self.on_plan(the_plan)
             if not plan_only and the_plan.has_changes:
                 applier = Applier(
                     self.client,

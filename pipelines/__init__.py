@@ -1,0 +1,1 @@
+"""Entry points: `python pipelines/asana_to_docspace.py`, `python pipelines/trello_to_docspace.py`."""
