@@ -1,0 +1,234 @@
+"""The Trello source: boards, lists, cards, checklists, labels, members, custom fields, actions.
+
+Complete past the 1000-item cap (paged by `before=<oldest id>`), incremental (actions by
+`since`; per-board reloads only when `dateLastActivity` moved), deletions kept as
+tombstones (`is_deleted = true`), and paced under Trello's per-token rate limit.
+
+    pipeline = pm_runtime.staging.staging_pipeline("trello", "trello_data")
+    pipeline.run(trello_source())
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import dlt
+from dlt.sources import DltResource
+
+from pm_runtime.transport import require_secure_url
+from trello_source import settings
+from trello_source.client import TrelloAccessError, TrelloClient
+from trello_source.sync import BoardPlan, BoardSync, previous_board, previous_cards, utc_now
+
+__all__ = ["trello_source"]
+
+Rows = Iterator[list[dict[str, Any]]]
+
+
+def _pos(row: dict[str, Any]) -> dict[str, Any]:
+    """Trello sends `pos` as an int or a float; always a double in DuckDB."""
+    if row.get("pos") is not None:
+        row["pos"] = float(row["pos"])
+    return row
+
+
+def _per_board(sync: BoardSync, resource: str, fetch: Any) -> Rows:
+    """Run `fetch(plan)` for every changed board; an unreadable board is skipped with a warning."""
+    for plan in sync.changed():
+        try:
+            rows = fetch(plan)
+            if rows:
+                yield rows
+        except TrelloAccessError as exc:
+            sync.skip(plan, exc)
+            continue
+        sync.finish(plan, resource)
+
+
+def _board_row(board: dict[str, Any]) -> dict[str, Any]:
+    row = {k: board.get(k) for k in ["id", *settings.BOARD_FIELDS]}
+    row.update(is_deleted=False, deleted_at=None)
+    return row
+
+
+@dlt.resource(
+    name="boards",
+    write_disposition="merge",
+    primary_key="id",
+    columns={**settings.deletion_columns(), "date_last_activity": settings.timestamp()},
+)
+def boards(sync: BoardSync) -> Rows:
+    rows = [_board_row(p.board) for p in sync.plans()]
+    for board_id in sync.gone_boards():
+        row = previous_board(board_id)
+        if row is not None and not row.get("is_deleted"):
+            row.update(is_deleted=True, deleted_at=utc_now())
+            rows.append(row)
+        sync.forget(board_id)
+    if rows:
+        yield rows
+
+
+@dlt.resource(
+    name="lists",
+    write_disposition="merge",
+    primary_key="id",
+    merge_key="id_board",
+    columns={"pos": settings.double()},
+)
+def lists(sync: BoardSync) -> Rows:
+    fields = ",".join(settings.LIST_FIELDS)
+    yield from _per_board(
+        sync,
+        "lists",
+        lambda p: [
+            _pos(x) for x in sync.client.get(f"/boards/{p.id}/lists", filter="all", fields=fields)
+        ],
+    )
+
+
+def _board_cards(sync: BoardSync, plan: BoardPlan) -> list[dict[str, Any]]:
+    """Every card (open and archived), plus tombstones for cards gone since the last run."""
+    fields = ",".join(settings.CARD_FIELDS)
+    current = []
+    for page in sync.client.pages(
+        f"/boards/{plan.id}/cards/all", fields=fields, customFieldItems="true"
+    ):
+        for card in page:
+            card.update(is_deleted=False, deleted_at=None)
+            current.append(_pos(card))
+    present = {c["id"] for c in current}
+    deleted_by_action = {
+        a["data"]["card"]["id"]: a
+        for a in sync.actions(plan)
+        if a.get("type") == "deleteCard" and a.get("data", {}).get("card", {}).get("id")
+    }
+    before = previous_cards(plan.id)
+    now = utc_now()
+    for card_id in (set(before) | set(deleted_by_action)) - present:
+        row = before.get(card_id)
+        if row is None:  # created and deleted between two runs: all we know is in the action
+            action = deleted_by_action[card_id]
+            row = {
+                "id": card_id,
+                "id_board": plan.id,
+                "id_list": action["data"].get("list", {}).get("id"),
+                "id_short": action["data"]["card"].get("idShort"),
+            }
+        row.update(is_deleted=True, deleted_at=now)
+        current.append(row)
+    return current
+
+
+@dlt.resource(
+    name="cards",
+    write_disposition="merge",
+    primary_key="id",
+    columns={
+        **settings.deletion_columns(),
+        "due": settings.timestamp(),
+        "start": settings.timestamp(),
+        "date_last_activity": settings.timestamp(),
+        "pos": settings.double(),
+    },
+)
+def cards(sync: BoardSync) -> Rows:
+    yield from _per_board(sync, "cards", lambda p: _board_cards(sync, p))
+
+
+@dlt.resource(name="labels", write_disposition="merge", primary_key="id", merge_key="id_board")
+def labels(sync: BoardSync) -> Rows:
+    fields = ",".join(settings.LABEL_FIELDS)
+    yield from _per_board(
+        sync, "labels", lambda p: sync.client.all(f"/boards/{p.id}/labels", fields=fields)
+    )
+
+
+@dlt.resource(name="members", write_disposition="merge", primary_key="id")
+def members(sync: BoardSync) -> Rows:
+    fields = ",".join(settings.MEMBER_FIELDS)
+
+    def fetch(plan: BoardPlan) -> list[dict[str, Any]]:
+        rows = sync.client.get(f"/boards/{plan.id}/members", fields=fields)
+        for r in rows:
+            r.setdefault("email", None)  # only visible for some members
+        return rows  # type: ignore[no-any-return]
+
+    yield from _per_board(sync, "members", fetch)
+
+
+@dlt.resource(
+    name="checklists",
+    write_disposition="merge",
+    primary_key="id",
+    merge_key="id_board",
+    columns={"pos": settings.double()},
+)
+def checklists(sync: BoardSync) -> Rows:
+    def fetch(plan: BoardPlan) -> list[dict[str, Any]]:
+        rows = sync.client.all(
+            f"/boards/{plan.id}/checklists", fields="all", checkItem_fields="all"
+        )
+        for checklist in rows:
+            _pos(checklist)
+            for item in checklist.get("checkItems") or []:
+                _pos(item)
+        return rows
+
+    yield from _per_board(sync, "checklists", fetch)
+
+
+@dlt.resource(
+    name="custom_fields",
+    write_disposition="merge",
+    primary_key="id",
+    merge_key="id_board",
+    columns={"pos": settings.double()},
+)
+def custom_fields(sync: BoardSync) -> Rows:
+    def fetch(plan: BoardPlan) -> list[dict[str, Any]]:
+        rows = sync.client.get(f"/boards/{plan.id}/customFields")
+        for f in rows:
+            f["idBoard"] = plan.id
+            _pos(f)
+            for option in f.get("options") or []:
+                _pos(option)
+        return rows  # type: ignore[no-any-return]
+
+    yield from _per_board(sync, "custom_fields", fetch)
+
+
+@dlt.resource(
+    name="actions",
+    write_disposition="merge",
+    primary_key="id",
+    columns={"date": settings.timestamp()},
+)
+def actions(sync: BoardSync) -> Rows:
+    def fetch(plan: BoardPlan) -> list[dict[str, Any]]:
+        return [{**a, "idBoard": plan.id} for a in sync.actions(plan)]
+
+    yield from _per_board(sync, "actions", fetch)
+
+
+@dlt.source(name="trello")
+def trello_source(
+    api_key: str = dlt.secrets.value,
+    token: str = dlt.secrets.value,
+    base_url: str = settings.DEFAULT_BASE_URL,
+    board_ids: list[str] | None = None,
+) -> list[DltResource]:
+    """Every board the token can read (or `board_ids`), into `trello_data`."""
+    base = require_secure_url(base_url, "sources.trello.base_url")
+    sync = BoardSync(TrelloClient(base, api_key, token), board_ids)
+    return [
+        boards(sync),
+        lists(sync),
+        cards(sync),
+        labels(sync),
+        members(sync),
+        checklists(sync),
+        custom_fields(sync),
+        actions(sync),
+    ]

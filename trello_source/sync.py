@@ -1,0 +1,192 @@
+"""Which boards to reload this run, what the last run left in DuckDB, and the dlt state.
+
+A board reloads (lists, cards, labels, members, checklists, custom fields, actions) only
+when its `dateLastActivity` moved since the last successful extract; every resource of
+the source asks the one shared :class:`BoardSync`, so the board listing is fetched once.
+The new `dateLastActivity` is written to state only after every resource finished that
+board, so a board that failed half-way reloads next run.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import dlt
+
+from trello_source import settings
+from trello_source.client import TrelloAccessError, TrelloClient
+
+log = logging.getLogger("trello_source")
+
+PER_BOARD_RESOURCES = frozenset(
+    {"lists", "cards", "labels", "members", "checklists", "custom_fields", "actions"}
+)
+OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
+DLT_COLUMNS = ("_dlt_id", "_dlt_load_id", "_dlt_parent_id", "_dlt_list_idx", "_dlt_root_id")
+
+
+@dataclass
+class BoardPlan:
+    board: dict[str, Any]
+    changed: bool
+    actions_cursor: str | None
+    done: set[str] = field(default_factory=set)
+    failed: bool = False
+    actions: list[dict[str, Any]] | None = None
+
+    @property
+    def id(self) -> str:
+        return str(self.board["id"])
+
+    @property
+    def label(self) -> str:
+        return f"{self.board.get('name', '')!r} ({self.id})"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class BoardSync:
+    def __init__(self, client: TrelloClient, board_ids: list[str] | None) -> None:
+        self.client = client
+        self.board_ids = list(board_ids) if board_ids else None
+        self._plans: list[BoardPlan] | None = None
+        self._gone: list[str] = []
+        self._lock = threading.RLock()
+
+    # -- the plan ---------------------------------------------------------------------------
+
+    def _state(self) -> dict[str, dict[str, Any]]:
+        return dlt.current.source_state().setdefault("boards", {})  # type: ignore[no-any-return]
+
+    def plans(self) -> list[BoardPlan]:
+        with self._lock:
+            if self._plans is None:
+                self._plans = self._make_plans()
+            return self._plans
+
+    def _make_plans(self) -> list[BoardPlan]:
+        fields = ",".join(settings.BOARD_FIELDS)
+        if self.board_ids is None:
+            listing = self.client.get("/members/me/boards", filter="all", fields=fields)
+        else:
+            listing = []
+            for board_id in self.board_ids:
+                try:
+                    listing.append(self.client.get(f"/boards/{board_id}", fields=fields))
+                except TrelloAccessError as exc:
+                    log.warning(
+                        "Skipping Trello board %s: cannot read it (%s %s)",
+                        board_id,
+                        exc.status,
+                        exc.message,
+                    )
+        state = self._state()
+        plans = []
+        for board in listing:
+            previous = state.get(board["id"], {})
+            plans.append(
+                BoardPlan(
+                    board=board,
+                    changed=previous.get("date_last_activity") != board.get("dateLastActivity"),
+                    actions_cursor=previous.get("actions_cursor"),
+                )
+            )
+        if self.board_ids is None:
+            listed = {p.id for p in plans}
+            self._gone = [b for b in state if b not in listed]
+        return plans
+
+    def changed(self) -> list[BoardPlan]:
+        return [p for p in self.plans() if p.changed and not p.failed]
+
+    def gone_boards(self) -> list[str]:
+        """Boards loaded before that the token's listing no longer shows (deleted in Trello)."""
+        self.plans()
+        return list(self._gone)
+
+    def forget(self, board_id: str) -> None:
+        self._state().pop(board_id, None)
+
+    def skip(self, plan: BoardPlan, exc: TrelloAccessError) -> None:
+        with self._lock:
+            if not plan.failed:
+                log.warning(
+                    "Skipping Trello board %s: cannot read it (%s %s)",
+                    plan.label,
+                    exc.status,
+                    exc.message,
+                )
+            plan.failed = True
+
+    def finish(self, plan: BoardPlan, resource: str) -> None:
+        """Record that `resource` loaded this board; the last one moves the board's state."""
+        with self._lock:
+            plan.done.add(resource)
+            if plan.failed or not PER_BOARD_RESOURCES <= plan.done:
+                return
+            entry = self._state().setdefault(plan.id, {})
+            entry["date_last_activity"] = plan.board.get("dateLastActivity")
+            if plan.actions:
+                entry["actions_cursor"] = max(a["id"] for a in plan.actions)
+
+    def actions(self, plan: BoardPlan) -> list[dict[str, Any]]:
+        """Actions since the last run's newest (all of them the first time), newest first."""
+        with self._lock:
+            if plan.actions is None:
+                params: dict[str, Any] = {"filter": "all"}
+                if plan.actions_cursor:
+                    params["since"] = plan.actions_cursor
+                plan.actions = self.client.all(f"/boards/{plan.id}/actions", **params)
+            return plan.actions
+
+
+# -- what the last run left in the destination ------------------------------------------------
+
+
+def previous_rows(table: str, where: str) -> list[dict[str, Any]]:
+    """Rows of `table` already in the destination (nothing on a first run)."""
+    try:
+        pipeline = dlt.current.pipeline()
+        if table not in pipeline.default_schema.data_table_names(seen_data_only=True):
+            return []
+        relation = pipeline.dataset()(f"SELECT * FROM {table} WHERE {where}")
+        return relation.arrow().to_pylist()  # type: ignore[no-any-return]
+    except Exception as exc:  # a missing table or dataset: nothing to compare with
+        log.debug("no previous rows in %s: %s", table, type(exc).__name__)
+        return []
+
+
+def strip_dlt(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in DLT_COLUMNS}
+
+
+def previous_cards(board_id: str) -> dict[str, dict[str, Any]]:
+    """The board's live cards as loaded last time, with their labels and members re-nested."""
+    if not OBJECT_ID.match(board_id):
+        return {}
+    rows = previous_rows("cards", f"id_board = '{board_id}' AND NOT coalesce(is_deleted, false)")
+    if not rows:
+        return {}
+    by_dlt_id = {r["_dlt_id"]: strip_dlt(r) for r in rows}
+    parents = ", ".join(f"'{k}'" for k in by_dlt_id)
+    for child, key in (("labels", "labels"), ("id_members", "id_members")):
+        for c in previous_rows(f"cards__{child}", f"_dlt_parent_id IN ({parents})"):
+            parent = by_dlt_id.get(c["_dlt_parent_id"])
+            if parent is not None:
+                value = c.get("value") if child == "id_members" else strip_dlt(c)
+                parent.setdefault(key, []).append(value)
+    return {r["id"]: r for r in by_dlt_id.values()}
+
+
+def previous_board(board_id: str) -> dict[str, Any] | None:
+    if not OBJECT_ID.match(board_id):
+        return None
+    rows = previous_rows("boards", f"id = '{board_id}'")
+    return strip_dlt(rows[0]) if rows else None
