@@ -9,6 +9,7 @@ string and must never reach a log, an exception or a trace.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import deque
@@ -73,6 +74,30 @@ class RateLimiter:
                 wait = self._sent[0] + self.interval - now
             self.waited += wait
             self._sleep(wait)
+
+
+SECRET_PARAMS = re.compile(r"(?i)\b(key|token)=[^&\s\"']*")
+
+
+def redact(text: str) -> str:
+    return SECRET_PARAMS.sub(lambda m: f"{m.group(1)}=***", text)
+
+
+class RedactQuerySecrets(logging.Filter):
+    """urllib3 logs every request line, query string included, at DEBUG: mask key and token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        return True
+
+
+_REDACTOR = RedactQuerySecrets()
+for _name in ("urllib3.connectionpool", "requests"):
+    if _REDACTOR not in logging.getLogger(_name).filters:
+        logging.getLogger(_name).addFilter(_REDACTOR)
 
 
 class TrelloAuth(requests.auth.AuthBase):

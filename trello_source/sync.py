@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dlt
+from dlt.common.destination.exceptions import DestinationUndefinedEntity
+from dlt.common.storages.exceptions import SchemaNotFoundError
 
 from trello_source import settings
 from trello_source.client import TrelloAccessError, TrelloClient
@@ -129,7 +131,7 @@ class BoardSync:
         """Record that `resource` loaded this board; the last one moves the board's state."""
         with self._lock:
             plan.done.add(resource)
-            if plan.failed or not PER_BOARD_RESOURCES <= plan.done:
+            if plan.failed or not plan.done >= PER_BOARD_RESOURCES:
                 return
             entry = self._state().setdefault(plan.id, {})
             entry["date_last_activity"] = plan.board.get("dateLastActivity")
@@ -154,12 +156,22 @@ def previous_rows(table: str, where: str) -> list[dict[str, Any]]:
     """Rows of `table` already in the destination (nothing on a first run)."""
     try:
         pipeline = dlt.current.pipeline()
-        if table not in pipeline.default_schema.data_table_names(seen_data_only=True):
+        schema = pipeline.default_schema
+        if table not in schema.data_table_names(seen_data_only=True):
             return []
-        relation = pipeline.dataset()(f"SELECT * FROM {table} WHERE {where}")
-        return relation.arrow().to_pylist()  # type: ignore[no-any-return]
-    except Exception as exc:  # a missing table or dataset: nothing to compare with
-        log.debug("no previous rows in %s: %s", table, type(exc).__name__)
+        with pipeline.sql_client(schema.name) as client:
+            query = f"SELECT * FROM {client.make_qualified_table_name(table)} WHERE {where}"
+            with client.execute_query(query) as cursor:
+                names = [d[0] for d in cursor.description]
+                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    except (SchemaNotFoundError, DestinationUndefinedEntity):
+        return []  # first run: nothing loaded yet
+    except Exception as exc:
+        log.warning(
+            "could not read %s from the destination (%s): deletions there go unnoticed this run",
+            table,
+            type(exc).__name__,
+        )
         return []
 
 
