@@ -6,11 +6,11 @@ the applier skips what the ledger shows as done, so every action lands once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import fields
 from typing import Any
 
 import dlt
+import pyarrow as pa
 from dlt.common.destination.exceptions import DestinationTerminalException
 
 from docspace_destination.apply import Applier
@@ -22,9 +22,25 @@ BATCH_SIZE = 5000
 _ACTION_FIELDS = [f.name for f in fields(Action)]
 
 
-def action_rows(actions: list[Action]) -> Iterator[dict[str, Any]]:
-    for seq, action in enumerate(actions):
-        yield {"seq": seq, **action.as_row()}
+_TEXT = pa.string()
+ACTION_SCHEMA = pa.schema(
+    [("seq", pa.int64())]
+    + [
+        (
+            f.name,
+            {"depth": pa.int64(), "docspace_id": pa.int64(), "archived": pa.bool_()}.get(
+                f.name, _TEXT
+            ),
+        )
+        for f in fields(Action)
+    ]
+)
+
+
+def action_table(actions: list[Action]) -> pa.Table:
+    """Plan rows as Arrow: dlt passes Arrow through without normalising row by row."""
+    rows = [{"seq": seq, **a.as_row()} for seq, a in enumerate(actions)]
+    return pa.Table.from_pylist(rows, schema=ACTION_SCHEMA)
 
 
 def _action(row: dict[str, Any]) -> Action:
@@ -40,15 +56,16 @@ def docspace_destination(applier: Applier) -> Any:
     @dlt.destination(
         name="docspace",
         batch_size=BATCH_SIZE,
-        loader_file_format="typed-jsonl",
+        loader_file_format="parquet",
         max_table_nesting=0,
         loader_parallelism_strategy="sequential",
         max_parallel_load_jobs=1,
     )
-    def docspace(items: list[dict[str, Any]], table: dict[str, Any]) -> None:
+    def docspace(items: Any, table: dict[str, Any]) -> None:
         if table["name"] != ACTIONS_TABLE:
             return
-        ordered = sorted(items, key=lambda r: r["seq"])
+        rows = items.to_pylist() if hasattr(items, "to_pylist") else list(items)
+        ordered = sorted(rows, key=lambda r: r["seq"])
         try:
             applier.run([_action(r) for r in ordered])
         except UserFacingError as exc:
@@ -59,9 +76,4 @@ def docspace_destination(applier: Applier) -> Any:
 
 
 def actions_resource(actions: list[Action]) -> Any:
-    return dlt.resource(
-        action_rows(actions),
-        name=ACTIONS_TABLE,
-        write_disposition="append",
-        columns={"docspace_id": {"data_type": "bigint", "nullable": True}},
-    )
+    return dlt.resource(action_table(actions), name=ACTIONS_TABLE, write_disposition="append")

@@ -1,0 +1,245 @@
+"""Benchmark: applying 50 projects × 40 tasks (2,050 writes) to DocSpace.
+
+DocSpace emulator with 20 ms latency per request and its 15-concurrent-write cap.
+Prints: our apply vs the floor (writes × latency ÷ 15) and vs the naive sequential
+create loop of the official samples, measured in the same run; the no-op re-sync;
+and the peak memory of planning 100,000 tasks (in a child process).
+
+    python -m benchmarks.docspace_apply [--projects 50] [--tasks 40] [--plan-tasks 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+LATENCY = 0.02
+CAP = 15
+
+
+def stage(projects: int, tasks: int) -> None:
+    """Asana-shaped rows in the staging DuckDB, loaded by dlt as the source would."""
+    import dlt
+
+    from pm_runtime.staging import staging_pipeline
+
+    rows_p = [
+        {
+            "gid": str(1000 + p),
+            "name": f"Project {p}",
+            "archived": False,
+            "completed": False,
+            "is_deleted": False,
+        }
+        for p in range(projects)
+    ]
+
+    def task_rows():
+        for p in range(projects):
+            for t in range(tasks):
+                yield {
+                    "gid": str(10_000_000 + p * tasks + t),
+                    "name": f"Task {t} of {p}",
+                    "parent": None,
+                    "is_deleted": False,
+                    "memberships": [{"project": {"gid": str(1000 + p)}, "section": None}],
+                }
+
+    staging_pipeline("asana", "asana_data").run(
+        [
+            dlt.resource(rows_p, name="projects", primary_key="gid", write_disposition="merge"),
+            dlt.resource(
+                task_rows(),
+                name="tasks",
+                primary_key="gid",
+                write_disposition="merge",
+                columns={"parent__gid": {"data_type": "text"}},
+            ),
+        ]
+    )
+
+
+class RemoteDocSpace:
+    """The DocSpace emulator in its own process, as a real portal would be: it must not share our GIL."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.docspace_apply", "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=str(Path(__file__).resolve().parents[1]),
+        )
+        self.root_url = self.proc.stdout.readline().strip()
+
+    def stop(self) -> dict[str, int]:
+        self.proc.stdin.close()
+        stats = json.loads(self.proc.stdout.readline())
+        self.proc.wait(timeout=30)
+        return stats
+
+
+def serve() -> None:
+    from sandbox import DOCSPACE_API_KEY, EmulatorServer
+    from sandbox.docspace import DocSpaceEmulator
+
+    emulator = DocSpaceEmulator(api_key=DOCSPACE_API_KEY)
+    emulator.limits.writes_per_day = None
+    emulator.limits.requests_per_window = None
+    emulator.faults.latency(LATENCY)
+    server = EmulatorServer(emulator).start()
+    print(server.root_url, flush=True)
+    sys.stdin.read()  # until the parent closes our stdin
+    stats = {
+        "writes": emulator.log.writes(),
+        "rooms": emulator.count_rooms(),
+        "folders": emulator.count_folders(),
+        "limited": emulator.log.count(outcome="limited"),
+    }
+    server.stop()
+    print(json.dumps(stats), flush=True)
+
+
+def naive_loop(projects: int, tasks: int) -> tuple[float, int]:
+    """The samples' approach: create each room, then each folder, one request at a time."""
+    from docspace_destination.client import DocSpaceClient
+    from sandbox import DOCSPACE_API_KEY
+
+    server = RemoteDocSpace()
+    client = DocSpaceClient(server.root_url, DOCSPACE_API_KEY)
+    t0 = time.perf_counter()
+    for p in range(projects):
+        room = client.create_room(f"Project {p}", 2)
+        for t in range(tasks):
+            client.create_folder(int(room["id"]), f"Task {t} of {p}")
+    elapsed = time.perf_counter() - t0
+    return elapsed, server.stop()["writes"]
+
+
+def ours(projects: int, tasks: int) -> dict[str, float]:
+    from docspace_destination.sync import Sync
+    from sandbox import DOCSPACE_API_KEY
+
+    stage(projects, tasks)
+    server = RemoteDocSpace()
+    os.environ["DESTINATION__DOCSPACE__BASE_URL"] = server.root_url
+    os.environ["DESTINATION__DOCSPACE__API_KEY"] = DOCSPACE_API_KEY
+    t0 = time.perf_counter()
+    first = Sync("asana", concurrency=CAP).run()
+    first_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    noop = Sync("asana", concurrency=CAP).run()
+    noop_s = time.perf_counter() - t0
+    stats = server.stop()
+    writes, rooms, folders = stats["writes"] - noop.writes, stats["rooms"], stats["folders"]
+    noop_writes = noop.writes
+    return {
+        "seconds": first_s,
+        "writes": writes,
+        "reads": first.reads,
+        "rooms": rooms,
+        "folders": folders,
+        "failed": first.failed,
+        "noop_seconds": noop_s,
+        "noop_writes": noop_writes,
+    }
+
+
+PLAN_CHILD = """
+import json, sys, time
+sys.path.insert(0, {root!r})
+import duckdb
+from docspace_destination.desired import desired_tree
+from docspace_destination.ledger import Ledger
+from docspace_destination.plan import plan
+from pm_runtime.staging import staging_database_path
+t0 = time.perf_counter()
+con = duckdb.connect(staging_database_path())
+con.execute("SET memory_limit='400MB'")
+nodes = desired_tree(con, "asana")
+p = plan("asana", nodes, Ledger(con).load("asana"))
+# VmHWM is this process's own peak; ru_maxrss would include the parent's size from before exec
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
+print(json.dumps({{"nodes": len(nodes), "actions": len(p.actions), "seconds": time.perf_counter() - t0,
+                  "peak_mb": int(hwm) / 1024}}))
+"""
+
+
+def plan_memory(tasks_total: int) -> dict[str, float]:
+    projects = max(1, tasks_total // 100)
+    stage(projects, tasks_total // projects)
+    root = str(Path(__file__).resolve().parents[1])
+    out = subprocess.run(
+        [sys.executable, "-c", PLAN_CHILD.format(root=root)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--projects", type=int, default=50)
+    parser.add_argument("--tasks", type=int, default=40)
+    parser.add_argument("--plan-tasks", type=int, default=100_000)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        return serve()
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    os.environ["RUNTIME__LOG_LEVEL"] = "ERROR"
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)
+        os.environ["DLT_DATA_DIR"] = str(Path(tmp) / "dlt")
+        os.environ["DESTINATION__DUCKDB__CREDENTIALS"] = str(Path(tmp) / "apply.duckdb")
+        result = ours(args.projects, args.tasks)
+        naive_s, naive_writes = naive_loop(args.projects, args.tasks)
+        os.environ["DESTINATION__DUCKDB__CREDENTIALS"] = str(Path(tmp) / "plan.duckdb")
+        os.environ["DLT_DATA_DIR"] = str(Path(tmp) / "dlt-plan")
+        memory = plan_memory(args.plan_tasks)
+
+    writes = result["writes"]
+    floor = writes * LATENCY / CAP
+    vs_floor = result["seconds"] / floor
+    vs_naive = naive_s / result["seconds"]
+    noop_ratio = result["noop_seconds"] / result["seconds"]
+    print(
+        f"\nDocSpace apply: {args.projects} projects × {args.tasks} tasks, {LATENCY * 1000:.0f} ms latency, {CAP} concurrent writes"
+    )
+    print(f"  {'':34}{'seconds':>9}{'writes':>8}{'reads':>7}")
+    print(
+        f"  {'ours (plan + apply through dlt)':34}{result['seconds']:>9.2f}{writes:>8.0f}{result['reads']:>7.0f}"
+    )
+    print(f"  {'floor (writes × latency ÷ 15)':34}{floor:>9.2f}")
+    print(f"  {'naive sequential create loop':34}{naive_s:>9.2f}{naive_writes:>8}")
+    print(f"  {'no-op re-sync':34}{result['noop_seconds']:>9.2f}{result['noop_writes']:>8.0f}")
+    print(
+        f"  tree: {result['rooms']:.0f} rooms, {result['folders']:.0f} folders, {result['failed']:.0f} failed"
+    )
+    print(
+        f"  ours / floor      = {vs_floor:5.2f}×  (goal ≤ 2×)   {'PASS' if vs_floor <= 2 else 'FAIL'}"
+    )
+    print(
+        f"  naive / ours      = {vs_naive:5.2f}×  (goal ≥ 8×)   {'PASS' if vs_naive >= 8 else 'FAIL'}"
+    )
+    print(
+        f"  no-op / first run = {noop_ratio:5.1%}   (goal < 10%, 0 writes) "
+        f"{'PASS' if noop_ratio < 0.1 and result['noop_writes'] == 0 else 'FAIL'}"
+    )
+    print(
+        f"  plan over {memory['nodes']:,.0f} nodes: peak RSS {memory['peak_mb']:.0f} MB in {memory['seconds']:.1f}s "
+        f"(goal < 500 MB)   {'PASS' if memory['peak_mb'] < 500 else 'FAIL'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
