@@ -1,0 +1,170 @@
+"""Benchmark: extracting Trello (10 boards × 500 cards, 20 ms latency) into DuckDB.
+
+Prints requests and wall time of a full and a no-op run of our source, the minimum
+number of requests a complete load needs, and a naive baseline measured in the same
+run (one unpaged call per collection, Trello's default limits, one call per card for
+its custom-field values, no incremental: its no-op run is another full run).
+
+Our emulator keeps Trello's real rate limits (100 req / 10 s per token); the naive
+baseline's emulator has them switched off (a naive client has no 429 handling and
+would simply fail), so its time is a lower bound.
+
+    python -m benchmarks.trello_extract [--boards 10] [--cards 500] [--latency 0.02]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from typing import Any
+
+import requests
+
+from sandbox import TRELLO_KEY, TRELLO_TOKEN, EmulatorServer
+from sandbox.trello import TrelloEmulator
+from sandbox.trello_sample import build_benchmark_account
+
+MAX_RATIO = 1.2
+
+
+def pages(items: int, limit: int = 1000) -> int:
+    """Requests to read `items` with before-paging: a full page needs one more to see the end."""
+    return items // limit + 1
+
+
+def minimum_requests(em: TrelloEmulator) -> int:
+    """One board listing, then per board one call per collection per 1000-item page."""
+    total = 1
+    for board in em.boards:
+        idx = em.index[board]
+        total += 3  # lists (never capped), members, custom fields
+        total += pages(len(idx["cards"])) + pages(len(idx["labels"]))
+        total += pages(len(idx["checklists"])) + pages(len(idx["actions"]))
+    return total
+
+
+def emulator(boards: int, cards: int, latency: float, limits: bool) -> TrelloEmulator:
+    em = TrelloEmulator(seed=0, api_key=TRELLO_KEY, token=TRELLO_TOKEN)
+    build_benchmark_account(em, boards=boards, cards_per_board=cards, seed=0)
+    em.faults.latency(latency)
+    if not limits:
+        em.rate_limits = None
+    return em
+
+
+def our_runs(em: TrelloEmulator, workdir: str) -> list[dict[str, Any]]:
+    from pm_runtime.staging import staging_pipeline
+    from trello_source import trello_source
+
+    results = []
+    with EmulatorServer(em) as server:
+        os.environ.update(
+            {
+                "SOURCES__TRELLO__API_KEY": TRELLO_KEY,
+                "SOURCES__TRELLO__TOKEN": TRELLO_TOKEN,
+                "SOURCES__TRELLO__BASE_URL": server.base_url,
+                "DESTINATION__DUCKDB__CREDENTIALS": os.path.join(workdir, "bench.duckdb"),
+                "DLT_DATA_DIR": os.path.join(workdir, "dlt"),
+                "RUNTIME__DLTHUB_TELEMETRY": "false",
+            }
+        )
+        for label in ("full", "no-op"):
+            em.log.clear()
+            pipeline = staging_pipeline("trello", "trello_data")
+            start = time.perf_counter()
+            pipeline.extract(trello_source())
+            extracted = time.perf_counter() - start
+            pipeline.normalize()
+            pipeline.load()
+            total = time.perf_counter() - start
+            rows = pipeline.last_trace.last_normalize_info.row_counts
+            results.append(
+                {
+                    "run": label,
+                    "requests": len(em.log),
+                    "extract_s": extracted,
+                    "total_s": total,
+                    "cards": rows.get("cards", 0),
+                    "max_10s": em.log.max_in_window(10, token=TRELLO_TOKEN),
+                }
+            )
+    return results
+
+
+def naive_run(em: TrelloEmulator) -> dict[str, Any]:
+    """What a first script does: no paging, default limits, a call per card."""
+    auth = {"key": TRELLO_KEY, "token": TRELLO_TOKEN}
+    cards_seen = 0
+    with EmulatorServer(em) as server, requests.Session() as http:
+
+        def get(path: str, **params: Any) -> Any:
+            r = http.get(server.base_url + path, params={**auth, **params}, timeout=30)
+            r.raise_for_status()
+            return r.json()
+
+        start = time.perf_counter()
+        for board in get("/members/me/boards"):
+            bid = board["id"]
+            get(f"/boards/{bid}/lists")
+            get(f"/boards/{bid}/labels")
+            get(f"/boards/{bid}/members")
+            get(f"/boards/{bid}/checklists")
+            get(f"/boards/{bid}/actions")
+            cards = get(f"/boards/{bid}/cards/all")
+            cards_seen += len(cards)
+            for card in cards:
+                get(f"/cards/{card['id']}/customFieldItems")
+        elapsed = time.perf_counter() - start
+    return {"requests": len(em.log), "total_s": elapsed, "cards": cards_seen}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--boards", type=int, default=10)
+    parser.add_argument("--cards", type=int, default=500)
+    parser.add_argument("--latency", type=float, default=0.02)
+    args = parser.parse_args(argv)
+
+    ours_em = emulator(args.boards, args.cards, args.latency, limits=True)
+    floor = minimum_requests(ours_em)
+    total_cards = sum(len(ours_em.index[b]["cards"]) for b in ours_em.boards)
+    print(
+        f"Trello extract: {args.boards} boards × {args.cards} cards ({total_cards} cards), "
+        f"{args.latency * 1000:.0f} ms latency per request"
+    )
+    print(f"minimum requests for a complete load: {floor} (no-op: 1, the board listing)")
+
+    with tempfile.TemporaryDirectory() as workdir:
+        full, noop = our_runs(ours_em, workdir)
+    naive_em = emulator(args.boards, args.cards, args.latency, limits=False)
+    naive = naive_run(naive_em)
+
+    print("\nours (rate limits ON, 100 req / 10 s per token):")
+    for r, minimum in ((full, floor), (noop, 1)):
+        ratio = r["requests"] / minimum
+        verdict = "PASS" if ratio <= MAX_RATIO else "FAIL"
+        print(
+            f"  {r['run']:>5}: {r['requests']:5d} requests ({ratio:.2f}× minimum {verdict}), "
+            f"extract {r['extract_s']:6.2f} s, extract+load {r['total_s']:6.2f} s, "
+            f"{r['cards']} card rows loaded, peak {r['max_10s']} requests in any 10 s"
+        )
+    print("\nnaive baseline (rate limits OFF on its emulator; extract only, no load):")
+    print(
+        f"   full: {naive['requests']:5d} requests ({naive['requests'] / floor:.1f}× minimum), "
+        f"{naive['total_s']:6.2f} s, {naive['cards']} cards seen"
+    )
+    print(
+        f"  no-op: {naive['requests']:5d} requests ({naive['requests']:.0f}× minimum), "
+        "no incremental: a re-run is another full run (not measured twice)"
+    )
+    print(
+        f"\nours vs naive: full run {naive['requests'] / full['requests']:.0f}× fewer requests, "
+        f"{naive['total_s'] / full['extract_s']:.1f}× faster extract; "
+        f"no-op {naive['requests'] / max(1, noop['requests']):.0f}× fewer requests"
+    )
+
+
+if __name__ == "__main__":
+    main()
