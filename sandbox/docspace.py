@@ -24,6 +24,7 @@ from sandbox.docspace_dto import DtoMixin, encoded, envelope, error_body
 from sandbox.docspace_ops import OpsRoutes
 from sandbox.docspace_rooms import RoomRoutes
 from sandbox.docspace_sharing import SharingRoutes
+from sandbox.docspace_state import DocSpaceStateApi
 from sandbox.http import Emulator, HTTPError, Limits, Request, Response
 
 
@@ -38,7 +39,7 @@ def docspace_limits() -> Limits:
     )
 
 
-class DocSpaceEmulator(RoomRoutes, OpsRoutes, SharingRoutes, DtoMixin, Emulator):
+class DocSpaceEmulator(DocSpaceStateApi, RoomRoutes, OpsRoutes, SharingRoutes, DtoMixin, Emulator):
     service = "docspace"
     api_prefix = "/api/2.0"
 

@@ -1,8 +1,7 @@
 """In-memory DocSpace portal: rooms, folders, files, templates, users, shares, jobs.
 
-Pure state with no HTTP; :class:`DocSpaceStore` is mixed into the emulator, so the
-methods without a leading underscore double as the state API tests use to arrange
-and inspect a portal (all of them take the emulator's lock).
+Pure state with no HTTP; :class:`DocSpaceStore` is mixed into the emulator and
+the route groups. The state API tests use lives in :mod:`sandbox.docspace_state`.
 
 Rooms, folders and templates share one integer id counter, as on the real server;
 files have their own. Archiving moves a room under the Archive root, exactly like
@@ -19,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sandbox.docspace_titles import sanitize_title
 from sandbox.http import HTTPError
 
 # RoomType (requests accept the name or the number; responses send numbers).
@@ -159,7 +157,7 @@ class FileOp:
 
 
 class DocSpaceStore:
-    """State and the test-facing state API. Mixed into :class:`DocSpaceEmulator`."""
+    """Portal state and its invariants. Mixed into :class:`DocSpaceEmulator`."""
 
     lock: threading.RLock
     #: how long a template job runs before it completes (seconds)
@@ -377,238 +375,3 @@ class DocSpaceStore:
         )
         self.jobs[kind] = job
         return job
-
-    # -- state API for tests ------------------------------------------------------
-
-    def rooms(self, area: str = "active") -> list[Folder]:
-        """Rooms in `area`: "active", "archive" or "any" (templates are not rooms)."""
-        parents = {
-            "active": {ROOMS_ROOT},
-            "archive": {ARCHIVE_ROOT},
-            "any": {ROOMS_ROOT, ARCHIVE_ROOT},
-        }
-        with self.lock:
-            self._tick()
-            return sorted(
-                (
-                    f
-                    for f in self._folders.values()
-                    if f.kind == "room" and f.parent_id in parents[area]
-                ),
-                key=lambda f: f.id,
-            )
-
-    def templates(self) -> list[Folder]:
-        with self.lock:
-            return sorted(
-                (f for f in self._folders.values() if f.kind == "template"), key=lambda f: f.id
-            )
-
-    def room(self, room_id: int) -> Folder:
-        with self.lock:
-            self._tick()
-            return self._get_room(room_id)
-
-    def folder(self, folder_id: int) -> Folder:
-        with self.lock:
-            return self._get(folder_id)
-
-    def folders(self, parent_id: int) -> list[Folder]:
-        """Direct subfolders of a room or folder, oldest first."""
-        with self.lock:
-            self._tick()
-            return sorted(self._children(parent_id), key=lambda f: f.id)
-
-    def files(self, folder_id: int) -> list[File]:
-        with self.lock:
-            return sorted(self._child_files(folder_id), key=lambda f: f.id)
-
-    def tree(self, room_id: int) -> dict[str, Any]:
-        """Nested titles below a room: {folder title: {...}, file title: None}; duplicates get ' #n'."""
-        with self.lock:
-            self._tick()
-
-            def build(folder_id: int) -> dict[str, Any]:
-                out: dict[str, Any] = {}
-
-                def put(key: str, value: Any) -> None:
-                    name, n = key, 1
-                    while name in out:
-                        n += 1
-                        name = f"{key} #{n}"
-                    out[name] = value
-
-                for child in sorted(self._children(folder_id), key=lambda f: f.id):
-                    put(child.title, build(child.id))
-                for file in sorted(self._child_files(folder_id), key=lambda f: f.id):
-                    put(file.title, None)
-                return out
-
-            return build(self._get(room_id).id)
-
-    def find(self, title: str, kind: str | None = None) -> list[Folder]:
-        """Rooms/folders/templates whose stored title equals `title` exactly."""
-        with self.lock:
-            return sorted(
-                (f for f in self._folders.values() if f.title == title and kind in (None, f.kind)),
-                key=lambda f: f.id,
-            )
-
-    def find_room(self, title: str) -> Folder:
-        """The single room with this stored title (AssertionError when 0 or several)."""
-        found = self.find(title, "room")
-        assert len(found) == 1, f"{len(found)} rooms titled {title!r}"
-        return found[0]
-
-    def count_rooms(self, area: str = "any") -> int:
-        return len(self.rooms(area))
-
-    def count_folders(self) -> int:
-        with self.lock:
-            return sum(1 for f in self._folders.values() if f.kind == "folder")
-
-    def add_room(
-        self,
-        title: str,
-        room_type: int | str = 2,
-        tags: list[str] | tuple[str, ...] = (),
-        archived: bool = False,
-        private: bool = False,
-    ) -> Folder:
-        """A room as if created through the API (the title is sanitised)."""
-        with self.lock:
-            rtype = parse_enum(room_type, ROOM_TYPES, "roomType")
-            room = self._new_folder(
-                sanitize_title(title),
-                ARCHIVE_ROOT if archived else ROOMS_ROOT,
-                "room",
-                folder_type=ROOM_FOLDER_TYPES[rtype],
-                room_type=rtype,
-                private=private,
-                tags=list(dict.fromkeys(tags)),
-            )
-            self._add_portal_tags(room.tags)
-            self._shares[room.id] = {}
-            return room
-
-    def add_folder(self, parent: int | Folder, title: str) -> Folder:
-        with self.lock:
-            parent_id = parent.id if isinstance(parent, Folder) else parent
-            self._get(parent_id)
-            return self._new_folder(sanitize_title(title), parent_id, "folder")
-
-    def add_file(self, folder: int | Folder, title: str) -> File:
-        """A document in a folder (to prove that moves keep contents)."""
-        with self.lock:
-            folder_id = folder.id if isinstance(folder, Folder) else folder
-            self._get(folder_id)
-            return self._new_file(sanitize_title(title), folder_id)
-
-    def add_template(
-        self,
-        title: str,
-        folders: list[str] | tuple[str, ...] = (),
-        room_type: int | str = 2,
-        tags: list[str] | tuple[str, ...] = (),
-        files: dict[str, list[str]] | None = None,
-    ) -> Folder:
-        """A room template with top-level `folders` (and optional files per folder title)."""
-        with self.lock:
-            rtype = parse_enum(room_type, ROOM_TYPES, "roomType")
-            template = self._new_folder(
-                sanitize_title(title),
-                TEMPLATES_ROOT,
-                "template",
-                folder_type=ROOM_FOLDER_TYPES[rtype],
-                room_type=rtype,
-                tags=list(tags),
-            )
-            for name in folders:
-                sub = self._new_folder(sanitize_title(name), template.id, "folder")
-                for doc in (files or {}).get(name, []):
-                    self._new_file(sanitize_title(doc), sub.id)
-            return template
-
-    def rename(self, folder_id: int, title: str) -> Folder:
-        with self.lock:
-            folder = self._get(folder_id)
-            folder.title = sanitize_title(title)
-            folder.seq = self._touch()
-            return folder
-
-    def archive(self, room_id: int) -> None:
-        with self.lock:
-            self._set_parent(self._get_room(room_id), ARCHIVE_ROOT)
-
-    def unarchive(self, room_id: int) -> None:
-        with self.lock:
-            self._set_parent(self._get_room(room_id), ROOMS_ROOT)
-
-    def delete(self, folder_id: int) -> None:
-        """Delete a room or folder with everything below it."""
-        with self.lock:
-            self._get(folder_id)
-            self._remove_tree(folder_id)
-
-    def move(self, folder_id: int, dest_id: int) -> None:
-        with self.lock:
-            folder, dest = self._get(folder_id), self._get(dest_id)
-            self._set_parent(folder, dest.id)
-
-    def add_user(self, email: str, name: str = "", pending: bool = False) -> User:
-        with self.lock:
-            first, _, last = (name or email.split("@")[0]).partition(" ")
-            user = User(self._uuid(), email, first, last, activation=2 if pending else 1)
-            self.people[user.id] = user
-            return user
-
-    def users(self) -> list[User]:
-        with self.lock:
-            return list(self.people.values())
-
-    def user_by_email(self, email: str) -> User | None:
-        with self.lock:
-            return next((u for u in self.people.values() if u.email.lower() == email.lower()), None)
-
-    def shares(self, room_id: int) -> dict[str, int]:
-        """{user email: access} of a room's members (the owner included)."""
-        with self.lock:
-            self._get_room(room_id)
-            members = {self.me.email: 9}
-            members.update(
-                {self.people[uid].email: access for uid, access in self._shares[room_id].items()}
-            )
-            return members
-
-    def deny(self, room: int | str, status: int = 403) -> None:
-        """Every write touching this room (by id or stored title) answers `status`."""
-        with self.lock:
-            self.denied[room] = status
-
-    def allow(self, room: int | str) -> None:
-        with self.lock:
-            self.denied.pop(room, None)
-
-    def start_template_job_externally(
-        self,
-        template_id: int | None = None,
-        title: str = "Another client's room",
-        duration: float | None = None,
-    ) -> int:
-        """Occupy the portal's single room-from-template slot as another client would.
-
-        Returns the id of the room that job is making.
-        """
-        with self.lock:
-            if template_id is None:
-                template_id = self.add_template("External template").id
-            template = self._get_room(template_id)
-            room = self.add_room(title, template.room_type or 2)
-            self._start_job("fromtemplate", template_id, room.id, duration)
-            return room.id
-
-    def template_job_running(self) -> bool:
-        with self.lock:
-            self._tick()
-            job = self.jobs["fromtemplate"]
-            return job is not None and not job.done

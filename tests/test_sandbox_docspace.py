@@ -277,3 +277,11 @@ def test_a_folder_cannot_be_moved_into_its_own_subfolder(api: DocSpaceApi) -> No
     )
     assert ops[0]["error"]
     assert api.emulator.folder(outer.id).parent_id == room.id
+
+
+def test_the_state_api_reports_sibling_duplicates_by_path(api: DocSpaceApi) -> None:
+    room = api.emulator.add_room("Launch #1")
+    api.emulator.add_folder(room, "Design")
+    api.emulator.add_folder(room, "Design")
+    api.emulator.add_folder(room, "Task #2")
+    assert api.emulator.duplicate_titles() == ["/Launch #1/Design"]
