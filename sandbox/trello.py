@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.http import Emulator, HTTPError, Request, Response
+from sandbox.trello_extras import TrelloExtras
 from sandbox.trello_state import TrelloState, id_time, parse_iso
 
 OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
@@ -69,7 +70,7 @@ class _Window:
         return len(self.times)
 
 
-class TrelloEmulator(TrelloState, Emulator):
+class TrelloEmulator(TrelloExtras, Emulator):
     service = "trello"
     api_prefix = "/1"
 
