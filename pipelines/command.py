@@ -114,7 +114,8 @@ def extract(source: str, progress: bool) -> Any:
     return pipeline.run(make_source())
 
 
-def print_plan(the_plan: Any, verbose: int, out: Any = sys.stdout) -> None:
+def print_plan(the_plan: Any, verbose: int, out: Any = None) -> None:
+    out = out or sys.stdout
     counts = the_plan.counts()
     changes = the_plan.changes
     print(
@@ -150,7 +151,8 @@ def print_plan(the_plan: Any, verbose: int, out: Any = sys.stdout) -> None:
             print(f"      … and {len(shown) - limit} more (-v lists all)", file=out)
 
 
-def print_summary(result: Any, out: Any = sys.stdout) -> None:
+def print_summary(result: Any, out: Any = None) -> None:
+    out = out or sys.stdout
     counts = result.report.counts if result.report else {}
     rows = [
         "created",
@@ -178,8 +180,9 @@ def print_summary(result: Any, out: Any = sys.stdout) -> None:
         print(f"  FAILED {key} {title!r}: {reason}", file=out)
 
 
-def print_tree(source: str, out: Any = sys.stdout) -> None:
+def print_tree(source: str, out: Any = None) -> None:
     """The DocSpace tree this source maps to, read back from DocSpace."""
+    out = out or sys.stdout
     import duckdb
 
     from docspace_destination.client import DocSpaceClient
@@ -215,7 +218,8 @@ def print_tree(source: str, out: Any = sys.stdout) -> None:
         client.close()
 
 
-def print_next_steps(source: str, out: Any = sys.stdout) -> None:
+def print_next_steps(source: str, out: Any = None) -> None:
+    out = out or sys.stdout
     from pm_runtime.staging import staging_database_path
 
     db = staging_database_path()

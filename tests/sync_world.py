@@ -89,16 +89,21 @@ EXPECTED_FLAT = {
 }
 
 
-def duplicates(tree: dict[str, Any]) -> list[str]:
-    """Titles that appear twice among siblings anywhere in the tree (the emulator marks them ' #n')."""
+def duplicates(docspace: Any) -> list[str]:
+    """Titles held twice among siblings anywhere in DocSpace (rooms included)."""
+    from collections import Counter
+
     found = []
-
-    def walk(node: dict[str, Any], path: str) -> None:
-        for title, child in node.items():
-            if " #" in title:
-                found.append(f"{path}/{title}")
-            if isinstance(child, dict):
-                walk(child, f"{path}/{title}")
-
-    walk(tree, "")
+    rooms = docspace.rooms("any")
+    for title, n in Counter(r.title for r in rooms).items():
+        if n > 1:
+            found.append(f"room {title!r} ×{n}")
+    stack = [r.id for r in rooms]
+    while stack:
+        parent = stack.pop()
+        children = docspace.folders(parent)
+        for title, n in Counter(c.title for c in children).items():
+            if n > 1:
+                found.append(f"{parent}/{title!r} ×{n}")
+        stack.extend(c.id for c in children)
     return found
