@@ -231,6 +231,12 @@ class AsanaEmulator(AsanaState, Emulator):
             lambda q: self._page(q, self.live(f"attachments:{q.arg('parent')}"))
         )
         r("POST", "/attachments")(self._create_attachment)
+        r("GET", "/attachments/{gid}")(
+            lambda q: self._one(
+                self.get(q.params["gid"], "attachment"), q, "attachment", q.params["gid"]
+            )
+        )
+        r("DELETE", "/attachments/{gid}")(self._delete_attachment)
 
     def _workspace_list(self, kind: str) -> Any:
         def handler(request: Request) -> Any:
@@ -360,6 +366,13 @@ class AsanaEmulator(AsanaState, Emulator):
         return Response(
             200, {"data": project(self.full(att), parse_opt_fields(request.arg("opt_fields")))}
         )
+
+    def _delete_attachment(self, request: Request) -> Any:
+        att = self.get(request.params["gid"], "attachment")
+        if att is None:
+            raise HTTPError(404, f"attachment: Unknown object: {request.params['gid']}")
+        att.deleted = True
+        return {"data": {}}
 
 
 def _form(request: Request) -> dict[str, str]:

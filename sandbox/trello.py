@@ -418,3 +418,12 @@ class TrelloEmulator(TrelloExtras, Emulator):
             if len(self._attachments.get(c["id"], [])) >= MAX_ATTACHMENTS_PER_CARD:
                 raise HTTPError(403, "Card has too many attachments")
             return self.add_attachment(c["id"], str(url), name)
+
+        @r("DELETE", "/cards/{id}/attachments/{idAttachment}")
+        def delete_card_attachment(req: Request) -> Any:
+            c = self._card(req, req.params["id"])
+            if not OBJECT_ID.match(req.params["idAttachment"]):
+                raise HTTPError(400, "invalid id")
+            if not self.delete_attachment(c["id"], req.params["idAttachment"]):
+                raise HTTPError(404, NOT_FOUND)
+            return {"limits": {}}

@@ -143,6 +143,20 @@ class TrelloExtras(TrelloState):
             )
             return att
 
+    def delete_attachment(self, card_id: str, attachment_id: str) -> bool:
+        with self.lock:
+            kept = [a for a in self._attachments.get(card_id, []) if a["id"] != attachment_id]
+            if len(kept) == len(self._attachments.get(card_id, [])):
+                return False
+            self._attachments[card_id] = kept
+            card = self.cards[card_id]
+            self.add_action(
+                card["idBoard"],
+                "deleteAttachmentFromCard",
+                {"card": self._card_ref(card_id), "attachment": {"id": attachment_id}},
+            )
+            return True
+
     def attachments(self, card_id: str) -> list[dict[str, Any]]:
         with self.lock:
             return [dict(a) for a in self._attachments.get(card_id, [])]
