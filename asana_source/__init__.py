@@ -38,6 +38,8 @@ TABLES: dict[str, dict[str, Any]] = {
         "team__name": {"data_type": "text", "nullable": True},
         "owner__gid": {"data_type": "text", "nullable": True},
         "owner__email": {"data_type": "text", "nullable": True},
+        "due_on": {"data_type": "date", "nullable": True},
+        "start_on": {"data_type": "date", "nullable": True},
     },
     "sections": {**DELETION_COLUMNS, "project__gid": {"data_type": "text"}},
     "tasks": {
@@ -48,6 +50,7 @@ TABLES: dict[str, dict[str, Any]] = {
         "parent__name": {"data_type": "text", "nullable": True},
         "assignee__gid": {"data_type": "text", "nullable": True},
         "assignee__name": {"data_type": "text", "nullable": True},
+        "due_on": {"data_type": "date", "nullable": True},
     },
     "stories": {"task_gid": {"data_type": "text"}},
 }

@@ -26,25 +26,44 @@ class Staged:
     def __init__(self, pipeline: dlt.Pipeline | None) -> None:
         self.pipeline = pipeline
         self._lock = threading.RLock()  # worker threads share one DuckDB connection
+        self._open: Any = None
+        # a snapshot taken on dlt's thread: workers must not touch the live schema
+        self.tables: dict[str, tuple[list[str], str | None]] = {}
+        if pipeline is not None and pipeline.default_schema_name:
+            schema = pipeline.default_schema
+            for name, meta in schema.tables.items():
+                columns = list(schema.get_table_columns(name))
+                if columns:
+                    self.tables[name] = (columns, meta.get("parent"))
+
+    def _client(self) -> Any:
+        # one connection for the whole extraction: opening DuckDB per lookup costs ~100 ms
+        if self._open is None:
+            self._open = self.pipeline.sql_client()  # type: ignore[union-attr]
+            self._open.__enter__()
+        return self._open
+
+    def close(self) -> None:
+        with self._lock:
+            if self._open is not None:
+                self._open.__exit__(None, None, None)
+                self._open = None
 
     def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-        if self.pipeline is None or not self.pipeline.default_schema_name:
+        if not self.tables:
             return []
         try:
-            with self._lock, self.pipeline.sql_client() as client:
-                return [tuple(r) for r in client.execute_sql(sql, *args) or []]
+            with self._lock:
+                return [tuple(r) for r in self._client().execute_sql(sql, *args) or []]
         except Exception as exc:  # the table may simply not exist yet
             log.debug("staged lookup skipped: %s", exc)
             return []
 
     def table(self, name: str) -> str | None:
-        if self.pipeline is None or not self.pipeline.default_schema_name:
+        if name not in self.tables:
             return None
-        schema = self.pipeline.default_schema
-        if name not in schema.tables or not schema.get_table_columns(name):
-            return None
-        with self._lock, self.pipeline.sql_client() as client:
-            return client.make_qualified_table_name(name)
+        with self._lock:
+            return self._client().make_qualified_table_name(name)
 
     def live_gids(self, table: str, where: str, *args: Any) -> set[str]:
         qualified = self.table(table)
@@ -97,9 +116,7 @@ class Staged:
         return found
 
     def _columns(self, table: str) -> set[str]:
-        if self.table(table) is None:
-            return set()
-        return set(self.pipeline.default_schema.get_table_columns(table))
+        return set(self.tables.get(table, ([], None))[0])
 
     def rows(self, table: str, gids: set[str]) -> list[dict[str, Any]]:
         """Staged records for `gids`, reassembled with their nested lists."""
@@ -119,10 +136,9 @@ class Staged:
     def _attach_children(self, table: str, parents: list[dict[str, Any]]) -> None:
         if not parents:
             return
-        schema = self.pipeline.default_schema  # type: ignore[union-attr]
         by_id = {p["_dlt_id"]: p for p in parents}
-        for name, meta in schema.tables.items():
-            if meta.get("parent") != table or not schema.get_table_columns(name):
+        for name, (_, parent_table) in self.tables.items():
+            if parent_table != table:
                 continue
             field_name = name[len(table) + 2 :]
             cols = sorted(self._columns(name))

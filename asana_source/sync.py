@@ -106,6 +106,7 @@ class AsanaSync:
             return self._run()
         finally:
             self.pool.shutdown(wait=True)
+            self.staged.close()
 
     def _run(self) -> Batch:
         batch = Batch()
