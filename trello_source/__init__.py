@@ -33,6 +33,10 @@ def _pos(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _drop_nulls(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if v is not None}
+
+
 def _per_board(sync: BoardSync, resource: str, fetch: Any) -> Rows:
     """Run `fetch(plan)` for every changed board; an unreadable board is skipped with a warning."""
     for plan in sync.changed():
@@ -172,8 +176,9 @@ def checklists(sync: BoardSync) -> Rows:
         )
         for checklist in rows:
             _pos(checklist)
-            for item in checklist.get("checkItems") or []:
-                _pos(item)
+            checklist["checkItems"] = [
+                _pos(_drop_nulls(item)) for item in checklist.get("checkItems") or []
+            ]
         return rows
 
     yield from _per_board(sync, "checklists", fetch)
@@ -207,7 +212,14 @@ def custom_fields(sync: BoardSync) -> Rows:
 )
 def actions(sync: BoardSync) -> Rows:
     def fetch(plan: BoardPlan) -> list[dict[str, Any]]:
-        return [{**a, "idBoard": plan.id} for a in sync.actions(plan)]
+        # appCreator/limits are null or empty for ordinary actions: no columns to infer from
+        return [
+            {
+                **{k: v for k, v in a.items() if k not in ("appCreator", "limits")},
+                "idBoard": plan.id,
+            }
+            for a in sync.actions(plan)
+        ]
 
     yield from _per_board(sync, "actions", fetch)
 
