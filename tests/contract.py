@@ -57,10 +57,16 @@ def _match_path(spec: dict[str, Any], path: str) -> tuple[str, dict[str, Any]]:
     paths = spec.get("paths", {})
     if path in paths:
         return path, paths[path]
+    matches = []
     for template, item in paths.items():
         regex = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "/?$"
         if re.match(regex, path):
-            return template, item
+            literal = sum(1 for seg in template.split("/") if seg and not seg.startswith("{"))
+            matches.append((literal, template, item))
+    if matches:
+        # /boards/{id}/lists must win over the generic /boards/{id}/{field}
+        _, template, item = max(matches, key=lambda m: m[0])
+        return template, item
     raise AssertionError(f"{path} is not a path of the real API spec")
 
 
