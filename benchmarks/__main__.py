@@ -1,0 +1,36 @@
+"""`python -m benchmarks [name ...]`: run the benchmarks (all by default) and print their figures.
+
+Each benchmark measures its own baseline in the same run and prints ratios with
+PASS/FAIL against the project's goals; nothing here is a timed test.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+
+BENCHMARKS = {
+    "sandbox_throughput": "DocSpace emulator: GET /files/rooms requests per second",
+    "asana_extract": "Asana source: requests and wall time vs the paging minimum and a naive script",
+    "trello_extract": "Trello source: requests and wall time vs the paging minimum and a naive script",
+    "docspace_apply": "DocSpace apply: vs the write floor and a naive create loop; no-op; plan memory",
+}
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from: {', '.join(BENCHMARKS)}")
+        return 2
+    for name in names:
+        print(f"\n=== {name}: {BENCHMARKS[name]}", flush=True)
+        t0 = time.perf_counter()
+        importlib.import_module(f"benchmarks.{name}").main([])
+        print(f"=== {name} took {time.perf_counter() - t0:.0f}s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
