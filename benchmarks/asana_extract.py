@@ -1,0 +1,172 @@
+"""Benchmark: extracting Asana (100 projects × 100 tasks, 20 ms latency) into DuckDB.
+
+Prints requests and wall time of a full and a no-op incremental run of our source, the
+minimum number of requests Asana's paging allows for a complete read, and a naive
+baseline measured in the same run: sequential, no `opt_fields` (compact records), one
+`GET /tasks/{gid}` per task for its details and one subtask listing per task that has
+subtasks, no incremental (its no-op run is another full run).
+
+The baseline is measured on the first `--baseline-projects` projects (default 10) and
+scaled linearly to all of them: at 20 ms a request, the full naive run alone would
+take ~4 minutes. Pass `--baseline-projects 100` to measure it whole. The baseline runs
+with the request-per-minute quota switched off (a naive client has no 429 handling and
+would simply fail), so its time is a lower bound.
+
+    python -m benchmarks.asana_extract [--projects 100] [--tasks 100] [--latency 0.02]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import tempfile
+import time
+from typing import Any
+
+import requests
+
+from sandbox import ASANA_TOKEN, EmulatorServer
+from sandbox.asana import AsanaEmulator
+from sandbox.asana_sample import populate_asana
+
+MAX_REQUEST_RATIO = 1.2
+MIN_SPEEDUP = 5.0
+
+
+def minimum_requests(em: AsanaEmulator) -> int:
+    """Every listing once at limit=100: workspaces, the four workspace listings, projects,
+    then per project its sections and tasks, and one subtask listing per parent task."""
+    with em.lock:
+        workspaces = em.live("workspace")
+        total = len(workspaces)
+        parents: set[str] = set()
+        for ws in workspaces:
+            total += 4  # users, teams, tags, custom fields (each under 100 items here)
+            projects = em.live(f"projects:{ws.gid}")
+            total += max(1, math.ceil(len(projects) / 100))
+            for p in projects:
+                total += max(1, math.ceil(len(em.live(f"sections:{p.gid}")) / 100))
+                total += max(1, math.ceil(len(em.live(f"tasks:{p.gid}")) / 100))
+        for task in em.live("task"):
+            if em.live(f"subtasks:{task.gid}"):
+                parents.add(task.gid)
+        return total + len(parents)
+
+
+def our_runs(em: AsanaEmulator, workdir: str) -> list[dict[str, Any]]:
+    from asana_source import asana_source
+    from pm_runtime.staging import staging_pipeline
+
+    os.environ["DLT_DATA_DIR"] = os.path.join(workdir, ".dlt-data")
+    os.environ["DESTINATION__DUCKDB__CREDENTIALS"] = os.path.join(workdir, "asana.duckdb")
+    os.environ["SOURCES__ASANA__ACCESS_TOKEN"] = ASANA_TOKEN
+    os.environ["SOURCES__ASANA__BASE_URL"] = em.base_url
+    pipeline = staging_pipeline("asana", "asana_data")
+    out = []
+    for label in ("full load", "no-op incremental"):
+        em.log.clear()
+        started = time.perf_counter()
+        pipeline.run(asana_source())
+        seconds = time.perf_counter() - started
+        info = pipeline.last_trace.last_normalize_info
+        rows = info.row_counts.get("tasks", 0) if info else 0
+        out.append({"label": label, "requests": len(em.log), "seconds": seconds, "task_rows": rows})
+    return out
+
+
+def naive_run(em: AsanaEmulator, projects: int) -> dict[str, Any]:
+    """What the simple scripts do: compact lists, then one call per task."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {ASANA_TOKEN}"
+    base = em.base_url
+    em.log.clear()
+    started = time.perf_counter()
+
+    def listing(path: str, **params: Any) -> list[dict[str, Any]]:
+        items, offset = [], None
+        while True:
+            query = {**params, "limit": 100, **({"offset": offset} if offset else {})}
+            body = session.get(base + path, params=query, timeout=60).json()
+            items += body["data"]
+            if not body.get("next_page"):
+                return items
+            offset = body["next_page"]["offset"]
+
+    def details(gid: str) -> None:
+        task = session.get(f"{base}/tasks/{gid}", timeout=60).json()["data"]
+        if task["num_subtasks"]:
+            for sub in listing(f"/tasks/{gid}/subtasks"):
+                details(sub["gid"])
+
+    for ws in listing("/workspaces"):
+        for path in ("users", "teams", "tags", "custom_fields"):
+            listing(f"/workspaces/{ws['gid']}/{path}")
+        for project in listing("/projects", workspace=ws["gid"])[:projects]:
+            session.get(f"{base}/projects/{project['gid']}", timeout=60)
+            listing(f"/projects/{project['gid']}/sections")
+            for task in listing(f"/projects/{project['gid']}/tasks"):
+                details(task["gid"])
+    return {"requests": len(em.log), "seconds": time.perf_counter() - started}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.asana_extract", description=__doc__)
+    parser.add_argument("--projects", type=int, default=100)
+    parser.add_argument("--tasks", type=int, default=100)
+    parser.add_argument("--latency", type=float, default=0.02)
+    parser.add_argument("--baseline-projects", type=int, default=10)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+    em = AsanaEmulator(seed=0, token=ASANA_TOKEN)
+    t0 = time.perf_counter()
+    populate_asana(em, projects=args.projects, tasks_per_project=args.tasks, seed=0)
+    print(
+        f"sandbox: {args.projects} projects × {args.tasks} tasks "
+        f"({len(em.live('task'))} tasks incl. subtasks), built in {time.perf_counter() - t0:.1f}s; "
+        f"{args.latency * 1000:.0f} ms latency per request"
+    )
+    em.faults.latency(args.latency)
+    minimum = minimum_requests(em)
+    with EmulatorServer(em), tempfile.TemporaryDirectory(prefix="asana-bench-") as workdir:
+        full, noop = our_runs(em, workdir)
+        em.limits.requests_per_window = None
+        sample = max(1, min(args.baseline_projects, args.projects))
+        naive = naive_run(em, sample)
+    scale = args.projects / sample
+    naive_requests = round(naive["requests"] * scale)
+    naive_seconds = naive["seconds"] * scale
+    note = "" if scale == 1 else f" (measured on {sample} projects, ×{scale:g})"
+
+    print()
+    print(f"{'run':<46}{'requests':>10}{'wall s':>10}{'task rows':>11}")
+    print(f"{'minimum Asana paging allows':<46}{minimum:>10}{'':>10}{'':>11}")
+    for r in (full, noop):
+        print(
+            f"{'ours: ' + r['label']:<46}{r['requests']:>10}{r['seconds']:>10.2f}{r['task_rows']:>11}"
+        )
+    print(f"{'naive: full load' + note:<46}{naive_requests:>10}{naive_seconds:>10.2f}{'':>11}")
+    print(
+        f"{'naive: no-op (another full load)':<46}{naive_requests:>10}{naive_seconds:>10.2f}{'':>11}"
+    )
+    print()
+    ratio = full["requests"] / minimum
+    speedup = naive_seconds / full["seconds"]
+    print(
+        f"full load requests / minimum: {ratio:.2f} (≤ {MAX_REQUEST_RATIO}) "
+        f"{'PASS' if ratio <= MAX_REQUEST_RATIO else 'FAIL'}"
+    )
+    print(
+        f"speed-up over naive baseline: {speedup:.1f}× (≥ {MIN_SPEEDUP:g}×) "
+        f"{'PASS' if speedup >= MIN_SPEEDUP else 'FAIL'}"
+    )
+    print(
+        f"no-op run: {noop['requests']} requests ({args.projects} events calls + fixed listings), "
+        f"{noop['task_rows']} task rows"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
