@@ -111,7 +111,12 @@ def extract(source: str, progress: bool) -> Any:
     module = importlib.import_module(spec["module"])
     make_source = getattr(module, spec["function"])
     pipeline = staging_pipeline(source, spec["dataset"], progress="tqdm" if progress else None)
-    return pipeline.run(make_source())
+    info = pipeline.run(make_source())
+    counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
+    rows = {t: n for t, n in sorted(counts.items()) if not t.startswith("_dlt")}
+    shown = ", ".join(f"{t} {n}" for t, n in rows.items()) or "no changes"
+    print(f"{spec['title']} → DuckDB ({spec['dataset']}): {shown}", flush=True)
+    return info
 
 
 def print_plan(the_plan: Any, verbose: int, out: Any = None) -> None:
@@ -178,6 +183,26 @@ def print_summary(result: Any, out: Any = None) -> None:
         print("  write budget reached: the next run continues where this one stopped", file=out)
     for key, title, reason in (result.report.failures if result.report else [])[:50]:
         print(f"  FAILED {key} {title!r}: {reason}", file=out)
+    print_steps(result, out)
+
+
+def print_steps(result: Any, out: Any) -> None:
+    """Counts of the opt-in write-back and members steps, their failures and unknown people."""
+    for step in (getattr(result, "writeback", None), getattr(result, "members", None)):
+        if step is None:
+            continue
+        counts = {k: v for k, v in step.counts.items() if k != "unknown people"}
+        text = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing to do"
+        print(f"  {step.step:<11} {text}", file=out)
+        for key, reason in step.failures[:50]:
+            print(f"  FAILED {step.step} {key}: {reason}", file=out)
+        if step.unknown_people:
+            print(
+                f"  people with no DocSpace account ({len(step.unknown_people)}, not invited):",
+                file=out,
+            )
+            for who in step.unknown_people[:50]:
+                print(f"    {who}", file=out)
 
 
 def print_tree(source: str, out: Any = None) -> None:
@@ -220,19 +245,25 @@ def print_tree(source: str, out: Any = None) -> None:
 
 def print_next_steps(source: str, out: Any = None) -> None:
     out = out or sys.stdout
-    from pm_runtime.staging import staging_database_path
-
-    db = staging_database_path()
     dataset = SOURCES[source]["dataset"]
+    table = "projects" if source == "asana" else "boards"
+    env = ""
+    if os.environ.get("DLT_DATA_DIR"):
+        db = os.path.relpath(os.environ.get("DESTINATION__DUCKDB__CREDENTIALS", ""))
+        env = f"DESTINATION__DUCKDB__CREDENTIALS={db} "
+        dlt_env = f"DLT_DATA_DIR={os.path.relpath(os.environ['DLT_DATA_DIR'])} "
+    else:
+        dlt_env = ""
+    python = os.path.relpath(sys.executable) if ".venv" in sys.executable else "python"
     print(
         f"""
-Next:
-  duckdb {db}
-    SELECT name, archived, completed FROM {dataset}.projects;       -- (trello: {SOURCES["trello"]["dataset"]}.boards)
-    SELECT status, count(*) FROM docspace_state.ledger GROUP BY ALL;
-    SELECT * FROM docspace_state.runs ORDER BY started_at DESC;
-  dlt pipeline {source} info
-  dlt pipeline {source} show""",
+Next, query the staged data and the sync ledger with SQL:
+  {env}{python} -m pm_runtime.query "SELECT name, archived FROM {dataset}.{table}"
+  {env}{python} -m pm_runtime.query "SELECT status, count(*) FROM docspace_state.ledger GROUP BY ALL"
+  {env}{python} -m pm_runtime.query "SELECT * FROM docspace_state.runs ORDER BY started_at DESC"
+and inspect the loads:
+  {dlt_env}{os.path.join(os.path.dirname(python), "dlt") if ".venv" in python else "dlt"} pipeline {source} info
+  {dlt_env}{os.path.join(os.path.dirname(python), "dlt") if ".venv" in python else "dlt"} pipeline {source} show""",
         file=out,
     )
 
