@@ -19,6 +19,7 @@ from docspace_destination.apply import Applier, ApplyReport
 from docspace_destination.client import DocSpaceClient, DocSpaceError
 from docspace_destination.desired import desired_tree
 from docspace_destination.destination import actions_resource, docspace_destination
+from docspace_destination.extras import StepReport, load_extras
 from docspace_destination.ledger import Ledger, LedgerEntry
 from docspace_destination.plan import Action, Observed, Plan, plan
 from docspace_destination.settings import DocSpaceSettings, load_settings
@@ -36,10 +37,13 @@ class SyncResult:
     reads: int
     writes: int
     resumed: bool = False
+    writeback: StepReport | None = None
+    members: StepReport | None = None
 
     @property
     def failed(self) -> int:
-        return self.report.counts["failed"] if self.report else 0
+        steps = sum(s.failed for s in (self.writeback, self.members) if s is not None)
+        return (self.report.counts["failed"] if self.report else 0) + steps
 
 
 def observe(client: DocSpaceClient, entries: dict[str, LedgerEntry]) -> dict[int, Observed | None]:
@@ -124,6 +128,8 @@ class Sync:
 
     def run(self, *, plan_only: bool = False, refresh: bool = False) -> SyncResult:
         started, t0 = datetime.now(UTC), time.perf_counter()
+        # opt-in steps after the apply; bad settings stop the run before any write
+        extras = load_extras(self.source, self.settings.apply.room_type)
         con = duckdb.connect(staging_database_path())
         try:
             ledger = Ledger(con)
@@ -150,6 +156,15 @@ class Sync:
             elif not plan_only:
                 report = ApplyReport()
                 report.add("unchanged", len(the_plan.actions))
+            steps: dict[str, StepReport] = {}
+            if not plan_only and extras.write_back:
+                from docspace_destination.writeback import WriteBack
+
+                steps["writeback"] = WriteBack(con, self.client, self.source, extras).run()
+            if not plan_only and extras.members_enabled:
+                from docspace_destination.members import MemberSync
+
+                steps["members"] = MemberSync(con, self.client, self.source, extras).run()
             result = SyncResult(
                 self.source,
                 the_plan,
@@ -158,6 +173,7 @@ class Sync:
                 self.client.stats.reads,
                 self.client.stats.writes,
                 resumed,
+                **steps,
             )
             if not plan_only:
                 ledger.log_run(self._run_row(result, started))

@@ -227,9 +227,7 @@ class AsanaEmulator(AsanaState, Emulator):
             r("GET", "/workspaces/{gid}/" + kind)(self._workspace_list(kind))
         r("GET", "/tags")(lambda q: self._page(q, self.live(f"tags:{q.arg('workspace')}")))
         r("GET", "/events")(self._events)
-        r("GET", "/attachments")(
-            lambda q: self._page(q, self.live(f"attachments:{q.arg('parent')}"))
-        )
+        r("GET", "/attachments")(self._attachments)
         r("POST", "/attachments")(self._create_attachment)
         r("GET", "/attachments/{gid}")(
             lambda q: self._one(
@@ -366,6 +364,14 @@ class AsanaEmulator(AsanaState, Emulator):
         return Response(
             200, {"data": project(self.full(att), parse_opt_fields(request.arg("opt_fields")))}
         )
+
+    def _attachments(self, request: Request) -> Any:
+        parent = request.arg("parent")
+        if not parent:
+            raise HTTPError(400, "parent: Missing input")
+        if self.get(parent) is None:
+            raise HTTPError(404, f"parent: Unknown object: {parent}")
+        return self._page(request, self.live(f"attachments:{parent}"))
 
     def _delete_attachment(self, request: Request) -> Any:
         att = self.get(request.params["gid"], "attachment")

@@ -1,0 +1,211 @@
+"""Settings and reports of the opt-in steps that follow an apply: write-back and room members.
+
+Keys live under [destination.docspace] (a source may override them under
+[destination.docspace.asana] / [destination.docspace.trello]), read the dlt way:
+
+    write_back = true            # links to rooms/folders written back to the projects
+    write_back_tasks = true      # Asana: also on every task (Trello always writes cards)
+    sync_members = "add"         # "off" | "add" | "mirror"
+    invite_unknown = false       # invite people with no DocSpace account by email
+    [destination.docspace.role_map]
+    owner = "RoomManager"        # names or FileShare numbers
+    member = "ContentCreator"
+    observer = "Read"            # Trello board observers
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import dlt
+
+from pm_runtime.errors import ConfigurationError
+
+SECTION = "destination.docspace"
+MEMBER_MODES = ("off", "add", "mirror")
+ROLES = ("owner", "member", "observer")
+
+# FileShare values a user can hold in a room (api-notes: FileShare).
+ACCESS_LEVELS = {
+    "read": 2,
+    "viewer": 2,
+    "review": 5,
+    "reviewer": 5,
+    "comment": 6,
+    "commenter": 6,
+    "fillforms": 7,
+    "formfiller": 7,
+    "roommanager": 9,
+    "manager": 9,
+    "editing": 10,
+    "editor": 10,
+    "contentcreator": 11,
+}
+ACCESS_NAMES = {
+    2: "Read",
+    5: "Review",
+    6: "Comment",
+    7: "FillForms",
+    9: "RoomManager",
+    10: "Editing",
+    11: "ContentCreator",
+}
+# FileSecurity.AvailableRoomAccesses per room type (api-notes; AiRoom as the emulator has it).
+ROOM_ACCESSES = {
+    1: {7, 9, 11},
+    2: {2, 9, 10, 11},
+    5: {2, 5, 6, 9, 10, 11},
+    6: {9, 11},
+    8: {2, 7, 9, 10, 11},
+    9: {2, 9, 11},
+}
+DEFAULT_ROLE_MAP = {"owner": 9, "member": 11, "observer": 2}
+
+
+def _get(source: str, key: str, default: Any = None) -> Any:
+    for path in (f"{SECTION}.{source}.{key}", f"{SECTION}.{key}"):
+        try:
+            value = dlt.config.get(path)
+        except Exception:
+            value = None
+        if value is not None and value != "":
+            return value
+    return default
+
+
+def _bool(source: str, key: str) -> bool:
+    value = _get(source, key, False)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise ConfigurationError(f"{SECTION}.{key} must be true or false, got {value!r}")
+
+
+def access_level(value: Any, key: str) -> int:
+    """A FileShare level from a name ("Room manager", "ContentCreator") or a number."""
+    if isinstance(value, int) or str(value).strip().isdigit():
+        level = int(value)
+        if level not in ACCESS_NAMES:
+            raise ConfigurationError(
+                f"{key}: {level} is not a room access level (use one of {sorted(ACCESS_NAMES)})"
+            )
+        return level
+    name = str(value).replace(" ", "").replace("-", "").replace("_", "").lower()
+    if name not in ACCESS_LEVELS:
+        raise ConfigurationError(
+            f"{key}: unknown access level {value!r}; use one of {sorted(set(ACCESS_NAMES.values()))} "
+            "or a FileShare number"
+        )
+    return ACCESS_LEVELS[name]
+
+
+def check_level(level: int, room_type: int, key: str) -> None:
+    allowed = ROOM_ACCESSES.get(room_type)
+    if allowed is not None and level not in allowed:
+        names = ", ".join(f"{ACCESS_NAMES[a]} ({a})" for a in sorted(allowed))
+        raise ConfigurationError(
+            f"{key}: {ACCESS_NAMES.get(level, level)} ({level}) is not available in rooms of "
+            f"type {room_type}; this room type allows {names}"
+        )
+
+
+def _role_map(source: str, room_type: int) -> dict[str, int | None]:
+    raw = _get(source, "role_map", {})
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise ConfigurationError(
+                f'{SECTION}.role_map must be a table like {{owner = "RoomManager"}}, got {raw!r}'
+            ) from None
+    if not hasattr(raw, "items"):
+        raise ConfigurationError(f"{SECTION}.role_map must be a table, got {raw!r}")
+    given = {str(k): v for k, v in raw.items()}
+    for role in ROLES:  # DESTINATION__DOCSPACE__ROLE_MAP__OWNER=... also works
+        value = _get(source, f"role_map.{role}")
+        if value is not None:
+            given[role] = value
+    unknown = sorted(set(given) - set(ROLES))
+    if unknown:
+        raise ConfigurationError(
+            f"{SECTION}.role_map: unknown role(s) {unknown}; the roles are {list(ROLES)}"
+        )
+    roles: dict[str, int | None] = {}
+    for role in ROLES:
+        key = f"{SECTION}.role_map.{role}"
+        if role in given:
+            roles[role] = access_level(given[role], key)
+            check_level(roles[role], room_type, key)  # type: ignore[arg-type]
+        else:
+            default = DEFAULT_ROLE_MAP[role]
+            allowed = ROOM_ACCESSES.get(room_type)
+            if allowed is not None and default not in allowed:
+                if role == "observer":
+                    roles[role] = None  # not invited: this room type has no read-only level
+                    continue
+                check_level(default, room_type, key)
+            roles[role] = default
+    return roles
+
+
+@dataclass(frozen=True)
+class ExtrasSettings:
+    write_back: bool = False
+    write_back_tasks: bool = False
+    sync_members: str = "off"
+    role_map: dict[str, int | None] = field(default_factory=lambda: dict(DEFAULT_ROLE_MAP))
+    invite_unknown: bool = False
+
+    @property
+    def members_enabled(self) -> bool:
+        return self.sync_members != "off"
+
+
+def load_extras(source: str, room_type: int = 2) -> ExtrasSettings:
+    """Read and check the opt-in settings; bad values raise ConfigurationError naming the key."""
+    mode = str(_get(source, "sync_members", "off")).strip().lower()
+    if mode in ("false", "no", "none"):
+        mode = "off"
+    if mode not in MEMBER_MODES:
+        raise ConfigurationError(
+            f"{SECTION}.sync_members must be one of {MEMBER_MODES}, got {mode!r}"
+        )
+    return ExtrasSettings(
+        write_back=_bool(source, "write_back"),
+        write_back_tasks=_bool(source, "write_back_tasks"),
+        sync_members=mode,
+        role_map=_role_map(source, room_type) if mode != "off" else dict(DEFAULT_ROLE_MAP),
+        invite_unknown=_bool(source, "invite_unknown"),
+    )
+
+
+@dataclass
+class StepReport:
+    """Outcome counts of one opt-in step; failures never stop the other records."""
+
+    step: str
+    counts: Counter[str] = field(default_factory=Counter)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # key, reason
+    unknown_people: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, outcome: str, n: int = 1) -> None:
+        with self._lock:
+            self.counts[outcome] += n
+
+    def fail(self, key: str, reason: str) -> None:
+        with self._lock:
+            self.counts["failed"] += 1
+            self.failures.append((key, reason[:300]))
+
+    @property
+    def failed(self) -> int:
+        return self.counts.get("failed", 0)

@@ -1,0 +1,321 @@
+"""Room members from project members: invite (and in "mirror" mode remove) people in DocSpace.
+
+Rules:
+- A project member whose email belongs to a DocSpace user is invited with the access
+  level the role map gives their role (owner / member / observer).
+- Only people this tool invited are ever changed or removed: they are recorded in
+  `docspace_state.room_members`. Anyone a human shared the room with is left alone,
+  and the room's owner is never touched.
+- "mirror" removes (access 0) the recorded people who left the project; "add" never removes.
+- People without a DocSpace account are reported, not invited (unless `invite_unknown`).
+- Each room's current share list is read first, so a re-run sends no second invitation.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from docspace_destination.client import DocSpaceClient, DocSpaceError
+from docspace_destination.extras import (
+    ACCESS_NAMES,
+    ROOM_ACCESSES,
+    SECTION,
+    ExtrasSettings,
+    StepReport,
+)
+from docspace_destination.ledger import APPLIED, SCHEMA, Ledger, LedgerEntry
+from pm_runtime.errors import UserFacingError
+
+log = logging.getLogger(__name__)
+
+PAGE = 100
+RANK = {"owner": 0, "member": 1, "observer": 2}
+
+_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS {SCHEMA};
+CREATE TABLE IF NOT EXISTS {SCHEMA}.room_members (
+    room_key VARCHAR,
+    source VARCHAR,
+    room_id BIGINT,
+    email VARCHAR,
+    user_id VARCHAR,
+    access INTEGER,
+    updated_at TIMESTAMPTZ,
+    PRIMARY KEY (room_key, email)
+);
+"""
+
+_ASANA_OWNERS = """
+SELECT 'asana:project:' || gid, lower(trim(owner__email)), owner__name, 'owner'
+FROM asana_data.projects WHERE owner__gid IS NOT NULL
+"""
+_ASANA_MEMBERS = """
+SELECT 'asana:project:' || p.gid, lower(trim(m.email)), m.name, 'member'
+FROM asana_data.projects p JOIN asana_data.projects__members m ON m._dlt_parent_id = p._dlt_id
+"""
+_TRELLO_MEMBERS = """
+SELECT 'trello:board:' || b.id, lower(trim(m.email)), coalesce(m.full_name, m.username, bm.id_member),
+       CASE bm.member_type WHEN 'admin' THEN 'owner' WHEN 'observer' THEN 'observer' ELSE 'member' END
+FROM trello_data.boards b
+JOIN trello_data.boards__memberships bm ON bm._dlt_parent_id = b._dlt_id
+LEFT JOIN trello_data.members m ON m.id = bm.id_member
+WHERE NOT coalesce(bm.deactivated, false)
+"""
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str | None
+    name: str
+    role: str
+
+
+def _columns(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = defaultdict(set)
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = ?",
+        [schema],
+    ).fetchall():
+        found[table].add(column)
+    return found
+
+
+def project_people(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, list[Person]]:
+    """{room key: people} from the staged project (board) members; the highest role wins."""
+    queries = []
+    if source == "asana":
+        tables = _columns(con, "asana_data")
+        if {"owner__gid", "owner__email"} <= tables.get("projects", set()):
+            queries.append(_ASANA_OWNERS)
+        if "email" in tables.get("projects__members", set()):
+            queries.append(_ASANA_MEMBERS)
+    elif source == "trello":
+        tables = _columns(con, "trello_data")
+        if "boards__memberships" in tables and "email" in tables.get("members", set()):
+            sql = _TRELLO_MEMBERS
+            if "deactivated" not in tables["boards__memberships"]:
+                sql = sql.replace("coalesce(bm.deactivated, false)", "false")
+            queries.append(sql)
+    best: dict[tuple[str, str], Person] = {}
+    for sql in queries:
+        for key, email, name, role in con.execute(sql).fetchall():
+            who = (key, email or f"?{name}")
+            if who not in best or RANK[role] < RANK[best[who].role]:
+                best[who] = Person(email or None, str(name or email or "?"), role)
+    out: dict[str, list[Person]] = defaultdict(list)
+    for (key, _), person in sorted(best.items()):
+        out[key].append(person)
+    return out
+
+
+@dataclass
+class Share:
+    user_id: str
+    email: str
+    access: int
+    owner: bool
+
+
+class MemberSync:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        client: DocSpaceClient,
+        source: str,
+        settings: ExtrasSettings,
+    ) -> None:
+        self.con = con
+        self.client = client
+        self.source = source
+        self.settings = settings
+        self.report = StepReport("members")
+        self._people: dict[str, dict[str, Any] | None] = {}
+        self._unknown: dict[str, list[str]] = defaultdict(list)
+        self.con.execute(_DDL)
+
+    # -- DocSpace reads ------------------------------------------------------------
+
+    def user(self, email: str) -> dict[str, Any] | None:
+        """The DocSpace account with this email, or None (looked up once per run)."""
+        if email not in self._people:
+            try:
+                self._people[email] = self.client.call(
+                    "GET", "/people/email", params={"email": email}
+                )
+            except DocSpaceError as exc:
+                if exc.status != 404:
+                    raise
+                self._people[email] = None
+        return self._people[email]
+
+    def shares(self, room_id: int) -> dict[str, Share]:
+        """{user id: share} of everyone the room is shared with, every page."""
+        out: dict[str, Share] = {}
+        start = 0
+        while True:
+            page = self.client.call(
+                "GET",
+                f"/files/rooms/{room_id}/share",
+                params={"count": PAGE, "startIndex": start},
+            )
+            for row in page or []:
+                who = row.get("sharedTo") or row.get("sharedToUser") or {}
+                if not who.get("id"):
+                    continue  # a group or an external link
+                out[str(who["id"])] = Share(
+                    str(who["id"]),
+                    str(who.get("email") or "").lower(),
+                    int(row.get("access") or 0),
+                    bool(row.get("isOwner")),
+                )
+            got = len(page or [])
+            start += got
+            if got < PAGE:
+                return out
+
+    # -- records ---------------------------------------------------------------------
+
+    def _records(self, room_key: str, room_id: int) -> dict[str, tuple[str, int]]:
+        rows = self.con.execute(
+            f"SELECT email, user_id, access, room_id FROM {SCHEMA}.room_members WHERE room_key = ?",
+            [room_key],
+        ).fetchall()
+        # invitations into a room that was since recreated say nothing about the new room
+        return {e: (u, a) for e, u, a, rid in rows if rid == room_id}
+
+    def _remember(self, room_key: str, room_id: int, email: str, user_id: str, access: int) -> None:
+        self.con.execute(
+            f"INSERT OR REPLACE INTO {SCHEMA}.room_members VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [room_key, self.source, room_id, email, user_id, access, datetime.now(UTC)],
+        )
+
+    def _forget(self, room_key: str, emails: list[str] | None = None) -> None:
+        sql = f"DELETE FROM {SCHEMA}.room_members WHERE room_key = ?"
+        params: list[Any] = [room_key]
+        if emails is not None:
+            sql += " AND email IN (SELECT unnest(?))"
+            params.append(emails)
+        self.con.execute(sql, params)
+
+    # -- the step ----------------------------------------------------------------------
+
+    def run(self) -> StepReport:
+        entries = Ledger(self.con).load(self.source)
+        rooms = [
+            e
+            for e in entries.values()
+            if e.kind == "room" and e.status == APPLIED and e.docspace_id and not e.archived
+        ]
+        if not rooms:
+            return self.report
+        people = project_people(self.con, self.source)
+        types = {
+            int(r["id"]): int(r.get("roomType") or 0) for r in self.client.list_rooms(area="active")
+        }
+        for entry in sorted(rooms, key=lambda e: e.key):
+            if entry.docspace_id not in types:
+                continue  # archived by hand or gone: --refresh brings it back first
+            try:
+                self._room(entry, types[entry.docspace_id], people.get(entry.key, []))
+            except UserFacingError:
+                raise
+            except (DocSpaceError, RoomRefused) as exc:
+                reason = exc.message if isinstance(exc, DocSpaceError) else str(exc)
+                if isinstance(exc, DocSpaceError) and exc.status:
+                    reason = f"{exc.status} {reason}"
+                self.report.fail(entry.key, f"{entry.title!r}: {reason}")
+        self.report.unknown_people = [
+            f"{who} ({', '.join(sorted(set(rooms)))})"
+            for who, rooms in sorted(self._unknown.items())
+        ]
+        self.report.add("unknown people", len(self._unknown))
+        return self.report
+
+    def _level(self, person: Person, room_type: int) -> int | None:
+        level = self.settings.role_map.get(person.role)
+        if level is None:
+            return None
+        allowed = ROOM_ACCESSES.get(room_type)
+        if allowed is not None and level not in allowed:
+            names = ", ".join(f"{ACCESS_NAMES[a]} ({a})" for a in sorted(allowed))
+            raise RoomRefused(
+                f"{SECTION}.role_map.{person.role} = {ACCESS_NAMES.get(level, level)} ({level}) "
+                f"is not available in this room (type {room_type}); it allows {names}"
+            )
+        return level
+
+    def _room(self, entry: LedgerEntry, room_type: int, people: list[Person]) -> None:
+        room_id = int(entry.docspace_id or 0)
+        title = entry.title or entry.key
+        current = self.shares(room_id)
+        by_email = {s.email: s for s in current.values() if s.email}
+        records = self._records(entry.key, room_id)
+        invites: list[dict[str, Any]] = []
+        by_mail: list[dict[str, Any]] = []
+        remember: list[tuple[str, str, int]] = []
+        wanted: set[str] = set()
+        for person in people:
+            level = self._level(person, room_type)
+            if level is None:
+                continue
+            if not person.email:
+                self._unknown[f"{person.name} (no email in {self.source})"].append(title)
+                continue
+            wanted.add(person.email)
+            user = self.user(person.email)
+            if user is None:
+                if not self.settings.invite_unknown:
+                    self._unknown[person.email].append(title)
+                elif person.email not in by_email:
+                    by_mail.append({"email": person.email, "access": level})
+                    remember.append((person.email, "", level))
+                continue
+            uid = str(user.get("id"))
+            share = current.get(uid)
+            if share is not None and share.owner:
+                continue  # the room's owner keeps full control
+            if share is None or (person.email in records and share.access != level):
+                invites.append({"id": uid, "access": level})
+                remember.append((person.email, uid, level))
+            # otherwise shared already: by us (nothing to do) or by a human (left alone)
+        removals: list[dict[str, Any]] = []
+        if self.settings.sync_members == "mirror":
+            for email, (uid, _) in records.items():
+                if email in wanted:
+                    continue
+                share = current.get(uid) if uid else by_email.get(email)
+                if share is not None and not share.owner:
+                    removals.append({"id": share.user_id, "access": 0})
+            gone = [e for e in records if e not in wanted]
+        else:
+            gone = []
+        if invites or removals:
+            self.client.call(
+                "PUT",
+                f"/files/rooms/{room_id}/share",
+                body={"invitations": invites + removals, "notify": False},
+                idempotent=True,
+            )
+        if by_mail:  # new accounts need the invitation email to register
+            self.client.call(
+                "PUT",
+                f"/files/rooms/{room_id}/share",
+                body={"invitations": by_mail, "notify": True},
+                idempotent=True,
+            )
+        for email, uid, level in remember:
+            self._remember(entry.key, room_id, email, uid, level)
+        if gone:
+            self._forget(entry.key, gone)
+        self.report.add("invited", len(invites) + len(by_mail))
+        self.report.add("removed", len(removals))
+
+
+class RoomRefused(Exception):
+    """This room cannot take the configured membership (e.g. a level its type lacks)."""

@@ -1,0 +1,257 @@
+"""Write-back: a link to each room (Asana project) and folder (Asana task, Trello card).
+
+Idempotent three ways: `docspace_state.writebacks` remembers what was written (a
+re-run with the same link makes no request at all); before posting, the record's
+attachments are listed and one with the same URL is adopted (so a dropped table or
+a lost reply never attaches twice); a room or folder that was recreated gets its
+new link and the old one removed (the recorded attachment, or one of ours by name
+pointing at this portal).
+
+Trello boards take no attachments: only cards get a link.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from docspace_destination.attachments import (
+    AmbiguousWrite,
+    Attachment,
+    Attachments,
+    ParentGone,
+    WriteRefused,
+    asana_attachments,
+    trello_attachments,
+)
+from docspace_destination.client import DocSpaceClient
+from docspace_destination.extras import ExtrasSettings, StepReport
+from docspace_destination.ledger import APPLIED, SCHEMA, Ledger, LedgerEntry
+from pm_runtime.errors import UserFacingError
+
+log = logging.getLogger(__name__)
+
+ROOM_LINK = "DocSpace room"
+FOLDER_LINK = "DocSpace folder"
+WORKERS = 8  # below Asana's 15 concurrent writes; Trello's pacing is per token anyway
+ADD_ATTEMPTS = 3
+DONE, GONE = "done", "gone"
+
+_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS {SCHEMA};
+CREATE TABLE IF NOT EXISTS {SCHEMA}.writebacks (
+    key VARCHAR PRIMARY KEY,
+    source VARCHAR,
+    target VARCHAR,
+    name VARCHAR,
+    url VARCHAR,
+    attachment_id VARCHAR,
+    status VARCHAR,
+    last_error VARCHAR,
+    updated_at TIMESTAMPTZ
+);
+"""
+_COLUMNS = ("key", "source", "target", "name", "url", "attachment_id", "status", "last_error")
+
+
+@dataclass(frozen=True)
+class Link:
+    key: str  # the ledger key of the room or folder
+    target: str  # the Asana gid or Trello id the attachment goes on
+    name: str
+    url: str
+
+
+def _deleted_projects(con: duckdb.DuckDBPyConnection) -> set[str]:
+    cols = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'asana_data' AND table_name = 'projects'"
+        ).fetchall()
+    }
+    if "is_deleted" not in cols:
+        return set()
+    rows = con.execute("SELECT gid FROM asana_data.projects WHERE coalesce(is_deleted, false)")
+    return {r[0] for r in rows.fetchall()}
+
+
+def links(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    entries: dict[str, LedgerEntry],
+    client: DocSpaceClient,
+    tasks: bool,
+) -> list[Link]:
+    """Every link the ledger's applied rooms and folders call for."""
+    live = [
+        e
+        for e in entries.values()
+        if e.status == APPLIED and e.docspace_id is not None and e.source == source
+    ]
+    out: list[Link] = []
+    if source == "asana":
+        gone = _deleted_projects(con)
+        for e in live:
+            if e.kind == "room" and e.key.startswith("asana:project:"):
+                gid = e.key.removeprefix("asana:project:")
+                if gid not in gone:
+                    out.append(Link(e.key, gid, ROOM_LINK, client.folder_url(e.docspace_id)))
+        if tasks:
+            placed = [e for e in live if e.kind == "folder" and e.key.startswith("asana:task:")]
+            per_task = Counter(e.key.removeprefix("asana:task:").split("@")[0] for e in placed)
+            for e in placed:
+                gid, _, project = e.key.removeprefix("asana:task:").partition("@")
+                name = FOLDER_LINK
+                if per_task[gid] > 1:  # a task in two projects has a folder in each room
+                    room = entries.get(f"asana:project:{project}")
+                    name = f"{FOLDER_LINK} ({room.title if room and room.title else project})"
+                out.append(Link(e.key, gid, name, client.folder_url(e.docspace_id)))
+    elif source == "trello":
+        for e in live:
+            if e.kind == "folder" and e.key.startswith("trello:card:"):
+                card = e.key.removeprefix("trello:card:")
+                out.append(Link(e.key, card, FOLDER_LINK, client.folder_url(e.docspace_id)))
+    return sorted(out, key=lambda link: link.key)
+
+
+class WriteBack:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        client: DocSpaceClient,
+        source: str,
+        settings: ExtrasSettings,
+        attachments: Attachments | None = None,
+    ) -> None:
+        self.con = con
+        self.client = client
+        self.source = source
+        self.settings = settings
+        self._attachments = attachments
+        self.report = StepReport("write-back")
+        self._lock = threading.Lock()
+        with self._lock:
+            self.con.execute(_DDL)
+
+    def _rows(self) -> dict[str, dict[str, Any]]:
+        rows = self.con.execute(
+            f"SELECT {', '.join(_COLUMNS)} FROM {SCHEMA}.writebacks WHERE source = ?",
+            [self.source],
+        ).fetchall()
+        return {r[0]: dict(zip(_COLUMNS, r, strict=True)) for r in rows}
+
+    def _record(
+        self, link: Link, status: str, attachment_id: str | None, error: str | None
+    ) -> None:
+        with self._lock:
+            self.con.execute(
+                f"INSERT OR REPLACE INTO {SCHEMA}.writebacks "
+                f"({', '.join(_COLUMNS)}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    link.key,
+                    self.source,
+                    link.target,
+                    link.name,
+                    link.url,
+                    attachment_id,
+                    status,
+                    error,
+                    datetime.now(UTC),
+                ],
+            )
+
+    def run(self) -> StepReport:
+        entries = Ledger(self.con).load(self.source)
+        wanted = links(self.con, self.source, entries, self.client, self.settings.write_back_tasks)
+        rows = self._rows()
+        todo = []
+        for link in wanted:
+            row = rows.get(link.key)
+            if row and row["url"] == link.url and row["status"] in (DONE, GONE):
+                self.report.add("unchanged")
+            else:
+                todo.append((link, row))
+        stale = [k for k in rows if k not in entries]
+        if stale:  # keys the ledger forgot (a folder moved to another key): nothing to keep
+            self.con.execute(
+                f"DELETE FROM {SCHEMA}.writebacks WHERE key IN (SELECT unnest(?))", [stale]
+            )
+        if not todo:
+            return self.report
+        attachments = self._attachments or (
+            asana_attachments() if self.source == "asana" else trello_attachments()
+        )
+        try:
+            with ThreadPoolExecutor(WORKERS, thread_name_prefix="writeback") as pool:
+                list(pool.map(lambda item: self._one(attachments, *item), todo))
+        finally:
+            if self._attachments is None:
+                attachments.close()
+        return self.report
+
+    def _one(self, attachments: Attachments, link: Link, row: dict[str, Any] | None) -> None:
+        try:
+            outcome, attachment_id = self._write(attachments, link, row)
+        except ParentGone:
+            self._record(link, GONE, None, "gone from the source")
+            self.report.add("gone")
+            return
+        except (WriteRefused, AmbiguousWrite) as exc:
+            reason = str(exc)
+        except Exception as exc:  # one record never stops the others
+            if isinstance(exc, UserFacingError):
+                raise  # bad credentials: every record would fail the same way
+            log.exception("write-back of %s failed", link.key)
+            reason = f"{type(exc).__name__}: {exc}"
+        else:
+            self._record(link, DONE, attachment_id, None)
+            self.report.add(outcome)
+            return
+        self._record(link, "failed", row.get("attachment_id") if row else None, reason[:500])
+        self.report.fail(link.key, reason)
+
+    def _write(
+        self, attachments: Attachments, link: Link, row: dict[str, Any] | None
+    ) -> tuple[str, str]:
+        present = attachments.list(link.target)
+        same = [a for a in present if link.url in a.urls]
+        if same:
+            attachment_id, outcome = same[0].id, "recognised"
+        else:
+            attachment_id, outcome = self._add(attachments, link), "added"
+        old = [a for a in present if a.id != attachment_id and self._superseded(a, link, row)]
+        for a in old:
+            attachments.delete(link.target, a.id)
+        if old:
+            outcome = "updated"
+        return outcome, attachment_id
+
+    def _superseded(self, a: Attachment, link: Link, row: dict[str, Any] | None) -> bool:
+        """Ours but pointing elsewhere: the recorded one, or one with our name into this portal."""
+        if link.url in a.urls:
+            return False
+        if row and row.get("attachment_id") == a.id:
+            return True
+        rooms = f"{self.client.portal}/rooms/"
+        return a.name == link.name and any(u.startswith(rooms) for u in a.urls)
+
+    def _add(self, attachments: Attachments, link: Link) -> str:
+        for attempt in range(1, ADD_ATTEMPTS + 1):
+            try:
+                return attachments.add(link.target, link.name, link.url).id
+            except AmbiguousWrite:
+                # the reply was lost: it may be there already; never post twice
+                again = [a for a in attachments.list(link.target) if link.url in a.urls]
+                if again:
+                    return again[0].id
+                if attempt == ADD_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
