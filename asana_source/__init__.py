@@ -126,6 +126,8 @@ def _resource(run: _Run, name: str) -> DltResource:
         write_disposition="merge",
         primary_key="gid",
         columns=TABLES[name],
+        # DuckDB merges parquet ~25x faster than the default insert_values files
+        file_format="parquet",
     )
 
 
