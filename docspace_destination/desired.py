@@ -6,6 +6,7 @@ and sibling de-duplication are shared.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -85,8 +86,10 @@ class DesiredNode:
     orphaned: bool
     depth: int
     source_id: str
-    team_name: str | None = None
-    project_type: str | None = None
+    attributes: str | None = None  # JSON of what room-template rules match on (rooms only)
+
+    def attribute_map(self) -> dict[str, Any]:
+        return json.loads(self.attributes) if self.attributes else {}
 
 
 def _existing_tables(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, set[str]]:
@@ -139,26 +142,13 @@ def desired_tree(
 
     raw: list[tuple] = []
     by_parent: dict[str | None, list[tuple[str, str, str]]] = defaultdict(list)
-    for (
-        key,
-        entity,
-        kind,
-        parent_key,
-        name,
-        source_id,
-        archived,
-        orphaned,
-        depth,
-        team,
-        ptype,
-    ) in rows:
+    for key, entity, kind, parent_key, name, source_id, archived, orphaned, depth, attributes in rows:
         template = options.room_title if kind == "room" else options.folder_title
-        fields = {"name": name, "id": source_id, "gid": source_id, "team": team, "type": ptype}
+        extra = json.loads(attributes) if attributes else {}
+        fields = {"name": name, "id": source_id, "gid": source_id, "team": extra.get("team")}
         title = sanitize_title(render_title(template, fields, source_id))
         by_parent[parent_key].append((key, source_id, title))
-        raw.append(
-            (key, entity, kind, parent_key, source_id, archived, orphaned, depth, team, ptype)
-        )
+        raw.append((key, entity, kind, parent_key, source_id, archived, orphaned, depth, attributes))
 
     titles: dict[str, str] = {}
     for siblings in by_parent.values():
@@ -175,10 +165,9 @@ def desired_tree(
             orphaned=bool(orphaned),
             depth=int(depth),
             source_id=str(source_id),
-            team_name=team,
-            project_type=ptype,
+            attributes=attributes,
         )
-        for key, entity, kind, parent_key, source_id, archived, orphaned, depth, team, ptype in raw
+        for key, entity, kind, parent_key, source_id, archived, orphaned, depth, attributes in raw
     ]
     nodes.sort(key=lambda n: (n.depth, n.key))
     return nodes

@@ -1,18 +1,19 @@
 -- Desired DocSpace tree for Asana: project → room; (section → folder when grouped);
 -- task → folder in the room of each project it belongs to; subtask → folder inside its parent's folder.
 -- Parameters: $grouped (bool), $nested_subtasks (bool).
--- Columns: key, entity, kind, parent_key, name, source_id, archived, orphaned, depth, team_name, project_type
+-- Columns: key, entity, kind, parent_key, name, source_id, archived, orphaned, depth, attributes
+-- (attributes: JSON {name, team, custom_fields} of a project, matched by room-template rules)
 WITH RECURSIVE
 projects AS (
     SELECT p.gid, p.name, p.team__name AS team_name,
            coalesce(p.archived, false) OR coalesce(p.completed, false) OR coalesce(p.is_deleted, false) AS archived
     FROM asana_data.projects p
 ),
-project_types AS (
-    SELECT p.gid, max(coalesce(cf.display_value, cf.enum_value__name)) AS project_type
+project_fields AS (
+    SELECT p.gid, json_group_object(cf.name, coalesce(cf.display_value, cf.enum_value__name)) AS custom_fields
     FROM asana_data.projects p
     JOIN asana_data.projects__custom_fields cf ON cf._dlt_parent_id = p._dlt_id
-    WHERE lower(cf.name) = 'project type'
+    WHERE cf.name IS NOT NULL
     GROUP BY p.gid
 ),
 sections AS (
@@ -37,13 +38,13 @@ placed(gid, name, deleted, project_gid, parent_key, depth) AS (
 )
 SELECT 'asana:project:' || p.gid AS key, 'asana:project:' || p.gid AS entity, 'room' AS kind,
        NULL AS parent_key, p.name, p.gid AS source_id, p.archived, false AS orphaned, 0 AS depth,
-       p.team_name, t.project_type
-FROM projects p LEFT JOIN project_types t ON t.gid = p.gid
+       json_object('name', p.name, 'team', p.team_name, 'custom_fields', f.custom_fields)::VARCHAR AS attributes
+FROM projects p LEFT JOIN project_fields f ON f.gid = p.gid
 UNION ALL
 SELECT 'asana:section:' || s.gid, 'asana:section:' || s.gid, 'folder', 'asana:project:' || s.project_gid,
-       s.name, s.gid, false, s.deleted, 1, NULL, NULL
+       s.name, s.gid, false, s.deleted, 1, NULL
 FROM sections s
 UNION ALL
 SELECT DISTINCT 'asana:task:' || gid || '@' || project_gid, 'asana:task:' || gid, 'folder', parent_key,
-       name, gid, false, deleted, depth, NULL, NULL
+       name, gid, false, deleted, depth, NULL
 FROM placed
