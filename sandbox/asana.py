@@ -357,6 +357,7 @@ class AsanaEmulator(AsanaState, Emulator):
         parent = form.get("parent") or ""
         if self.get(parent) is None:
             raise HTTPError(400, f"parent: Not a recognized ID: {parent}")
+        self._check_restricted(parent)
         if not form.get("url"):
             raise HTTPError(400, "url: Missing input")
         name = form.get("name") or form["url"]
@@ -371,7 +372,12 @@ class AsanaEmulator(AsanaState, Emulator):
             raise HTTPError(400, "parent: Missing input")
         if self.get(parent) is None:
             raise HTTPError(404, f"parent: Unknown object: {parent}")
+        self._check_restricted(parent)
         return self._page(request, self.live(f"attachments:{parent}"))
+
+    def _check_restricted(self, parent: str) -> None:
+        if parent in self.restricted:
+            raise HTTPError(self.restricted[parent], "Forbidden")
 
     def _delete_attachment(self, request: Request) -> Any:
         att = self.get(request.params["gid"], "attachment")

@@ -154,14 +154,20 @@ def test_a_deleted_project_is_skipped_not_failed(world):
     assert links(world, world.ids["alpha"]) == [("DocSpace room", room_url(world, "Alpha"))]
 
 
-def test_asana_write_back_failure_is_reported_and_the_others_are_written(world, with_tasks):
-    world.sb.asana.faults.errors(1.0, statuses=(500,), route="GET /attachments")
-    run = world.run()
+def test_a_project_that_refuses_attachments_is_reported_and_the_others_are_written(
+    world, monkeypatch
+):
+    monkeypatch.delenv("DESTINATION__DOCSPACE__WRITE_BACK")
+    world.run()
+    monkeypatch.setenv("DESTINATION__DOCSPACE__WRITE_BACK", "true")
+    world.asana.restrict_project(world.ids["beta"], 403)
+    run = world.run("--sync-only")
     assert run.code == 1
-    assert "FAILED write-back asana:project:" in run.output
-    world.sb.asana.faults.clear()
-    assert world.run("--sync-only").code == 0
+    assert f"FAILED write-back asana:project:{world.ids['beta']}: 403 Forbidden" in run.output
     assert links(world, world.ids["alpha"]) == [("DocSpace room", room_url(world, "Alpha"))]
+    world.asana.restricted.clear()
+    assert world.run("--sync-only").code == 0  # retried on the next run
+    assert links(world, world.ids["beta"]) == [("DocSpace room", room_url(world, "Beta"))]
 
 
 # --------------------------------------------------------------------------- Trello
