@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 
 MAX_CONCURRENCY = 15  # DocSpace rejects a 16th concurrent write per user
 CREATE_ATTEMPTS = 3
+TEMPLATE_JOB_TIMEOUT = 300.0
 
 
 class BudgetExhausted(Exception):
@@ -108,6 +110,9 @@ class Applier:
         self._claimed = {e.docspace_id for e in self.entries.values() if e.docspace_id is not None}
         self._children: dict[int, list[dict[str, Any]]] = {}
         self._fresh: set[int] = set()  # made by this run, so known to be empty
+        self._template_slot = (
+            threading.Lock()
+        )  # the portal runs one room-from-template job at a time
 
     # -- driving ---------------------------------------------------------------
 
@@ -325,6 +330,12 @@ class Applier:
                 archived = int(room.get("rootFolderType") or 0) == 20
                 self._applied(a, int(room["id"]), None, room.get("title", a.title), archived)
                 return "adopted"
+            if a.template_id is not None:
+                room = self._room_from_template(a, marker)
+                if room is None:
+                    continue  # the slot ran someone else's job: look again, then retry
+                self._applied(a, int(room["id"]), None, room.get("title", a.title), False)
+                return "created"
             self._reserve(1)
             try:
                 room = self.client.create_room(
@@ -341,6 +352,49 @@ class Applier:
             self._applied(a, int(room["id"]), None, room.get("title", a.title), False)
             return "created"
         raise RecordFailed("gave up creating the room")
+
+    def _room_from_template(self, a: Action, marker: str) -> dict[str, Any] | None:
+        """Run one room-from-template job and return the room it made, if it is ours.
+
+        The portal has a single job slot: a start request while another job runs returns
+        that job instead of queueing ours, so the room is confirmed by its marker tag.
+        """
+        with self._template_slot:
+            self._wait_for_template_job()
+            self._reserve(1)
+            try:
+                job = self.client.create_room_from_template(
+                    int(a.template_id),
+                    a.title,
+                    private=self.settings.private,
+                    tags=[marker, *self.settings.room_tags],
+                )
+            except AmbiguousWriteError:
+                job = None
+            job = self._wait_for_template_job() or job or {}
+            if job.get("error"):
+                raise RecordFailed(f"room template job failed: {job['error']}")
+            room_id = job.get("roomId")
+            if room_id:
+                room = self.client.get_room(int(room_id))
+                if marker in _tag_names(room):
+                    return room
+            return None
+
+    def _wait_for_template_job(self) -> dict[str, Any] | None:
+        """Poll the portal's template job until it is complete (backing off); return its last status."""
+        deadline = time.monotonic() + TEMPLATE_JOB_TIMEOUT
+        delay = 0.05
+        while True:
+            status = self.client.template_job_status()
+            if not status or status.get("isCompleted") or status.get("error"):
+                return status
+            if time.monotonic() > deadline:
+                raise RecordFailed(
+                    f"the portal's room template job did not finish in {TEMPLATE_JOB_TIMEOUT:.0f}s"
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
     def _unclaimed(
         self, candidates: list[dict[str, Any]], title: str | None = None

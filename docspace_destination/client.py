@@ -283,6 +283,17 @@ class DocSpaceClient:
     def room_templates(self) -> list[dict[str, Any]]:
         return self.list_rooms(area="templates")
 
+    def create_room_from_template(
+        self, template_id: int, title: str, *, private: bool = False, tags: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Start a job (the portal runs one at a time): `{roomId, progress, error, isCompleted}`."""
+        body = {"templateId": template_id, "title": title, "private": private, "tags": tags or []}
+        return self.call("POST", "/files/rooms/fromtemplate", body=body, idempotent=False)
+
+    def template_job_status(self) -> dict[str, Any] | None:
+        """The portal's current (or last) room-from-template job; None when there is none."""
+        return self.call("GET", "/files/rooms/fromtemplate/status") or None
+
     def get_room(self, room_id: int) -> dict[str, Any]:
         return self.call("GET", f"/files/rooms/{room_id}")
 

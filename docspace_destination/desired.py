@@ -142,13 +142,26 @@ def desired_tree(
 
     raw: list[tuple] = []
     by_parent: dict[str | None, list[tuple[str, str, str]]] = defaultdict(list)
-    for key, entity, kind, parent_key, name, source_id, archived, orphaned, depth, attributes in rows:
+    for (
+        key,
+        entity,
+        kind,
+        parent_key,
+        name,
+        source_id,
+        archived,
+        orphaned,
+        depth,
+        attributes,
+    ) in rows:
         template = options.room_title if kind == "room" else options.folder_title
         extra = json.loads(attributes) if attributes else {}
         fields = {"name": name, "id": source_id, "gid": source_id, "team": extra.get("team")}
         title = sanitize_title(render_title(template, fields, source_id))
         by_parent[parent_key].append((key, source_id, title))
-        raw.append((key, entity, kind, parent_key, source_id, archived, orphaned, depth, attributes))
+        raw.append(
+            (key, entity, kind, parent_key, source_id, archived, orphaned, depth, attributes)
+        )
 
     titles: dict[str, str] = {}
     for siblings in by_parent.values():

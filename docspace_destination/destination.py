@@ -28,9 +28,12 @@ ACTION_SCHEMA = pa.schema(
     + [
         (
             f.name,
-            {"depth": pa.int64(), "docspace_id": pa.int64(), "archived": pa.bool_()}.get(
-                f.name, _TEXT
-            ),
+            {
+                "depth": pa.int64(),
+                "docspace_id": pa.int64(),
+                "template_id": pa.int64(),
+                "archived": pa.bool_(),
+            }.get(f.name, _TEXT),
         )
         for f in fields(Action)
     ]

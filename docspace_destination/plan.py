@@ -11,6 +11,7 @@ from typing import Any
 
 from docspace_destination.desired import DesiredNode
 from docspace_destination.ledger import APPLIED, ORPHANED, LedgerEntry
+from docspace_destination.templates import TemplateRule, choose_rule, resolve_template
 
 CREATE, MOVE, RENAME, ARCHIVE, UNARCHIVE = "create", "move", "rename", "archive", "unarchive"
 ORPHAN, RESTORE, NOOP, BLOCKED = "orphan", "restore", "noop", "blocked"
@@ -42,11 +43,16 @@ class Action:
     docspace_id: int | None = None
     rename_to: str | None = None  # a move that also changes the title
     reason: str = ""
-    template: str | None = None
+    template: str | None = None  # title of the room template a room is created from
+    template_id: int | None = None
 
     @property
     def writes(self) -> int:
         return WRITES.get(self.op, 0) + (1 if self.op == MOVE and self.rename_to else 0)
+
+    @property
+    def label(self) -> str:
+        return "create from template" if self.op == CREATE and self.template else self.op
 
     def as_row(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -58,7 +64,7 @@ class Plan:
     actions: list[Action] = field(default_factory=list)
 
     def counts(self) -> Counter[str]:
-        return Counter(a.op for a in self.actions)
+        return Counter(a.label for a in self.actions)
 
     @property
     def changes(self) -> list[Action]:
@@ -93,11 +99,14 @@ def plan(
     desired: list[DesiredNode],
     ledger: dict[str, LedgerEntry],
     observed: dict[int, Observed | None] | None = None,
+    rules: list[TemplateRule] | None = None,
+    templates: dict[int, str] | None = None,
 ) -> Plan:
     """Actions that make DocSpace match `desired`, given what the ledger says was applied.
 
     `observed` (from --refresh) maps ledger DocSpace ids to what is there now; None
-    for an id that no longer exists. Without it the ledger is trusted.
+    for an id that no longer exists. Without it the ledger is trusted. `rules` choose a
+    room template among `templates` (id → title, as DocSpace lists them) for new rooms.
     """
     nodes = {n.key: n for n in desired}
     room_of = _room_of(nodes)
@@ -135,12 +144,18 @@ def plan(
             **kw,
         )
 
+    blocked: set[str] = set()
     for node in desired:
         entry = ledger.get(node.key)
         if node.parent_key is not None and node.parent_key not in nodes:
+            blocked.add(node.key)
             add(
                 action(BLOCKED, node, reason=f"parent {node.parent_key} is not in the desired tree")
             )
+            continue
+        if node.parent_key in blocked:
+            blocked.add(node.key)
+            add(action(BLOCKED, node, reason=f"waits for {node.parent_key}"))
             continue
         seen = None
         if entry and entry.docspace_id is not None and observed is not None:
@@ -172,7 +187,18 @@ def plan(
                 add(action(NOOP, node, reason="room archived"))
                 continue
             # apply looks in DocSpace first: a pending entry may have been created by a lost reply
-            add(action(CREATE, node))
+            rule = (
+                choose_rule(rules, node.attribute_map()) if rules and node.kind == "room" else None
+            )
+            if rule is not None:
+                template_id, title_or_reason = resolve_template(rule, templates or {})
+                if template_id is None:
+                    blocked.add(node.key)
+                    add(action(BLOCKED, node, reason=title_or_reason))
+                    continue
+                add(action(CREATE, node, template=title_or_reason, template_id=template_id))
+            else:
+                add(action(CREATE, node))
             if node.kind == "room" and node.archived:
                 add(action(ARCHIVE, node))
             continue

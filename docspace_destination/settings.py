@@ -14,6 +14,7 @@ import dlt
 from docspace_destination.apply import ApplySettings
 from docspace_destination.client import room_type_id
 from docspace_destination.desired import MappingOptions
+from docspace_destination.templates import TemplateRule, parse_rules
 from pm_runtime.errors import ConfigurationError
 
 SECTION = "destination.docspace"
@@ -26,6 +27,7 @@ class DocSpaceSettings:
     api_key: str
     mapping: MappingOptions
     apply: ApplySettings
+    room_templates: list[TemplateRule]
 
 
 def _get(source: str, key: str, default: Any = None, secret: bool = False) -> Any:
@@ -109,5 +111,9 @@ def load_settings(
         room_tags=_tags(source),
     )
     return DocSpaceSettings(
-        base_url=str(base_url or ""), api_key=str(api_key or ""), mapping=mapping, apply=apply
+        base_url=str(base_url or ""),
+        api_key=str(api_key or ""),
+        mapping=mapping,
+        apply=apply,
+        room_templates=parse_rules(_get(source, "room_templates")),
     )

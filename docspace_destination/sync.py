@@ -124,7 +124,13 @@ class Sync:
         entries = ledger.load(self.source)
         desired = desired_tree(con, self.source, self.settings.mapping)
         observed = observe(self.client, entries) if refresh else None
-        return plan(self.source, desired, entries, observed)
+        rules = self.settings.room_templates
+        templates = None
+        if rules:
+            templates = {
+                int(t["id"]): str(t.get("title", "")) for t in self.client.room_templates()
+            }
+        return plan(self.source, desired, entries, observed, rules, templates)
 
     def run(self, *, plan_only: bool = False, refresh: bool = False) -> SyncResult:
         started, t0 = datetime.now(UTC), time.perf_counter()
@@ -141,6 +147,7 @@ class Sync:
             if self.on_plan and not plan_only:
                 self.on_plan(the_plan)
             if not plan_only and the_plan.has_changes:
+                blocked = [a for a in the_plan.actions if a.op == "blocked"]
                 applier = Applier(
                     self.client,
                     ledger,
@@ -148,8 +155,16 @@ class Sync:
                     self.settings.apply,
                     on_progress=self.on_progress,
                 )
-                self._pipeline(applier).run(actions_resource(the_plan.ordered()))
+                todo = the_plan.ordered()
+                if todo:
+                    self._pipeline(applier).run(actions_resource(todo))
                 report = applier.report
+                for a in blocked:
+                    # a record that cannot be planned (unknown template...) fails; what waits for it is counted
+                    if a.reason.startswith("waits for"):
+                        report.add("blocked")
+                    else:
+                        report.fail(a, a.reason)
                 for a in the_plan.actions:
                     if a.op == "noop":
                         report.add("unchanged")

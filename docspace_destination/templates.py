@@ -44,13 +44,21 @@ class TemplateRule:
 
     def matches(self, attributes: dict[str, Any]) -> bool:
         if self.custom_field:
-            fields = {str(k).casefold(): v for k, v in (attributes.get("custom_fields") or {}).items()}
+            fields = {
+                str(k).casefold(): v for k, v in (attributes.get("custom_fields") or {}).items()
+            }
             value = fields.get(self.custom_field.casefold())
-            return value is not None and str(value).strip().casefold() == str(self.equals).strip().casefold()
+            return (
+                value is not None
+                and str(value).strip().casefold() == str(self.equals).strip().casefold()
+            )
         if self.team:
             return str(attributes.get("team") or "").casefold() == self.team.casefold()
         if self.label:
-            return any(str(label).casefold() == self.label.casefold() for label in attributes.get("labels") or [])
+            return any(
+                str(label).casefold() == self.label.casefold()
+                for label in attributes.get("labels") or []
+            )
         return re.search(self.name_regex or "", str(attributes.get("name") or "")) is not None
 
 
@@ -62,7 +70,9 @@ def parse_rules(raw: Any) -> list[TemplateRule]:
         try:
             raw = json.loads(raw)
         except ValueError:
-            raise ConfigurationError(f"{KEY} must be a list of rules (JSON in an environment variable)") from None
+            raise ConfigurationError(
+                f"{KEY} must be a list of rules (JSON in an environment variable)"
+            ) from None
     if not isinstance(raw, list):
         raise ConfigurationError(f"{KEY} must be a list of rules, got {type(raw).__name__}")
     rules = []
@@ -77,14 +87,18 @@ def parse_rules(raw: Any) -> list[TemplateRule]:
             raise ConfigurationError(f"{where} needs `template` (a template title or id)")
         given = [m for m in MATCHERS if item.get(m) not in (None, "")]
         if len(given) != 1:
-            raise ConfigurationError(f"{where} needs exactly one of {', '.join(MATCHERS)}; got {given or 'none'}")
+            raise ConfigurationError(
+                f"{where} needs exactly one of {', '.join(MATCHERS)}; got {given or 'none'}"
+            )
         if given == ["custom_field"] and item.get("equals") in (None, ""):
-            raise ConfigurationError(f"{where} matches a custom field: add `equals = \"<value>\"`")
+            raise ConfigurationError(f'{where} matches a custom field: add `equals = "<value>"`')
         if given == ["name_regex"]:
             try:
                 re.compile(str(item["name_regex"]))
             except re.error as exc:
-                raise ConfigurationError(f"{where}.name_regex is not a valid regular expression: {exc}") from None
+                raise ConfigurationError(
+                    f"{where}.name_regex is not a valid regular expression: {exc}"
+                ) from None
         rules.append(
             TemplateRule(
                 template=str(item["template"]),
@@ -111,4 +125,7 @@ def resolve_template(rule: TemplateRule, available: dict[int, str]) -> tuple[int
         return found[0], rule.template
     if not found:
         return None, f"room template {rule.template!r} does not exist (rule {rule.describe()})"
-    return None, f"{len(found)} room templates are titled {rule.template!r}; name it by id (rule {rule.describe()})"
+    return (
+        None,
+        f"{len(found)} room templates are titled {rule.template!r}; name it by id (rule {rule.describe()})",
+    )
