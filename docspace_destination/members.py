@@ -257,6 +257,7 @@ class MemberSync:
         by_email = {s.email: s for s in current.values() if s.email}
         records = self._records(entry.key, room_id)
         invites: list[dict[str, Any]] = []
+        changed = 0
         by_mail: list[dict[str, Any]] = []
         remember: list[tuple[str, str, int]] = []
         wanted: set[str] = set()
@@ -283,6 +284,7 @@ class MemberSync:
             if share is None or (person.email in records and share.access != level):
                 invites.append({"id": uid, "access": level})
                 remember.append((person.email, uid, level))
+                changed += share is not None  # a role change of someone we invited
             # otherwise shared already: by us (nothing to do) or by a human (left alone)
         removals: list[dict[str, Any]] = []
         if self.settings.sync_members == "mirror":
@@ -313,7 +315,9 @@ class MemberSync:
             self._remember(entry.key, room_id, email, uid, level)
         if gone:
             self._forget(entry.key, gone)
-        self.report.add("invited", len(invites) + len(by_mail))
+        self.report.add("invited", len(invites) + len(by_mail) - changed)
+        if changed:
+            self.report.add("access changed", changed)
         self.report.add("removed", len(removals))
 
 
