@@ -129,6 +129,7 @@ def print_plan(the_plan: Any, verbose: int, out: Any = None) -> None:
     )
     order = [
         "create",
+        "create from template",
         "move",
         "rename",
         "unarchive",
@@ -141,16 +142,18 @@ def print_plan(the_plan: Any, verbose: int, out: Any = None) -> None:
     for op in order:
         if not counts.get(op):
             continue
-        print(f"  {op:<10} {counts[op]:>6}", file=out)
+        print(f"  {op:<20} {counts[op]:>6}", file=out)
         if op == "noop":
             continue
-        shown = [a for a in changes if a.op == op]
+        shown = [a for a in changes if a.label == op]
         limit = None if verbose else 10
         for a in shown[:limit]:
             extra = f"  ({a.reason})" if a.reason else ""
             where = (
                 f" ← {a.from_key}" if a.op == "move" and a.from_key and a.from_key != a.key else ""
             )
+            if a.template:
+                where += f" from template {a.template!r}"
             print(f"      {a.kind:<6} {a.title!r}  [{a.key}]{where}{extra}", file=out)
         if limit and len(shown) > limit:
             print(f"      … and {len(shown) - limit} more (-v lists all)", file=out)
