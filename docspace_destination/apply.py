@@ -146,7 +146,8 @@ class Applier:
             return False
         done = entry.status == APPLIED and entry.docspace_id is not None
         if a.op == CREATE:
-            return done
+            # a re-create names the id that went missing; done once the ledger holds another
+            return done and entry.docspace_id != a.docspace_id
         if a.op == RENAME:
             return done and entry.title == a.title
         if a.op == MOVE:

@@ -161,7 +161,11 @@ def plan(
         if entry and entry.docspace_id is not None and observed is not None:
             seen = observed.get(entry.docspace_id)
             if seen is None:  # deleted in DocSpace by someone: make it again
-                add(action(CREATE, node, reason="missing in DocSpace"))
+                add(
+                    action(
+                        CREATE, node, docspace_id=entry.docspace_id, reason="missing in DocSpace"
+                    )
+                )
                 continue
 
         if entry is None or entry.docspace_id is None:

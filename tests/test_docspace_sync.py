@@ -174,3 +174,47 @@ def test_missing_docspace_key_is_one_line_naming_the_setting(world, monkeypatch)
     assert run.code == 1
     assert run.output.strip().splitlines()[-1].startswith("error: Missing DocSpace API key")
     assert "DESTINATION__DOCSPACE__API_KEY" in run.output
+
+
+def test_refresh_puts_back_a_room_renamed_by_hand_and_recreates_a_deleted_folder(world):
+    world.run()
+    alpha = world.docspace.find_room("Alpha")
+    world.docspace.rename(alpha.id, "Alpha (renamed by someone)")
+    world.docspace.delete(world.docspace.find("Build")[0].id)
+    assert world.run().code == 0
+    assert "Alpha" not in world.tree()  # without --refresh the ledger is trusted
+    assert world.run("--refresh").code == 0
+    assert world.tree() == EXPECTED_FLAT
+
+
+def test_every_run_is_logged_with_its_counts(world):
+    import duckdb
+
+    from pm_runtime.staging import staging_database_path
+
+    world.run()
+    world.run()
+    con = duckdb.connect(staging_database_path(), read_only=True)
+    rows = con.execute(
+        "SELECT created, unchanged, writes, outcome FROM docspace_state.runs ORDER BY started_at"
+    ).fetchall()
+    con.close()
+    assert rows == [(8, 0, 8, "ok"), (0, 8, 0, "ok")]
+
+
+def test_missing_asana_token_is_one_line_naming_where_to_set_it(world, monkeypatch):
+    monkeypatch.delenv("SOURCES__ASANA__ACCESS_TOKEN")
+    run = world.run()
+    assert run.code == 1
+    last = run.output.strip().splitlines()[-1]
+    assert (
+        last.startswith("error: Missing Asana credentials")
+        and "SOURCES__ASANA__ACCESS_TOKEN" in last
+    )
+
+
+def test_refresh_recreates_a_room_deleted_by_hand(world):
+    world.run()
+    world.docspace.delete(world.docspace.find_room("Beta").id)
+    assert world.run("--refresh").code == 0
+    assert world.tree() == EXPECTED_FLAT
