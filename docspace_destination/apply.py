@@ -146,8 +146,7 @@ class Applier:
             return False
         done = entry.status == APPLIED and entry.docspace_id is not None
         if a.op == CREATE:
-            # a re-create names the id that went missing; done once the ledger holds another
-            return done and entry.docspace_id != a.docspace_id
+            return done
         if a.op == RENAME:
             return done and entry.title == a.title
         if a.op == MOVE:

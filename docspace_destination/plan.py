@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from docspace_destination.desired import DesiredNode
-from docspace_destination.ledger import APPLIED, ORPHANED, LedgerEntry
+from docspace_destination.ledger import APPLIED, ORPHANED, PENDING, LedgerEntry
 from docspace_destination.templates import TemplateRule, choose_rule, resolve_template
 
 CREATE, MOVE, RENAME, ARCHIVE, UNARCHIVE = "create", "move", "rename", "archive", "unarchive"
@@ -84,6 +84,47 @@ class Plan:
         return sorted(todo, key=lambda a: (PHASE[a.op], a.depth, a.key))
 
 
+def refreshed(
+    ledger: dict[str, LedgerEntry], observed: dict[int, Observed | None]
+) -> dict[str, LedgerEntry]:
+    """The ledger corrected by what DocSpace holds (like `terraform refresh`).
+
+    A title, archive state or parent changed by hand is taken as the current state, so
+    the plan puts it back; an object deleted by hand loses its id, so it is made again
+    (after a look, as every create). Only entries that changed are new objects.
+    """
+    key_of = {e.docspace_id: k for k, e in ledger.items() if e.docspace_id is not None}
+    result = dict(ledger)
+    for key, entry in ledger.items():
+        if entry.docspace_id is None or entry.docspace_id not in observed:
+            continue
+        seen = observed[entry.docspace_id]
+        if seen is None:
+            result[key] = entry.evolve(
+                docspace_id=None, parent_id=None, status=PENDING, last_error="missing in DocSpace"
+            )
+            continue
+        parent_key = entry.parent_key
+        if (
+            entry.kind == "folder"
+            and seen.parent_id is not None
+            and seen.parent_id != entry.parent_id
+        ):
+            parent_key = key_of.get(seen.parent_id)
+        if (seen.title, seen.archived if entry.kind == "room" else entry.archived, parent_key) != (
+            entry.title,
+            entry.archived,
+            entry.parent_key,
+        ):
+            result[key] = entry.evolve(
+                title=seen.title,
+                archived=seen.archived if entry.kind == "room" else entry.archived,
+                parent_key=parent_key,
+                parent_id=seen.parent_id if entry.kind == "folder" else entry.parent_id,
+            )
+    return result
+
+
 def _room_of(nodes: dict[str, DesiredNode]) -> dict[str, str]:
     rooms: dict[str, str] = {}
     for node in nodes.values():  # nodes come parents-first
@@ -108,6 +149,8 @@ def plan(
     for an id that no longer exists. Without it the ledger is trusted. `rules` choose a
     room template among `templates` (id → title, as DocSpace lists them) for new rooms.
     """
+    if observed is not None:
+        ledger = refreshed(ledger, observed)
     nodes = {n.key: n for n in desired}
     room_of = _room_of(nodes)
     result = Plan(source)
@@ -157,17 +200,6 @@ def plan(
             blocked.add(node.key)
             add(action(BLOCKED, node, reason=f"waits for {node.parent_key}"))
             continue
-        seen = None
-        if entry and entry.docspace_id is not None and observed is not None:
-            seen = observed.get(entry.docspace_id)
-            if seen is None:  # deleted in DocSpace by someone: make it again
-                add(
-                    action(
-                        CREATE, node, docspace_id=entry.docspace_id, reason="missing in DocSpace"
-                    )
-                )
-                continue
-
         if entry is None or entry.docspace_id is None:
             if node.orphaned:
                 add(action(NOOP, node, reason="deleted in the source before it was ever synced"))
@@ -207,8 +239,8 @@ def plan(
                 add(action(ARCHIVE, node))
             continue
 
-        current_title = seen.title if seen else entry.title
-        current_archived = seen.archived if seen else bool(entry.archived)
+        current_title = entry.title
+        current_archived = bool(entry.archived)
         if node.kind == "room":
             if current_archived and not node.archived:
                 add(action(UNARCHIVE, node, docspace_id=entry.docspace_id))
@@ -239,9 +271,6 @@ def plan(
             add(action(ORPHAN, node, docspace_id=entry.docspace_id, reason="deleted in the source"))
             continue
         moved = entry.parent_key != node.parent_key
-        if seen and not moved:
-            parent_entry = ledger.get(node.parent_key) if node.parent_key else None
-            moved = bool(parent_entry and seen.parent_id != parent_entry.docspace_id)
         if moved:
             add(
                 action(

@@ -21,7 +21,7 @@ from docspace_destination.desired import desired_tree
 from docspace_destination.destination import actions_resource, docspace_destination
 from docspace_destination.extras import StepReport, load_extras
 from docspace_destination.ledger import Ledger, LedgerEntry
-from docspace_destination.plan import Action, Observed, Plan, plan
+from docspace_destination.plan import Action, Observed, Plan, plan, refreshed
 from docspace_destination.settings import DocSpaceSettings, load_settings
 from pm_runtime.staging import staging_database_path
 
@@ -123,14 +123,18 @@ class Sync:
         ledger = Ledger(con)
         entries = ledger.load(self.source)
         desired = desired_tree(con, self.source, self.settings.mapping)
-        observed = observe(self.client, entries) if refresh else None
+        if refresh:
+            # like `terraform refresh`: the ledger takes in what DocSpace holds, then the plan corrects it
+            fresh = refreshed(entries, observe(self.client, entries))
+            ledger.write([e for k, e in fresh.items() if e is not entries[k]])
+            entries = fresh
         rules = self.settings.room_templates
         templates = None
         if rules:
             templates = {
                 int(t["id"]): str(t.get("title", "")) for t in self.client.room_templates()
             }
-        return plan(self.source, desired, entries, observed, rules, templates)
+        return plan(self.source, desired, entries, None, rules, templates)
 
     def run(self, *, plan_only: bool = False, refresh: bool = False) -> SyncResult:
         started, t0 = datetime.now(UTC), time.perf_counter()

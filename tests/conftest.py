@@ -27,9 +27,8 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def asana_service() -> Iterator:
-    from sandbox.asana import AsanaEmulator
-
     from sandbox import ASANA_TOKEN, EmulatorServer, Service
+    from sandbox.asana import AsanaEmulator
 
     server = EmulatorServer(AsanaEmulator(token=ASANA_TOKEN)).start()
     yield Service(server, {"access_token": ASANA_TOKEN})
@@ -38,9 +37,8 @@ def asana_service() -> Iterator:
 
 @pytest.fixture
 def trello_service() -> Iterator:
-    from sandbox.trello import TrelloEmulator
-
     from sandbox import TRELLO_KEY, TRELLO_TOKEN, EmulatorServer, Service
+    from sandbox.trello import TrelloEmulator
 
     server = EmulatorServer(TrelloEmulator(api_key=TRELLO_KEY, token=TRELLO_TOKEN)).start()
     yield Service(server, {"token": TRELLO_TOKEN, "api_key": TRELLO_KEY})
@@ -49,9 +47,8 @@ def trello_service() -> Iterator:
 
 @pytest.fixture
 def docspace_service() -> Iterator:
-    from sandbox.docspace import DocSpaceEmulator
-
     from sandbox import DOCSPACE_API_KEY, EmulatorServer, Service
+    from sandbox.docspace import DocSpaceEmulator
 
     server = EmulatorServer(DocSpaceEmulator(api_key=DOCSPACE_API_KEY)).start()
     yield Service(server, {"api_key": DOCSPACE_API_KEY})

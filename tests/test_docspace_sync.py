@@ -18,6 +18,7 @@ def test_first_run_builds_exactly_the_expected_tree(world):
     run = world.run()
     assert run.code == 0, run.output
     assert world.tree() == EXPECTED_FLAT
+    assert world.sb.docspace.log.unknown_routes() == []
 
 
 def test_second_run_writes_nothing_and_plan_exits_zero(world):
@@ -185,6 +186,7 @@ def test_refresh_puts_back_a_room_renamed_by_hand_and_recreates_a_deleted_folder
     assert "Alpha" not in world.tree()  # without --refresh the ledger is trusted
     assert world.run("--refresh").code == 0
     assert world.tree() == EXPECTED_FLAT
+    assert world.sb.docspace.log.unknown_routes() == []
 
 
 def test_every_run_is_logged_with_its_counts(world):

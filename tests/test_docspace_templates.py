@@ -55,6 +55,7 @@ def test_each_project_type_gets_the_room_template_its_rule_names(world):
     assert tree["Misc"] == {"Design": {}}
     assert world.sb.docspace.log.count("POST", "/files/rooms/fromtemplate") == 3
     assert world.sb.docspace.log.count("POST", "/files/rooms") == 1  # Misc: no rule, a plain room
+    assert world.sb.docspace.log.unknown_routes() == []
 
 
 def test_a_rule_naming_a_missing_template_is_reported_and_nothing_is_made_for_that_project(world):
