@@ -61,7 +61,7 @@ def docspace_destination(applier: Applier) -> Any:
         batch_size=BATCH_SIZE,
         loader_file_format="parquet",
         max_table_nesting=0,
-        loader_parallelism_strategy="sequential",
+        loader_parallelism_strategy="table-sequential",
         max_parallel_load_jobs=1,
     )
     def docspace(items: Any, table: dict[str, Any]) -> None:

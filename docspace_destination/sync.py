@@ -113,11 +113,15 @@ class Sync:
         return f"{self.source}_docspace"
 
     def _pipeline(self, applier: Applier) -> dlt.Pipeline:
-        return dlt.pipeline(
+        pipeline = dlt.pipeline(
             pipeline_name=self.pipeline_name,
             destination=docspace_destination(applier),
             dataset_name=f"{self.source}_docspace",
         )
+        # DocSpace cannot hold dlt's state; sending it would only add a no-op job, and dlt's loader
+        # waits a full second on such a job (our ledger is the state that matters)
+        pipeline.config.restore_from_destination = False
+        return pipeline
 
     def make_plan(self, con: duckdb.DuckDBPyConnection, refresh: bool = False) -> Plan:
         ledger = Ledger(con)
