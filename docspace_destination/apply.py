@@ -171,20 +171,12 @@ class Applier:
         for a in creates:
             old = self.entries.get(a.key)
             pending.append(
-                LedgerEntry(
-                    key=a.key,
-                    source=self.source,
-                    entity=a.entity,
-                    kind=a.kind,
-                    parent_key=a.parent_key,
-                    docspace_id=None,
-                    parent_id=None,
-                    title=a.title,
-                    archived=False,
+                self._entry(
+                    a,
                     status=PENDING,
                     last_error=old.last_error if old else None,
                     attempts=(old.attempts if old else 0) + 1,
-                ).evolve()
+                )
             )
         self.ledger.write(pending)
         with self._lock:
@@ -268,42 +260,40 @@ class Applier:
             status = FAILED if old.docspace_id is None else old.status
             self._save(old.evolve(status=status, last_error=reason[:500]))
         else:
-            self._save(
-                LedgerEntry(
-                    key=a.key,
-                    source=self.source,
-                    entity=a.entity,
-                    kind=a.kind,
-                    parent_key=a.parent_key,
-                    docspace_id=None,
-                    parent_id=None,
-                    title=a.title,
-                    archived=False,
-                    status=FAILED,
-                    last_error=reason[:500],
-                    attempts=1,
-                ).evolve()
-            )
+            self._save(self._entry(a, status=FAILED, last_error=reason[:500], attempts=1))
+
+    def _entry(self, a: Action, **fields: Any) -> LedgerEntry:
+        """A ledger row for the action's record; `fields` say what is known of it in DocSpace."""
+        row: dict[str, Any] = {
+            "docspace_id": None,
+            "parent_id": None,
+            "title": a.title,
+            "archived": False,
+        }
+        row.update(fields)
+        return LedgerEntry(
+            key=a.key,
+            source=self.source,
+            entity=a.entity,
+            kind=a.kind,
+            parent_key=a.parent_key,
+            **row,
+        ).evolve()
 
     def _applied(
         self, a: Action, docspace_id: int, parent_id: int | None, title: str, archived: bool
     ) -> None:
         old = self.entries.get(a.key)
         self._save(
-            LedgerEntry(
-                key=a.key,
-                source=self.source,
-                entity=a.entity,
-                kind=a.kind,
-                parent_key=a.parent_key,
+            self._entry(
+                a,
                 docspace_id=docspace_id,
                 parent_id=parent_id,
                 title=title,
                 archived=archived,
                 status=APPLIED,
-                last_error=None,
                 attempts=old.attempts if old else 0,
-            ).evolve()
+            )
         )
 
     # -- actions -----------------------------------------------------------------
@@ -469,19 +459,14 @@ class Applier:
         if a.rename_to or title != a.title:
             result = self.client.rename_folder(entry.docspace_id, a.title)
             title = result.get("title", a.title) if isinstance(result, dict) else a.title
-        moved = LedgerEntry(
-            key=a.key,
-            source=self.source,
-            entity=a.entity,
-            kind=a.kind,
-            parent_key=a.parent_key,
+        moved = self._entry(
+            a,
             docspace_id=entry.docspace_id,
             parent_id=dest,
             title=title,
-            archived=False,
             status=APPLIED,
             attempts=entry.attempts,
-        ).evolve()
+        )
         self._save(moved)
         if source_key != a.key:
             # durable under the new key first; a crash in between leaves an old key the next plan orphans

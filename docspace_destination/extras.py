@@ -21,11 +21,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import dlt
-
+from docspace_destination.config import SECTION, config_bool, config_value
 from pm_runtime.errors import ConfigurationError
 
-SECTION = "destination.docspace"
 MEMBER_MODES = ("off", "add", "mirror")
 ROLES = ("owner", "member", "observer")
 
@@ -66,29 +64,6 @@ ROOM_ACCESSES = {
 DEFAULT_ROLE_MAP = {"owner": 9, "member": 11, "observer": 2}
 
 
-def _get(source: str, key: str, default: Any = None) -> Any:
-    for path in (f"{SECTION}.{source}.{key}", f"{SECTION}.{key}"):
-        try:
-            value = dlt.config.get(path)
-        except Exception:
-            value = None
-        if value is not None and value != "":
-            return value
-    return default
-
-
-def _bool(source: str, key: str) -> bool:
-    value = _get(source, key, False)
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes"):
-        return True
-    if text in ("false", "0", "no"):
-        return False
-    raise ConfigurationError(f"{SECTION}.{key} must be true or false, got {value!r}")
-
-
 def access_level(value: Any, key: str) -> int:
     """A FileShare level from a name ("Room manager", "ContentCreator") or a number."""
     if isinstance(value, int) or str(value).strip().isdigit():
@@ -118,7 +93,7 @@ def check_level(level: int, room_type: int, key: str) -> None:
 
 
 def _role_map(source: str, room_type: int) -> dict[str, int | None]:
-    raw = _get(source, "role_map", {})
+    raw = config_value(source, "role_map", {})
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
@@ -130,7 +105,7 @@ def _role_map(source: str, room_type: int) -> dict[str, int | None]:
         raise ConfigurationError(f"{SECTION}.role_map must be a table, got {raw!r}")
     given = {str(k): v for k, v in raw.items()}
     for role in ROLES:  # DESTINATION__DOCSPACE__ROLE_MAP__OWNER=... also works
-        value = _get(source, f"role_map.{role}")
+        value = config_value(source, f"role_map.{role}")
         if value is not None:
             given[role] = value
     unknown = sorted(set(given) - set(ROLES))
@@ -171,7 +146,7 @@ class ExtrasSettings:
 
 def load_extras(source: str, room_type: int = 2) -> ExtrasSettings:
     """Read and check the opt-in settings; bad values raise ConfigurationError naming the key."""
-    mode = str(_get(source, "sync_members", "off")).strip().lower()
+    mode = str(config_value(source, "sync_members", "off")).strip().lower()
     if mode in ("false", "no", "none"):
         mode = "off"
     if mode not in MEMBER_MODES:
@@ -179,11 +154,11 @@ def load_extras(source: str, room_type: int = 2) -> ExtrasSettings:
             f"{SECTION}.sync_members must be one of {MEMBER_MODES}, got {mode!r}"
         )
     return ExtrasSettings(
-        write_back=_bool(source, "write_back"),
-        write_back_tasks=_bool(source, "write_back_tasks"),
+        write_back=config_bool(source, "write_back", False),
+        write_back_tasks=config_bool(source, "write_back_tasks", False),
         sync_members=mode,
         role_map=_role_map(source, room_type) if mode != "off" else dict(DEFAULT_ROLE_MAP),
-        invite_unknown=_bool(source, "invite_unknown"),
+        invite_unknown=config_bool(source, "invite_unknown", False),
     )
 
 

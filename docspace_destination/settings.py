@@ -7,17 +7,14 @@ Keys live under [destination.docspace]; a source may override any of them under
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import dlt
 
 from docspace_destination.apply import ApplySettings
 from docspace_destination.client import room_type_id
+from docspace_destination.config import SECTION, config_bool, config_int, config_value
 from docspace_destination.desired import MappingOptions
 from docspace_destination.templates import TemplateRule, parse_rules
 from pm_runtime.errors import ConfigurationError
 
-SECTION = "destination.docspace"
 DEFAULT_MAX_WRITES = 9000  # DocSpace allows 10,000 writes a day; leave room for people
 
 
@@ -30,40 +27,8 @@ class DocSpaceSettings:
     room_templates: list[TemplateRule]
 
 
-def _get(source: str, key: str, default: Any = None, secret: bool = False) -> Any:
-    provider = dlt.secrets if secret else dlt.config
-    for path in (f"{SECTION}.{source}.{key}", f"{SECTION}.{key}"):
-        try:
-            value = provider.get(path)
-        except Exception:
-            value = None
-        if value is not None and value != "":
-            return value
-    return default
-
-
-def _int(source: str, key: str, default: int) -> int:
-    value = _get(source, key, default)
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"{SECTION}.{key} must be a whole number, got {value!r}") from None
-
-
-def _bool(source: str, key: str, default: bool) -> bool:
-    value = _get(source, key, default)
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes"):
-        return True
-    if text in ("false", "0", "no"):
-        return False
-    raise ConfigurationError(f"{SECTION}.{key} must be true or false, got {value!r}")
-
-
 def _tags(source: str) -> list[str]:
-    value = _get(source, "tags", [])
+    value = config_value(source, "tags", [])
     if isinstance(value, str):
         value = [t.strip() for t in value.split(",") if t.strip()]
     if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
@@ -78,8 +43,8 @@ def load_settings(
     max_writes: int | None = None,
     need_credentials: bool = True,
 ) -> DocSpaceSettings:
-    base_url = _get(source, "base_url")
-    api_key = _get(source, "api_key", secret=True) or _get(source, "api_key")
+    base_url = config_value(source, "base_url")
+    api_key = config_value(source, "api_key", secret=True) or config_value(source, "api_key")
     if need_credentials:
         if not base_url:
             raise ConfigurationError(
@@ -92,22 +57,24 @@ def load_settings(
                 "[destination.docspace] in .dlt/secrets.toml"
             )
     try:
-        room_type = room_type_id(_get(source, "room_type", "Collaboration"))
+        room_type = room_type_id(config_value(source, "room_type", "Collaboration"))
     except ValueError as exc:
         raise ConfigurationError(f"{SECTION}.room_type: {exc}") from None
     mapping = MappingOptions(
-        layout=str(_get(source, "layout", "flat")),
-        subtasks=str(_get(source, "subtasks", "nested")),
-        room_title=str(_get(source, "room_title", "{name}")),
-        folder_title=str(_get(source, "folder_title", "{name}")),
+        layout=str(config_value(source, "layout", "flat")),
+        subtasks=str(config_value(source, "subtasks", "nested")),
+        room_title=str(config_value(source, "room_title", "{name}")),
+        folder_title=str(config_value(source, "folder_title", "{name}")),
     )
     apply = ApplySettings(
-        concurrency=concurrency if concurrency is not None else _int(source, "concurrency", 8),
+        concurrency=concurrency
+        if concurrency is not None
+        else config_int(source, "concurrency", 8),
         max_writes=max_writes
         if max_writes is not None
-        else _int(source, "max_writes", DEFAULT_MAX_WRITES),
+        else config_int(source, "max_writes", DEFAULT_MAX_WRITES),
         room_type=room_type,
-        private=_bool(source, "private", False),
+        private=config_bool(source, "private", False),
         room_tags=_tags(source),
     )
     return DocSpaceSettings(
@@ -115,5 +82,5 @@ def load_settings(
         api_key=str(api_key or ""),
         mapping=mapping,
         apply=apply,
-        room_templates=parse_rules(_get(source, "room_templates")),
+        room_templates=parse_rules(config_value(source, "room_templates")),
     )

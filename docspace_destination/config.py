@@ -1,0 +1,48 @@
+"""Reading [destination.docspace] keys the dlt way, with per-source overrides.
+
+`[destination.docspace.asana] layout = "grouped"` wins over `[destination.docspace] layout`;
+environment variables in dlt's naming work too (DESTINATION__DOCSPACE__LAYOUT).
+Bad values raise ConfigurationError naming the key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dlt
+
+from pm_runtime.errors import ConfigurationError
+
+SECTION = "destination.docspace"
+
+
+def config_value(source: str, key: str, default: Any = None, secret: bool = False) -> Any:
+    provider = dlt.secrets if secret else dlt.config
+    for path in (f"{SECTION}.{source}.{key}", f"{SECTION}.{key}"):
+        try:
+            value = provider.get(path)
+        except Exception:
+            value = None
+        if value is not None and value != "":
+            return value
+    return default
+
+
+def config_int(source: str, key: str, default: int) -> int:
+    value = config_value(source, key, default)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{SECTION}.{key} must be a whole number, got {value!r}") from None
+
+
+def config_bool(source: str, key: str, default: bool) -> bool:
+    value = config_value(source, key, default)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise ConfigurationError(f"{SECTION}.{key} must be true or false, got {value!r}")
