@@ -45,6 +45,22 @@ CREATE_ATTEMPTS = 3
 TEMPLATE_JOB_TIMEOUT = 300.0
 
 
+# what a run reports, in the order the summary prints it (docspace_state.runs has a column each)
+OUTCOMES = (
+    "created",
+    "adopted",
+    "renamed",
+    "moved",
+    "archived",
+    "unarchived",
+    "orphaned",
+    "restored",
+    "failed",
+    "deferred",
+    "unchanged",
+)
+
+
 class BudgetExhausted(Exception):
     """The run's write budget is spent; what is left waits for the next run."""
 

@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.runs (
     archived INTEGER,
     unarchived INTEGER,
     orphaned INTEGER,
+    restored INTEGER,
     failed INTEGER,
     unchanged INTEGER,
     deferred INTEGER,

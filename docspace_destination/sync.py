@@ -15,7 +15,7 @@ from typing import Any
 import dlt
 import duckdb
 
-from docspace_destination.apply import Applier, ApplyReport
+from docspace_destination.apply import OUTCOMES, Applier, ApplyReport
 from docspace_destination.client import DocSpaceClient, DocSpaceError
 from docspace_destination.desired import desired_tree
 from docspace_destination.destination import actions_resource, docspace_destination
@@ -224,21 +224,7 @@ class Sync:
             "started_at": started,
             "finished_at": datetime.now(UTC),
             "seconds": result.seconds,
-            **{
-                k: int(counts.get(k, 0))
-                for k in (
-                    "created",
-                    "adopted",
-                    "renamed",
-                    "moved",
-                    "archived",
-                    "unarchived",
-                    "orphaned",
-                    "failed",
-                    "unchanged",
-                    "deferred",
-                )
-            },
+            **{k: int(counts.get(k, 0)) for k in OUTCOMES},
             "reads": result.reads,
             "writes": result.writes,
             "outcome": "failed"

@@ -162,19 +162,10 @@ def print_plan(the_plan: Any, verbose: int, out: Any = None) -> None:
 def print_summary(result: Any, out: Any = None) -> None:
     out = out or sys.stdout
     counts = result.report.counts if result.report else {}
-    rows = [
-        "created",
-        "adopted",
-        "renamed",
-        "moved",
-        "archived",
-        "unarchived",
-        "orphaned",
-        "restored",
-    ]
-    rows += ["failed", "deferred", "unchanged"]
     print(f"\nDocSpace sync summary ({result.source}, {result.seconds:.1f}s)", file=out)
-    for name in rows:
+    from docspace_destination.apply import OUTCOMES
+
+    for name in OUTCOMES:
         if counts.get(name) or name in ("created", "failed", "unchanged"):
             print(f"  {name:<11} {counts.get(name, 0):>6}", file=out)
     print(
