@@ -6,6 +6,7 @@ Keys live under [destination.docspace]; a source may override any of them under
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from docspace_destination.apply import ApplySettings
@@ -29,7 +30,12 @@ class DocSpaceSettings:
 
 def _tags(source: str) -> list[str]:
     value = config_value(source, "tags", [])
-    if isinstance(value, str):
+    if isinstance(value, str) and value.strip().startswith("["):
+        try:
+            value = json.loads(value)  # an environment variable holding a TOML/JSON list
+        except ValueError:
+            raise ConfigurationError(f"{SECTION}.tags is not a valid list: {value!r}") from None
+    elif isinstance(value, str):
         value = [t.strip() for t in value.split(",") if t.strip()]
     if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
         raise ConfigurationError(f"{SECTION}.tags must be a list of strings, got {value!r}")

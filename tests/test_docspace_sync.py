@@ -220,3 +220,25 @@ def test_refresh_recreates_a_room_deleted_by_hand(world):
     world.docspace.delete(world.docspace.find_room("Beta").id)
     assert world.run("--refresh").code == 0
     assert world.tree() == EXPECTED_FLAT
+
+
+def test_room_type_privacy_and_tags_come_from_config_with_a_marker_tag_per_room(world, monkeypatch):
+    monkeypatch.setenv("DESTINATION__DOCSPACE__ROOM_TYPE", "CustomRoom")
+    monkeypatch.setenv("DESTINATION__DOCSPACE__PRIVATE", "true")
+    monkeypatch.setenv("DESTINATION__DOCSPACE__TAGS", '["pm", "synced"]')
+    assert world.run().code == 0
+    room = world.docspace.find_room("Alpha")
+    assert room.room_type == 5 and room.private
+    assert set(room.tags) == {"pm", "synced", f"asana:project:{world.ids['alpha']}"}
+
+
+def test_a_bad_config_value_is_one_line_naming_the_key_and_nothing_is_written(world, monkeypatch):
+    monkeypatch.setenv("DESTINATION__DOCSPACE__LAYOUT", "nested")
+    run = world.run()
+    assert run.code == 1
+    assert (
+        run.output.strip()
+        .splitlines()[-1]
+        .startswith("error: destination.docspace.layout must be one of")
+    )
+    assert world.writes() == 0
