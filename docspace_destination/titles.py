@@ -10,6 +10,7 @@ Predicting the stored title lets us find our folders again by exact title.
 from __future__ import annotations
 
 import string
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
@@ -31,9 +32,24 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
+def _is_dotnet_whitespace(ch: str) -> bool:
+    # .NET char.IsWhiteSpace: Zs/Zl/Zp plus U+0009..U+000D and U+0085; Python's strip() also
+    # removes U+001C..U+001F, which DocSpace keeps
+    return ch in "\t\n\v\f\r\x85" or unicodedata.category(ch) in ("Zs", "Zl", "Zp")
+
+
+def _dotnet_trim(text: str) -> str:
+    start, end = 0, len(text)
+    while start < end and _is_dotnet_whitespace(text[start]):
+        start += 1
+    while end > start and _is_dotnet_whitespace(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
 def sanitize_title(title: str) -> str:
     """The title DocSpace will store for `title`."""
-    units = _units(title.strip())
+    units = _units(_dotnet_trim(title))
     if len(units) > MAX_UNITS:
         dot = max((i for i, u in enumerate(units) if u == ord(".")), default=-1)
         if dot > KEEP_EXTENSION_AFTER:
@@ -53,11 +69,11 @@ class _Fields(dict):
 def render_title(template: str, fields: Mapping[str, object], fallback_id: str) -> str:
     """Render a title template (`{name}`, `{gid}`, `{id}`...); empty names become `Untitled (<id>)`."""
     name = str(fields.get("name") or "")
-    if not name.strip():
+    if not _dotnet_trim(name):
         return f"Untitled ({fallback_id})"
     values = _Fields({k: "" if v is None else v for k, v in fields.items()})
     rendered = string.Formatter().vformat(template, (), values)
-    return rendered if rendered.strip() else f"Untitled ({fallback_id})"
+    return rendered if _dotnet_trim(rendered) else f"Untitled ({fallback_id})"
 
 
 def _with_suffix(title: str, suffix: str) -> str:

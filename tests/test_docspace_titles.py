@@ -83,3 +83,43 @@ def test_suffix_survives_the_170_unit_cut():
     assert titles["b"].endswith(" (2)")
     assert utf16_length(titles["b"]) <= 170
     assert titles["a"] != titles["b"]
+
+
+def test_prediction_matches_the_sandbox_server_on_generated_titles():
+    import random
+
+    from sandbox.docspace_titles import sanitize_title as server_sanitize
+
+    alphabet = [
+        "a",
+        "Z",
+        " ",
+        ".",
+        "\t",
+        "\x1f",
+        "\u00a0",
+        "\u2003",
+        "/",
+        ":",
+        "*",
+        "+",
+        '"',
+        "<",
+        "|",
+        "🚀",
+        "😀",
+        "é",
+        "ش",
+        "\n",
+        "\x85",
+        "?",
+    ]
+    rng = random.Random(5)
+    for _ in range(3000):
+        title = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 220)))
+        assert sanitize_title(title) == server_sanitize(title), repr(title)
+
+
+def test_dotnet_trim_keeps_unit_separator_characters():
+    assert sanitize_title("\x1fname\x1f") == "\x1fname\x1f"
+    assert sanitize_title("\u00a0\u2003name\n") == "name"
