@@ -46,9 +46,8 @@ def stage(projects: int, tasks: int) -> None:
                 yield {
                     "gid": str(10_000_000 + p * tasks + t),
                     "name": f"Task {t} of {p}",
-                    "parent": None,
                     "is_deleted": False,
-                    "memberships": [{"project": {"gid": str(1000 + p)}, "section": None}],
+                    "memberships": [{"project": {"gid": str(1000 + p)}}],
                 }
 
     staging_pipeline("asana", "asana_data").run(

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 MAX_CONCURRENCY = 15  # DocSpace rejects a 16th concurrent write per user
 CREATE_ATTEMPTS = 3
 TEMPLATE_JOB_TIMEOUT = 300.0
+MARKERS_PER_LISTING = 40  # marker tags per room listing (one query parameter; keep URLs short)
 
 
 # what a run reports, in the order the summary prints it (docspace_state.runs has a column each)
@@ -126,9 +127,9 @@ class Applier:
         self._claimed = {e.docspace_id for e in self.entries.values() if e.docspace_id is not None}
         self._children: dict[int, list[dict[str, Any]]] = {}
         self._fresh: set[int] = set()  # made by this run, so known to be empty
-        self._template_slot = (
-            threading.Lock()
-        )  # the portal runs one room-from-template job at a time
+        self._rooms_by_marker: dict[str, list[dict[str, Any]]] = {}
+        # the portal runs one room-from-template job at a time
+        self._template_slot = threading.Lock()
 
     # -- driving ---------------------------------------------------------------
 
@@ -146,6 +147,7 @@ class Applier:
                     else:
                         todo.append(a)
                 self._write_ahead([a for a in todo if a.op == CREATE])
+                self._prefetch_rooms(pool, todo)
                 self._prefetch_children(pool, todo)
                 list(pool.map(self._execute, todo))
                 self.ledger.flush()
@@ -198,6 +200,28 @@ class Applier:
         with self._lock:
             for e in pending:
                 self.entries[e.key] = e
+
+    def _prefetch_rooms(self, pool: ThreadPoolExecutor, todo: list[Action]) -> None:
+        """Look for every room about to be created in a few listings (the tags filter matches any)."""
+        markers = [a.key for a in todo if a.op == CREATE and a.kind == "room"]
+        chunks = [
+            markers[i : i + MARKERS_PER_LISTING]
+            for i in range(0, len(markers), MARKERS_PER_LISTING)
+        ]
+
+        def fetch(chunk: list[str]) -> None:
+            try:
+                rooms = self.client.list_rooms(area="any", tags=chunk)
+            except DocSpaceError:
+                return  # each create looks on its own then
+            found: dict[str, list[dict[str, Any]]] = {m: [] for m in chunk}
+            for room in rooms:
+                for tag in _tag_names(room):
+                    if tag in found:
+                        found[tag].append(room)
+            self._rooms_by_marker.update(found)
+
+        list(pool.map(fetch, chunks))
 
     def _prefetch_children(self, pool: ThreadPoolExecutor, todo: list[Action]) -> None:
         parents = set()
@@ -325,7 +349,10 @@ class Applier:
     def _create_room(self, a: Action) -> str:
         marker = a.key
         for attempt in range(1, CREATE_ATTEMPTS + 1):
-            found = self._unclaimed(self._rooms_with_marker(marker))
+            listed = self._rooms_by_marker.pop(marker, None) if attempt == 1 else None
+            found = self._unclaimed(
+                listed if listed is not None else self._rooms_with_marker(marker)
+            )
             if len(found) > 1:
                 ids = ", ".join(str(r["id"]) for r in found)
                 raise RecordFailed(

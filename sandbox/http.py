@@ -49,6 +49,7 @@ class Request:
     route: str = ""
     params: dict[str, str] = field(default_factory=dict)
     token: str | None = None
+    received_at: float = field(default_factory=time.monotonic)
 
     @property
     def is_write(self) -> bool:
@@ -473,23 +474,33 @@ class Emulator:
             delay = sum(
                 r.latency + (self.faults.uniform(r.jitter) if r.jitter else 0) for r in rules
             )
-            if delay:
-                time.sleep(delay)
+            # injected latency is the time from arrival to reply, as a network's would be: the
+            # emulator's own work happens inside it rather than on top of it
+            deadline = request.received_at + delay
             for r in rules:
                 if self.faults.roll(r.error_rate):
+                    _sleep_until(deadline)
                     return self.server_error(self.faults.choice(r.error_statuses)), "fault"
 
             try:
                 with self.lock:
                     result = route.handler(request)
             except HTTPError as e:
+                _sleep_until(deadline)
                 return self.error(e.status, e.message, **e.extra), "error"
+            _sleep_until(deadline)
             response = result if isinstance(result, Response) else Response(200, result)
             if request.is_write and any(self.faults.roll(r.lost_response_rate) for r in rules):
                 return None, "lost"
             return response, "ok" if response.status < 400 else "error"
         finally:
             self._leave(kind)
+
+
+def _sleep_until(deadline: float) -> None:
+    remaining = deadline - time.monotonic()
+    if remaining > 0:
+        time.sleep(remaining)
 
 
 # --------------------------------------------------------------------------- server
