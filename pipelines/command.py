@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import json
 import logging
 import os
 import shutil
@@ -269,6 +270,7 @@ and inspect the loads:
 def embedded_sandbox() -> Iterator[Any]:
     """Local emulators with sample data; state under data/sandbox, fresh each time."""
     from sandbox import Sandbox
+    from sandbox.docspace_sample import template_rules
     from sandbox.sample import populate
 
     if SANDBOX_DIR.exists():
@@ -279,6 +281,9 @@ def embedded_sandbox() -> Iterator[Any]:
         env = sb.environment()
         env["DESTINATION__DUCKDB__CREDENTIALS"] = str((SANDBOX_DIR / "pm.duckdb").resolve())
         env["DLT_DATA_DIR"] = str((SANDBOX_DIR / "dlt").resolve())
+        # show off the opt-in features on the sample: rooms from templates by project type, members
+        env["DESTINATION__DOCSPACE__ROOM_TEMPLATES"] = json.dumps(template_rules())
+        env["DESTINATION__DOCSPACE__SYNC_MEMBERS"] = "add"
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         try:

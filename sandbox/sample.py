@@ -17,8 +17,10 @@ SIZES = {
 def populate(sb: Sandbox, size: str = "demo", seed: int = 0) -> None:
     """Fill the emulators with a seeded, hostile-name-laden sample workspace."""
     from sandbox.asana_sample import populate_asana
+    from sandbox.docspace_sample import populate_docspace
     from sandbox.trello_sample import populate_trello
 
     projects, tasks, boards, cards = SIZES[size]
     populate_asana(sb.asana.emulator, projects=projects, tasks_per_project=tasks, seed=seed)
     populate_trello(sb.trello.emulator, boards=boards, cards_per_board=cards, seed=seed)
+    populate_docspace(sb.docspace.emulator)
