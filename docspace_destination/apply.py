@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,13 +35,13 @@ from docspace_destination.plan import (
     UNARCHIVE,
     Action,
 )
+from docspace_destination.template_jobs import TemplateJobFailed, TemplateJobs, tag_names
 from pm_runtime.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENCY = 15  # DocSpace rejects a 16th concurrent write per user
 CREATE_ATTEMPTS = 3
-TEMPLATE_JOB_TIMEOUT = 300.0
 MARKERS_PER_LISTING = 40  # marker tags per room listing (one query parameter; keep URLs short)
 
 
@@ -128,8 +127,7 @@ class Applier:
         self._children: dict[int, list[dict[str, Any]]] = {}
         self._fresh: set[int] = set()  # made by this run, so known to be empty
         self._rooms_by_marker: dict[str, list[dict[str, Any]]] = {}
-        # the portal runs one room-from-template job at a time
-        self._template_slot = threading.Lock()
+        self._template_jobs = TemplateJobs(client)
 
     # -- driving ---------------------------------------------------------------
 
@@ -216,7 +214,7 @@ class Applier:
                 return  # each create looks on its own then
             found: dict[str, list[dict[str, Any]]] = {m: [] for m in chunk}
             for room in rooms:
-                for tag in _tag_names(room):
+                for tag in tag_names(room):
                     if tag in found:
                         found[tag].append(room)
             self._rooms_by_marker.update(found)
@@ -256,7 +254,7 @@ class Applier:
             outcome = "deferred"
         except UserFacingError:
             raise
-        except (DocSpaceError, RecordFailed) as exc:
+        except (DocSpaceError, RecordFailed, TemplateJobFailed) as exc:
             reason = exc.message if isinstance(exc, DocSpaceError) else str(exc)
             if isinstance(exc, DocSpaceError) and exc.status:
                 reason = f"{exc.status} {reason}"
@@ -343,7 +341,7 @@ class Applier:
 
     def _rooms_with_marker(self, marker: str) -> list[dict[str, Any]]:
         return [
-            r for r in self.client.list_rooms(area="any", tags=[marker]) if marker in _tag_names(r)
+            r for r in self.client.list_rooms(area="any", tags=[marker]) if marker in tag_names(r)
         ]
 
     def _create_room(self, a: Action) -> str:
@@ -364,7 +362,13 @@ class Applier:
                 self._applied(a, int(room["id"]), None, room.get("title", a.title), archived)
                 return "adopted"
             if a.template_id is not None:
-                room = self._room_from_template(a, marker)
+                room = self._template_jobs.create_room(
+                    int(a.template_id),
+                    a.title,
+                    tags=[marker, *self.settings.room_tags],
+                    private=self.settings.private,
+                    before_start=lambda: self._reserve(1),
+                )
                 if room is None:
                     continue  # the slot ran someone else's job: look again, then retry
                 self._applied(a, int(room["id"]), None, room.get("title", a.title), False)
@@ -385,49 +389,6 @@ class Applier:
             self._applied(a, int(room["id"]), None, room.get("title", a.title), False)
             return "created"
         raise RecordFailed("gave up creating the room")
-
-    def _room_from_template(self, a: Action, marker: str) -> dict[str, Any] | None:
-        """Run one room-from-template job and return the room it made, if it is ours.
-
-        The portal has a single job slot: a start request while another job runs returns
-        that job instead of queueing ours, so the room is confirmed by its marker tag.
-        """
-        with self._template_slot:
-            self._wait_for_template_job()
-            self._reserve(1)
-            try:
-                job = self.client.create_room_from_template(
-                    int(a.template_id),
-                    a.title,
-                    private=self.settings.private,
-                    tags=[marker, *self.settings.room_tags],
-                )
-            except AmbiguousWriteError:
-                job = None
-            job = self._wait_for_template_job() or job or {}
-            if job.get("error"):
-                raise RecordFailed(f"room template job failed: {job['error']}")
-            room_id = job.get("roomId")
-            if room_id:
-                room = self.client.get_room(int(room_id))
-                if marker in _tag_names(room):
-                    return room
-            return None
-
-    def _wait_for_template_job(self) -> dict[str, Any] | None:
-        """Poll the portal's template job until it is complete (backing off); return its last status."""
-        deadline = time.monotonic() + TEMPLATE_JOB_TIMEOUT
-        delay = 0.05
-        while True:
-            status = self.client.template_job_status()
-            if not status or status.get("isCompleted") or status.get("error"):
-                return status
-            if time.monotonic() > deadline:
-                raise RecordFailed(
-                    f"the portal's room template job did not finish in {TEMPLATE_JOB_TIMEOUT:.0f}s"
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
 
     def _unclaimed(
         self, candidates: list[dict[str, Any]], title: str | None = None
@@ -544,8 +505,3 @@ class Applier:
         entry = self.entries[a.key]
         self._save(entry.evolve(status=APPLIED, last_error=None))
         return "restored"
-
-
-def _tag_names(room: dict[str, Any]) -> set[str]:
-    tags = room.get("tags") or []
-    return {t if isinstance(t, str) else str(t.get("name", "")) for t in tags}

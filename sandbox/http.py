@@ -12,21 +12,34 @@ service behaves the same way under faults.
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import json
-import random
 import re
 import socket
 import threading
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+from sandbox.faults import FaultRule, Faults, Limits
+from sandbox.request_log import WRITE_METHODS, LogEntry, RequestLog
+
+__all__ = [
+    "WRITE_METHODS",
+    "Emulator",
+    "EmulatorServer",
+    "FaultRule",
+    "Faults",
+    "HTTPError",
+    "Limits",
+    "LogEntry",
+    "Request",
+    "RequestLog",
+    "Response",
+]
 
 
 class HTTPError(Exception):
@@ -128,190 +141,6 @@ def compile_template(template: str) -> re.Pattern[str]:
         for p in parts
     )
     return re.compile(f"^{regex}/?$")
-
-
-# --------------------------------------------------------------------------- log
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    at: float
-    service: str
-    method: str
-    route: str  # the route template, or "?" for an unknown route
-    path: str
-    status: int  # 0 when the response was deliberately lost
-    outcome: str  # ok | error | limited | fault | lost | unknown | unauthorized
-    token: str | None = None
-
-
-class RequestLog:
-    """Every request a service saw, in order. Thread-safe."""
-
-    def __init__(self) -> None:
-        self._entries: list[LogEntry] = []
-        self._lock = threading.Lock()
-
-    def add(self, entry: LogEntry) -> None:
-        with self._lock:
-            self._entries.append(entry)
-
-    @property
-    def entries(self) -> list[LogEntry]:
-        with self._lock:
-            return list(self._entries)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._entries)
-
-    def count(
-        self,
-        method: str | None = None,
-        route: str | None = None,
-        outcome: str | None = None,
-        status: int | None = None,
-    ) -> int:
-        """Requests matching all given filters; `route` is a glob over the template."""
-        return sum(1 for e in self.select(method, route, outcome, status))
-
-    def select(
-        self,
-        method: str | None = None,
-        route: str | None = None,
-        outcome: str | None = None,
-        status: int | None = None,
-    ) -> Iterator[LogEntry]:
-        for e in self.entries:
-            if method and e.method != method.upper():
-                continue
-            if route and not fnmatch.fnmatchcase(e.route, route):
-                continue
-            if outcome and e.outcome != outcome:
-                continue
-            if status is not None and e.status != status:
-                continue
-            yield e
-
-    def writes(self) -> int:
-        """Write requests that reached the service's state (applied, even if the reply was lost)."""
-        return sum(
-            1 for e in self.entries if e.method in WRITE_METHODS and e.outcome in ("ok", "lost")
-        )
-
-    def counts(self) -> Counter[str]:
-        """Requests per `METHOD /route/template`."""
-        return Counter(f"{e.method} {e.route}" for e in self.entries)
-
-    def unknown_routes(self) -> list[LogEntry]:
-        return [e for e in self.entries if e.outcome == "unknown"]
-
-    def max_in_window(self, seconds: float, token: str | None = None) -> int:
-        """The most requests seen in any window of `seconds` (optionally for one token)."""
-        times = [e.at for e in self.entries if token is None or e.token == token]
-        best, lo = 0, 0
-        for hi, t in enumerate(times):
-            while times[lo] <= t - seconds:
-                lo += 1
-            best = max(best, hi - lo + 1)
-        return best
-
-
-# --------------------------------------------------------------------------- limits and faults
-
-
-@dataclass
-class Limits:
-    """What the real service enforces. None switches a limit off."""
-
-    max_concurrent_reads: int | None = None
-    max_concurrent_writes: int | None = None
-    requests_per_window: int | None = None
-    window_seconds: float = 60.0
-    writes_per_day: int | None = None
-
-
-@dataclass
-class FaultRule:
-    """Faults for requests whose `METHOD /template` matches `route` (a glob)."""
-
-    route: str = "*"
-    latency: float = 0.0
-    jitter: float = 0.0
-    error_rate: float = 0.0
-    error_statuses: tuple[int, ...] = (500,)
-    lost_response_rate: float = 0.0
-
-    def matches(self, route_name: str) -> bool:
-        return fnmatch.fnmatchcase(route_name, self.route)
-
-
-class Faults:
-    """Injected misbehaviour, deterministic for a given seed."""
-
-    def __init__(self, seed: int = 0) -> None:
-        self.rules: list[FaultRule] = []
-        self._random = random.Random(seed)
-        self._lock = threading.Lock()
-        self._burst: list[
-            tuple[str, int, float | None]
-        ] = []  # (route glob, remaining, retry_after)
-
-    def add(self, rule: FaultRule | None = None, **kwargs: Any) -> FaultRule:
-        rule = rule or FaultRule(**kwargs)
-        self.rules.append(rule)
-        return rule
-
-    def latency(self, seconds: float, jitter: float = 0.0, route: str = "*") -> FaultRule:
-        return self.add(route=route, latency=seconds, jitter=jitter)
-
-    def errors(
-        self, rate: float, statuses: tuple[int, ...] = (500, 502, 503), route: str = "*"
-    ) -> FaultRule:
-        return self.add(route=route, error_rate=rate, error_statuses=statuses)
-
-    def lose_responses(self, rate: float, route: str = "*") -> FaultRule:
-        """Apply matching writes, then drop the connection before replying."""
-        return self.add(route=route, lost_response_rate=rate)
-
-    def burst_429(self, count: int, retry_after: float | None = 1, route: str = "*") -> None:
-        """The next `count` matching requests are rejected with 429."""
-        with self._lock:
-            self._burst.append((route, count, retry_after))
-
-    def clear(self) -> None:
-        with self._lock:
-            self.rules.clear()
-            self._burst.clear()
-
-    def roll(self, probability: float) -> bool:
-        if probability <= 0:
-            return False
-        with self._lock:
-            return self._random.random() < probability
-
-    def choice(self, options: tuple[int, ...]) -> int:
-        with self._lock:
-            return self._random.choice(options)
-
-    def uniform(self, hi: float) -> float:
-        with self._lock:
-            return self._random.uniform(0, hi)
-
-    def take_burst(self, route_name: str) -> tuple[bool, float | None]:
-        with self._lock:
-            for i, (glob, remaining, retry_after) in enumerate(self._burst):
-                if remaining > 0 and fnmatch.fnmatchcase(route_name, glob):
-                    self._burst[i] = (glob, remaining - 1, retry_after)
-                    return True, retry_after
-            return False, None
-
-    def for_route(self, route_name: str) -> list[FaultRule]:
-        return [r for r in self.rules if r.matches(route_name)]
 
 
 # --------------------------------------------------------------------------- emulator base
