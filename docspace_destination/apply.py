@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -92,6 +93,9 @@ class ApplyReport:
     counts: Counter[str] = field(default_factory=Counter)
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # key, title, reason
     budget_exhausted: bool = False
+    seconds: float = (
+        0.0  # time spent applying (inside the destination), without planning or dlt's steps
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, outcome: str, n: int = 1) -> None:
@@ -133,6 +137,7 @@ class Applier:
 
     def run(self, actions: Iterable[Action]) -> ApplyReport:
         """Apply actions given in plan order (see Plan.ordered)."""
+        started = time.perf_counter()
         with ThreadPoolExecutor(
             self.settings.concurrency, thread_name_prefix="docspace-apply"
         ) as pool:
@@ -149,6 +154,7 @@ class Applier:
                 self._prefetch_children(pool, todo)
                 list(pool.map(self._execute, todo))
                 self.ledger.flush()
+        self.report.seconds += time.perf_counter() - started
         return self.report
 
     def _progress(self, action: Action, outcome: str) -> None:
