@@ -56,7 +56,8 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.runs (
     deferred INTEGER,
     reads INTEGER,
     writes INTEGER,
-    outcome VARCHAR
+    outcome VARCHAR,
+    steps JSON  -- counts of the opt-in steps (write-back, members), by step
 );
 """
 

@@ -5,6 +5,7 @@ Shared by the Asana and Trello entry points; only the mapping SQL differs.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -225,6 +226,13 @@ class Sync:
             "finished_at": datetime.now(UTC),
             "seconds": result.seconds,
             **{k: int(counts.get(k, 0)) for k in OUTCOMES},
+            "steps": json.dumps(
+                {
+                    name: dict(step.counts)
+                    for name, step in (("writeback", result.writeback), ("members", result.members))
+                    if step is not None
+                }
+            ),
             "reads": result.reads,
             "writes": result.writes,
             "outcome": "failed"

@@ -224,3 +224,11 @@ def test_a_card_that_refuses_attachments_is_reported_and_the_others_get_theirs(t
     assert "403" in run.output and "too many attachments" in run.output
     others = [c for c in t.cards.values() if c["id"] != full["id"]]
     assert all(len(t.attachments(c["id"])) == 1 for c in others)
+
+
+def test_the_run_log_keeps_the_write_back_counts(world):
+    world.run()
+    con = duckdb.connect(staging_database_path(), read_only=True)
+    steps = con.execute("SELECT steps->'$.writeback.added' FROM docspace_state.runs").fetchone()[0]
+    con.close()
+    assert int(steps) == 2
