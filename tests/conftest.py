@@ -61,3 +61,21 @@ def sandbox() -> Iterator:
 
     with Sandbox() as sb:
         yield sb
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator:
+    """A real PostgreSQL server (Debian's package) for this pytest worker; skips when not installed."""
+    from tests.postgres_server import start_server
+
+    server = start_server()
+    if server is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql); .ci/run installs it")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """A fresh, empty database on the test server."""
+    return postgres_server.create_database()
