@@ -57,6 +57,26 @@ class Session:
     def execute(self, sql: str, *params: Any) -> None:
         self.client.execute_sql(sql, *params)
 
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Append rows (batched in one statement)."""
+        if not rows:
+            return
+        if self.dialect == "postgres":
+            from psycopg2.extras import execute_values
+
+            with self.client.native_connection.cursor() as cur:
+                execute_values(
+                    cur,
+                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES %s",
+                    [tuple(r) for r in rows],
+                    page_size=1000,
+                )
+            return
+        marks = ", ".join("?" for _ in columns)
+        self.client.native_connection.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", [list(r) for r in rows]
+        )
+
     def upsert(
         self, table: str, columns: Sequence[str], key: str, rows: Sequence[Sequence[Any]]
     ) -> None:
@@ -114,9 +134,7 @@ class StagingDatabase:
         if self.name == "duckdb":
             from pm_runtime.staging import staging_database_path
 
-            return dlt.destinations.duckdb(
-                credentials=self._credentials or staging_database_path()
-            )
+            return dlt.destinations.duckdb(credentials=self._credentials or staging_database_path())
         factory = getattr(dlt.destinations, self.name)
         return factory(credentials=self._credentials) if self._credentials else factory()
 
@@ -128,9 +146,32 @@ class StagingDatabase:
             yield Session(client, self.dialect)
 
     def transpile(self, sql: str) -> str:
-        """SQL written for DuckDB, in this database's dialect (sqlglot, as dlt ships it)."""
-        if self.dialect == "duckdb":
-            return sql
-        import sqlglot
+        """SQL written for DuckDB, in this database's dialect (see `transpile`)."""
+        return transpile(sql, self.dialect)
 
-        return ";\n".join(sqlglot.transpile(sql, read="duckdb", write=self.dialect))
+
+def _postgres_json(node: Any) -> Any:
+    """DuckDB's JSON builders, which sqlglot leaves untranslated for PostgreSQL 15."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.JSONObject):
+        args: list[Any] = []
+        for pair in node.expressions:
+            args.extend([pair.this, pair.expression])
+        return exp.Anonymous(this="json_build_object", expressions=args)
+    if isinstance(node, exp.Anonymous) and str(node.this).lower() == "json_group_object":
+        return exp.Anonymous(this="json_object_agg", expressions=node.expressions)
+    return node
+
+
+def transpile(sql: str, dialect: str) -> str:
+    """The mapping and state SQL is written once, in DuckDB's dialect; other backends get it through
+    sqlglot (the version dlt already depends on), plus the few JSON functions sqlglot does not map."""
+    if dialect == "duckdb":
+        return sql
+    import sqlglot
+
+    statements = sqlglot.parse(sql, read="duckdb")
+    if dialect == "postgres":
+        statements = [s.transform(_postgres_json) for s in statements if s is not None]
+    return ";\n".join(s.sql(dialect=dialect) for s in statements if s is not None)
