@@ -217,6 +217,7 @@ def plan(
     nodes = {n.key: n for n in desired}
     claimed = {e.docspace_id for e in ledger.values() if e.docspace_id is not None}
     skipped: set[str] = set()
+    adopted_archived: set[str] = set()  # rooms adopted from the archive that stay there
     room_of = _room_of(nodes)
     result = Plan(source)
     add = result.actions.append
@@ -235,6 +236,8 @@ def plan(
     def room_frozen(node: DesiredNode) -> bool:
         """Folders in a room that is archived and stays archived cannot be changed (403)."""
         room = room_of.get(node.key)
+        if room in adopted_archived:
+            return True
         room_entry = ledger.get(room) if room else None
         room_node = nodes.get(room) if room else None
         return bool(room_entry and room_entry.archived and room_node and room_node.archived)
@@ -290,6 +293,8 @@ def plan(
                     add(action(ADOPT, node, docspace_id=room.id, found=where))
                     if node.archived and not room.archived:
                         add(action(ARCHIVE, node))
+                    elif node.archived:
+                        adopted_archived.add(node.key)
                     continue
             if entry is None and spare.get(node.entity):
                 old = spare[node.entity].pop(0)
