@@ -156,7 +156,7 @@ def print_plan(the_plan: Any, verbose: int, out: Any = None) -> None:
             continue
         limit = None if verbose else 10
         for a in shown[:limit]:
-            extra = f"  ({a.reason})" if a.reason else ""
+            extra = f"  ({a.reason})" if a.reason and a.op != "skip" else ""
             where = (
                 f" ← {a.from_key}" if a.op == "move" and a.from_key and a.from_key != a.key else ""
             )
