@@ -128,6 +128,12 @@ def print_plan(the_plan: Any, verbose: int, out: Any = None) -> None:
         f"\nPlan for {the_plan.source}: {len(changes)} change(s), {the_plan.writes} DocSpace write(s)",
         file=out,
     )
+    if counts.get("adopt"):
+        print(
+            "  (folders inside adopted rooms are adopted by title where they exist: "
+            "the writes are at most this many)",
+            file=out,
+        )
     order = [
         "create",
         "create from template",
