@@ -19,6 +19,14 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
+from docspace_destination.adoption import (
+    BY_TITLE,
+    Candidates,
+    ExistingRoom,
+    ExistingRooms,
+    marker_form,
+    tag_list,
+)
 from docspace_destination.client import (
     AmbiguousWriteError,
     DocSpaceClient,
@@ -26,6 +34,7 @@ from docspace_destination.client import (
 )
 from docspace_destination.ledger import APPLIED, FAILED, ORPHANED, PENDING, Ledger, LedgerEntry
 from docspace_destination.plan import (
+    ADOPT,
     ARCHIVE,
     CREATE,
     MOVE,
@@ -36,7 +45,7 @@ from docspace_destination.plan import (
     UNARCHIVE,
     Action,
 )
-from docspace_destination.template_jobs import TemplateJobFailed, TemplateJobs, tag_names
+from docspace_destination.template_jobs import TemplateJobFailed, TemplateJobs
 from pm_runtime.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -77,6 +86,7 @@ class ApplySettings:
     room_type: int = 2
     private: bool = False
     room_tags: list[str] = field(default_factory=list)
+    adopt_existing: bool = True  # a room without a marker is adopted by its exact title
 
     def __post_init__(self) -> None:
         if not 1 <= self.concurrency <= MAX_CONCURRENCY:
@@ -130,7 +140,7 @@ class Applier:
         self._claimed = {e.docspace_id for e in self.entries.values() if e.docspace_id is not None}
         self._children: dict[int, list[dict[str, Any]]] = {}
         self._fresh: set[int] = set()  # made by this run, so known to be empty
-        self._rooms_by_marker: dict[str, list[dict[str, Any]]] = {}
+        self._listing: ExistingRooms | None = None  # rooms listed before this run's creates
         self._template_jobs = TemplateJobs(client)
 
     # -- driving ---------------------------------------------------------------
@@ -149,7 +159,7 @@ class Applier:
                         self._progress(a, "unchanged")
                     else:
                         todo.append(a)
-                self._write_ahead([a for a in todo if a.op == CREATE])
+                self._write_ahead([a for a in todo if a.op in (CREATE, ADOPT)])
                 self._prefetch_rooms(pool, todo)
                 self._prefetch_children(pool, todo)
                 list(pool.map(self._execute, todo))
@@ -167,7 +177,7 @@ class Applier:
         if entry is None:
             return False
         done = entry.status == APPLIED and entry.docspace_id is not None
-        if a.op == CREATE:
+        if a.op in (CREATE, ADOPT):
             return done
         if a.op == RENAME:
             return done and entry.title == a.title
@@ -206,26 +216,29 @@ class Applier:
                 self.entries[e.key] = e
 
     def _prefetch_rooms(self, pool: ThreadPoolExecutor, todo: list[Action]) -> None:
-        """Look for every room about to be created in a few listings (the tags filter matches any)."""
-        markers = [a.key for a in todo if a.op == CREATE and a.kind == "room"]
+        """Look for every room about to be created or adopted, in one go.
+
+        Adopting by title needs every room (one paged listing, active and archived); by
+        marker alone a few listings of the markers do (the tags filter matches any).
+        """
+        rooms = [a for a in todo if a.op in (CREATE, ADOPT) and a.kind == "room"]
+        if not rooms:
+            return
+        by_title = self.settings.adopt_existing
+        markers = [a.key for a in rooms]
         chunks = [
             markers[i : i + MARKERS_PER_LISTING]
             for i in range(0, len(markers), MARKERS_PER_LISTING)
         ]
-
-        def fetch(chunk: list[str]) -> None:
-            try:
-                rooms = self.client.list_rooms(area="any", tags=chunk)
-            except DocSpaceError:
-                return  # each create looks on its own then
-            found: dict[str, list[dict[str, Any]]] = {m: [] for m in chunk}
-            for room in rooms:
-                for tag in tag_names(room):
-                    if tag in found:
-                        found[tag].append(room)
-            self._rooms_by_marker.update(found)
-
-        list(pool.map(fetch, chunks))
+        try:
+            if by_title:
+                listed = self.client.list_rooms(area="any")
+            else:
+                pages = pool.map(lambda c: self.client.list_rooms(area="any", tags=c), chunks)
+                listed = [room for page in pages for room in page]
+        except DocSpaceError:
+            return  # each create looks on its own then
+        self._listing = ExistingRooms.from_listing(listed, by_title=by_title)
 
     def _prefetch_children(self, pool: ThreadPoolExecutor, todo: list[Action]) -> None:
         parents = set()
@@ -247,6 +260,7 @@ class Applier:
         try:
             outcome = {
                 CREATE: self._create,
+                ADOPT: self._create,
                 RENAME: self._rename,
                 MOVE: self._move,
                 ARCHIVE: self._archive,
@@ -345,28 +359,36 @@ class Applier:
     def _create(self, a: Action) -> str:
         return self._create_room(a) if a.kind == "room" else self._create_folder(a)
 
-    def _rooms_with_marker(self, marker: str) -> list[dict[str, Any]]:
-        return [
-            r for r in self.client.list_rooms(area="any", tags=[marker]) if marker in tag_names(r)
-        ]
+    def _look_for_room(self, a: Action, attempt: int) -> Candidates:
+        """The rooms that may already be this record's: on the prefetched listing first, then
+        (after an ambiguous reply, or when the prefetch failed) by a fresh, targeted look."""
+        listing = self._listing if attempt == 1 else None
+        if listing is None:
+            by_title = self.settings.adopt_existing
+            rooms = {r["id"]: r for r in self.client.list_rooms(area="any", tags=[a.key])}
+            if by_title:  # filterValue matches a substring, case-insensitively: exact below
+                rooms.update(
+                    (r["id"], r) for r in self.client.list_rooms(area="any", filter_value=a.title)
+                )
+            listing = ExistingRooms.from_listing(rooms.values(), by_title=by_title)
+        with self._lock:
+            claimed = set(self._claimed)
+        return listing.candidates(a.key, a.title, claimed)
 
     def _create_room(self, a: Action) -> str:
         marker = a.key
         for attempt in range(1, CREATE_ATTEMPTS + 1):
-            listed = self._rooms_by_marker.pop(marker, None) if attempt == 1 else None
-            found = self._unclaimed(
-                listed if listed is not None else self._rooms_with_marker(marker)
-            )
-            if len(found) > 1:
-                ids = ", ".join(str(r["id"]) for r in found)
-                raise RecordFailed(
-                    f"{len(found)} rooms carry the marker tag {marker!r} (ids {ids}); resolve by hand"
+            found = self._look_for_room(a, attempt)
+            if found.ambiguous:
+                raise RecordFailed(found.reason(marker, a.title))
+            if found.rooms:
+                return self._adopt_room(a, found.rooms[0], found.how)
+            if a.op == ADOPT and attempt == 1:
+                log.info(
+                    "%s: the room the plan adopted (%s) is gone; creating one",
+                    marker,
+                    a.docspace_id,
                 )
-            if found:
-                room = found[0]
-                archived = int(room.get("rootFolderType") or 0) == 20
-                self._applied(a, int(room["id"]), None, room.get("title", a.title), archived)
-                return "adopted"
             if a.template_id is not None:
                 room = self._template_jobs.create_room(
                     int(a.template_id),
@@ -395,6 +417,44 @@ class Applier:
             self._applied(a, int(room["id"]), None, room.get("title", a.title), False)
             return "created"
         raise RecordFailed("gave up creating the room")
+
+    def _adopt_room(self, a: Action, room: ExistingRoom, how: str) -> str:
+        """Make an existing room this record's: unarchive it if the project is active, add
+        the marker if it was found by title, record it. Its folders are adopted by title
+        when the folders' step looks inside it.
+
+        DocSpace refuses tag edits on archived rooms (403), so a room that is archived and
+        stays archived is adopted into the ledger without the marker; the marker is added
+        when the room is unarchived (`_ensure_marker`). Until then a lost ledger finds it by
+        its title again. Unarchive→tag→archive would cost three writes per room and move
+        the room through the active list for nothing.
+        """
+        with self._lock:
+            if room.id in self._claimed:
+                raise RecordFailed(f"room {room.id} is already another record's room")
+            self._claimed.add(room.id)
+        archived = room.archived
+        if archived and not a.archived:
+            self._reserve(1)
+            self.client.wait_for_operations(self.client.unarchive_room(room.id))
+            archived = False
+        if how == BY_TITLE and not archived:
+            self._reserve(1)
+            self.client.add_room_tags(room.id, [a.key])  # adds to the room's tags (idempotent)
+        self._applied(a, room.id, None, room.title, archived)
+        return "adopted"
+
+    def _ensure_marker(self, room_id: int, marker: str) -> None:
+        """A room adopted while archived carries no marker yet: add it now that it is active."""
+        try:
+            room = self.client.get_room(room_id)
+            if marker_form(marker) in {marker_form(t) for t in tag_list(room)}:
+                return
+            with self._lock:
+                self._writes += 1  # counted, not refused: the unarchive already happened
+            self.client.add_room_tags(room_id, [marker])
+        except DocSpaceError as exc:
+            log.warning("room %s: could not add its marker tag %s: %s", room_id, marker, exc)
 
     def _unclaimed(
         self, candidates: list[dict[str, Any]], title: str | None = None
@@ -500,6 +560,7 @@ class Applier:
         self._reserve(1)
         self.client.wait_for_operations(self.client.unarchive_room(entry.docspace_id))
         self._save(entry.evolve(archived=False, status=APPLIED, last_error=None))
+        self._ensure_marker(entry.docspace_id, a.key)
         return "unarchived"
 
     def _orphan(self, a: Action) -> str:

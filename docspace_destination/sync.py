@@ -16,13 +16,14 @@ from typing import Any
 import dlt
 import duckdb
 
+from docspace_destination.adoption import ExistingRooms
 from docspace_destination.apply import OUTCOMES, Applier, ApplyReport
 from docspace_destination.client import DocSpaceClient, DocSpaceError
 from docspace_destination.desired import desired_tree
 from docspace_destination.destination import actions_resource, docspace_destination
 from docspace_destination.extras import StepReport, load_extras
 from docspace_destination.ledger import Ledger, LedgerEntry
-from docspace_destination.plan import Action, Observed, Plan, plan, refreshed
+from docspace_destination.plan import Action, Observed, Plan, plan, refreshed, wants_existing_rooms
 from docspace_destination.settings import DocSpaceSettings, load_settings
 from pm_runtime.staging import staging_database_path
 
@@ -139,7 +140,16 @@ class Sync:
             templates = {
                 int(t["id"]): str(t.get("title", "")) for t in self.client.room_templates()
             }
-        return plan(self.source, desired, entries, None, rules, templates)
+        # rooms already in DocSpace are adopted, not duplicated: one listing, only when a room
+        # would be created (so a re-sync where every room is known reads nothing more)
+        existing, archived_projects = None, self.settings.archived_projects
+        if wants_existing_rooms(desired, entries, archived_projects):
+            existing = ExistingRooms.from_listing(
+                self.client.list_rooms(area="any"), by_title=self.settings.apply.adopt_existing
+            )
+        return plan(
+            self.source, desired, entries, None, rules, templates, existing, archived_projects
+        )
 
     def run(self, *, plan_only: bool = False, refresh: bool = False) -> SyncResult:
         started, t0 = datetime.now(UTC), time.perf_counter()
@@ -179,7 +189,7 @@ class Sync:
                         report.add("unchanged")
             elif not plan_only:
                 report = ApplyReport()
-                report.add("unchanged", len(the_plan.actions))
+                report.add("unchanged", sum(a.op == "noop" for a in the_plan.actions))
             steps: dict[str, StepReport] = {}
             if not plan_only and extras.write_back:
                 from docspace_destination.writeback import WriteBack

@@ -128,9 +128,16 @@ def print_plan(the_plan: Any, verbose: int, out: Any = None) -> None:
         f"\nPlan for {the_plan.source}: {len(changes)} change(s), {the_plan.writes} DocSpace write(s)",
         file=out,
     )
+    if counts.get("adopt"):
+        print(
+            "  (folders inside adopted rooms are adopted by title where they exist: "
+            "the writes are at most this many)",
+            file=out,
+        )
     order = [
         "create",
         "create from template",
+        "adopt",
         "move",
         "rename",
         "unarchive",
@@ -138,23 +145,33 @@ def print_plan(the_plan: Any, verbose: int, out: Any = None) -> None:
         "orphan",
         "restore",
         "blocked",
+        "skip",
         "noop",
     ]
     for op in order:
         if not counts.get(op):
             continue
-        print(f"  {op:<20} {counts[op]:>6}", file=out)
+        if op == "skip":  # counted in projects; their folders are skipped with them
+            shown = [a for a in the_plan.actions if a.op == op and a.kind == "room"]
+            note = 'archived before their first sync: no room (archived_projects = "mirror" makes them)'
+            print(f"  {op:<20} {len(shown):>6}  {note}", file=out)
+        else:
+            print(f"  {op:<20} {counts[op]:>6}", file=out)
+            shown = [a for a in changes if a.label == op]
         if op == "noop":
             continue
-        shown = [a for a in changes if a.label == op]
         limit = None if verbose else 10
         for a in shown[:limit]:
-            extra = f"  ({a.reason})" if a.reason else ""
+            extra = f"  ({a.reason})" if a.reason and a.op != "skip" else ""
             where = (
                 f" ← {a.from_key}" if a.op == "move" and a.from_key and a.from_key != a.key else ""
             )
             if a.template:
                 where += f" from template {a.template!r}"
+            if a.op == "adopt":
+                how = "by title" if (a.found or "").startswith("title") else "by its marker tag"
+                archived = ", archived" if a.found_in_archive else ""
+                where += f" ← existing room {a.docspace_id} ({how}{archived})"
             print(f"      {a.kind:<6} {a.title!r}  [{a.key}]{where}{extra}", file=out)
         if limit and len(shown) > limit:
             print(f"      … and {len(shown) - limit} more (-v lists all)", file=out)
@@ -169,6 +186,10 @@ def print_summary(result: Any, out: Any = None) -> None:
     for name in OUTCOMES:
         if counts.get(name) or name in ("created", "failed", "unchanged"):
             print(f"  {name:<11} {counts.get(name, 0):>6}", file=out)
+    skipped = result.plan.skipped_projects
+    if skipped:
+        note = "archived before their first sync: no room"
+        print(f"  {'skipped':<11} {skipped:>6}  ({note})", file=out)
     print(
         f"  {'requests':<11} {result.reads + result.writes:>6}  ({result.writes} writes)", file=out
     )

@@ -48,6 +48,8 @@ def test_sigkill_at_random_points_during_apply_never_duplicates_or_loses_anythin
 ):
     for key, value in sandbox.environment().items():
         monkeypatch.setenv(key, value)
+    # the sample's archived projects too (their create-then-archive steps are kill points)
+    monkeypatch.setenv("DESTINATION__DOCSPACE__ARCHIVED_PROJECTS", "mirror")
     populate(sandbox, size="small")
     world = AsanaWorld(sandbox)
     assert world.run("--extract-only").code == 0
