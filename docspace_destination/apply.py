@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 MAX_CONCURRENCY = 15  # DocSpace rejects a 16th concurrent write per user
 CREATE_ATTEMPTS = 3
 MARKERS_PER_LISTING = 40  # marker tags per room listing (one query parameter; keep URLs short)
+MOVE_ATTEMPTS = 2  # Skip moves only: re-sending one is harmless (see Applier._move)
+ROOT_ARCHIVE = 20  # rootFolderType of a room in the Archive section
 
 
 # what a run reports, in the order the summary prints it (docspace_state.runs has a column each)
@@ -60,6 +63,12 @@ OUTCOMES = (
     "deferred",
     "unchanged",
 )
+
+
+def _title_key(title: str) -> str:
+    """A title as a case- and accent-insensitive collation compares it (trailing spaces ignored)."""
+    decomposed = unicodedata.normalize("NFKD", title)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().rstrip()
 
 
 class BudgetExhausted(Exception):
@@ -152,7 +161,10 @@ class Applier:
                 self._write_ahead([a for a in todo if a.op == CREATE])
                 self._prefetch_rooms(pool, todo)
                 self._prefetch_children(pool, todo)
-                list(pool.map(self._execute, todo))
+                # renames first: a move looks for a same-titled folder at its destination (see
+                # _move), and a sibling there may be about to take another title
+                list(pool.map(self._execute, [a for a in todo if a.op == RENAME]))
+                list(pool.map(self._execute, [a for a in todo if a.op != RENAME]))
                 self.ledger.flush()
         self.report.seconds += time.perf_counter() - started
         return self.report
@@ -172,9 +184,12 @@ class Applier:
         if a.op == RENAME:
             return done and entry.title == a.title
         if a.op == MOVE:
+            # a replayed move whose old key is already gone was recorded under its new key
+            moved_off = a.from_key in (None, a.key) or a.from_key not in self.entries
             return (
                 done
-                and a.from_key == a.key
+                and moved_off
+                and not entry.intent
                 and entry.parent_key == a.parent_key
                 and entry.title == a.title
             )
@@ -439,8 +454,13 @@ class Applier:
         raise RecordFailed("gave up creating the folder")
 
     def _rename(self, a: Action) -> str:
+        """A rename is one synchronous PUT that is harmless to repeat (same title again), so it
+        needs no write-ahead and the client may re-send it after a lost reply. It must not race
+        a move or archive of the same object that a crashed run left running: it waits first."""
         entry = self.entries[a.key]
         self._reserve(1)
+        if entry.intent:
+            self.client.settle_operations()
         if a.kind == "room":
             result = self.client.rename_room(entry.docspace_id, a.title)
         else:
@@ -449,57 +469,147 @@ class Applier:
         self._save(entry.evolve(title=title, status=APPLIED, last_error=None))
         return "renamed"
 
+    def _move_source(self, a: Action) -> LedgerEntry:
+        for key in (a.from_key, a.key):
+            entry = self.entries.get(key) if key else None
+            if entry is not None and entry.docspace_id is not None:
+                return entry
+        raise RecordFailed(f"nothing recorded under {a.from_key or a.key} to move")
+
     def _move(self, a: Action) -> str:
-        source_key = a.from_key or a.key
-        entry = self.entries.get(source_key)
-        if entry is None or entry.docspace_id is None:
-            raise RecordFailed(f"nothing recorded under {source_key} to move")
+        """Move a folder (and give it its new title) without ever moving it twice.
+
+        DocSpace moves asynchronously, and what a move does depends on where the folder
+        is when the operation runs (FileMoveCopyOperation.MoveOrCopyFoldersAsync,
+        api-notes "Moves"): with `Duplicate`, a move re-sent for a folder already in
+        its destination makes a new folder `Title (1)`, moves the contents there and
+        deletes the original; with `Skip`, that re-send does nothing — but a move next
+        to a same-titled folder merges into it (the moved folder's id is lost).
+
+        So: (1) if a crashed run or a lost reply may have left a move on its way, wait
+        for the portal's running operations; (2) read where the folder is now and send
+        nothing if it is already there; (3) give it its final title first, so that (4)
+        the destination can be checked for a same-titled folder; (5) write the intent
+        ahead, then send. The mode is `Skip` — a duplicate delivery of the request is
+        then harmless — unless the destination holds a same-titled folder, where only
+        `Duplicate` keeps the folder whole; it is safe there because (1) and (2) just
+        showed the folder elsewhere with nothing running, and such a move is never
+        re-sent in this run. Our own siblings get distinct titles, so that case means
+        a folder made by hand (or a leftover), which the folder is then put beside.
+        Left open: a same-titled folder appearing at the destination between the check
+        and the moment the operation runs would still be merged into (Skip).
+        """
+        entry = self._move_source(a)
         dest = self._id_of(a.parent_key)
         if dest is None:
             raise RecordFailed(f"its new parent {a.parent_key} is not in DocSpace yet")
+        folder_id = int(entry.docspace_id)  # type: ignore[arg-type]
         self._reserve(a.writes)
-        if entry.parent_id != dest:
-            try:
-                self.client.move_folder(entry.docspace_id, dest)
-            except AmbiguousWriteError:
-                now = self.client.get_folder(entry.docspace_id)
-                if int(now.get("parentId") or 0) != dest:
-                    self.client.move_folder(entry.docspace_id, dest)
-        title = entry.title or a.title
-        if a.rename_to or title != a.title:
-            result = self.client.rename_folder(entry.docspace_id, a.title)
+        if entry.intent:
+            self.client.settle_operations()
+        now = self.client.get_folder(folder_id)
+        title = str(now.get("title") or entry.title or a.title)
+        if title != a.title:
+            result = self.client.rename_folder(folder_id, a.title)
             title = result.get("title", a.title) if isinstance(result, dict) else a.title
+        if int(now.get("parentId") or 0) != dest:
+            self._send_move(entry, folder_id, dest, title)
         moved = self._entry(
             a,
-            docspace_id=entry.docspace_id,
+            docspace_id=folder_id,
             parent_id=dest,
             title=title,
             status=APPLIED,
             attempts=entry.attempts,
         )
         self._save(moved)
-        if source_key != a.key:
-            # durable under the new key first; a crash in between leaves an old key the next plan orphans
+        if entry.key != a.key:
+            # durable under the new key first; a crash in between leaves an old key that
+            # inflight.resolve_intents (or the next plan) clears
             self.ledger.flush()
-            self.ledger.forget([source_key])
+            self.ledger.forget([entry.key])
             with self._lock:
-                self.entries.pop(source_key, None)
+                self.entries.pop(entry.key, None)
         return "moved"
+
+    def _conflict_mode(self, folder_id: int, dest: int, title: str) -> str:
+        """`Skip`, unless the destination holds another folder whose title the server may
+        take for this one's (MySQL compares case- and accent-insensitively): then `Duplicate`."""
+        key = _title_key(title)
+        for sibling in self.client.subfolders(dest):
+            if int(sibling["id"]) != folder_id and _title_key(sibling.get("title", "")) == key:
+                return "Duplicate"
+        return "Skip"
+
+    def _note_intent(self, entry: LedgerEntry, intent: str) -> LedgerEntry:
+        """Write-ahead for a file operation: durable before the request goes out."""
+        marked = entry.evolve(intent=intent)
+        self.ledger.write([marked])
+        self.ledger.record(marked)  # a later record of this key in the buffer replaces it
+        with self._lock:
+            self.entries[entry.key] = marked
+        return marked
+
+    def _send_move(self, entry: LedgerEntry, folder_id: int, dest: int, title: str) -> None:
+        mode = self._conflict_mode(folder_id, dest, title)
+        self._note_intent(entry, f"move:{dest}")
+        for _ in range(MOVE_ATTEMPTS if mode == "Skip" else 1):
+            error = None
+            try:
+                ops = self.client.move_folder(folder_id, dest, conflict=mode)
+            except AmbiguousWriteError:
+                # it may be queued: wait for whatever is running, then look
+                self.client.settle_operations()
+            else:
+                final = self.client.finish_operations(ops)
+                error = next(
+                    (str(o["error"]) for o in final.values() if o and o.get("error")), None
+                )
+            if int(self.client.get_folder(folder_id).get("parentId") or 0) == dest:
+                return
+            if error:
+                raise RecordFailed(f"the move to {dest} failed: {error}")
+            # Skip: sending again is harmless (a move into the current parent does nothing)
+        raise RecordFailed(
+            f"the move to {dest} is not confirmed; the next run looks again before sending"
+        )
+
+    def _room_move(self, entry: LedgerEntry, archive: bool) -> None:
+        """Archive or unarchive: a `Skip` move of the room (VirtualRoomsController.ArchiveRoom),
+        run later like any move. Harmless to repeat, but the run goes on only once the room is
+        where it should be (folders are created in a room right after it is unarchived)."""
+        assert entry.docspace_id is not None
+        if entry.intent:
+            self.client.settle_operations()
+        room = self.client.get_room(entry.docspace_id)
+        if (int(room.get("rootFolderType") or 0) == ROOT_ARCHIVE) == archive:
+            return
+        self._note_intent(entry, "archive" if archive else "unarchive")
+        send = self.client.archive_room if archive else self.client.unarchive_room
+        self.client.wait_for_operations(send(entry.docspace_id))
+        room = self.client.get_room(entry.docspace_id)
+        if (int(room.get("rootFolderType") or 0) == ROOT_ARCHIVE) != archive:
+            raise RecordFailed(
+                f"the room is not {'archived' if archive else 'unarchived'} yet; "
+                "the next run looks again"
+            )
 
     def _archive(self, a: Action) -> str:
         entry = self.entries.get(a.key)
         if entry is None or entry.docspace_id is None:
             raise RecordFailed("the room is not in DocSpace yet")
         self._reserve(1)
-        self.client.wait_for_operations(self.client.archive_room(entry.docspace_id))
-        self._save(entry.evolve(archived=True, status=APPLIED, last_error=None))
+        self._room_move(entry, archive=True)
+        entry = self.entries[a.key]
+        self._save(entry.evolve(archived=True, status=APPLIED, last_error=None, intent=None))
         return "archived"
 
     def _unarchive(self, a: Action) -> str:
         entry = self.entries[a.key]
         self._reserve(1)
-        self.client.wait_for_operations(self.client.unarchive_room(entry.docspace_id))
-        self._save(entry.evolve(archived=False, status=APPLIED, last_error=None))
+        self._room_move(entry, archive=False)
+        entry = self.entries[a.key]
+        self._save(entry.evolve(archived=False, status=APPLIED, last_error=None, intent=None))
         return "unarchived"
 
     def _orphan(self, a: Action) -> str:
