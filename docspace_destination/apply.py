@@ -315,6 +315,10 @@ class Applier:
     def _fail(self, a: Action, reason: str) -> None:
         self.report.fail(a, reason)
         old = self.entries.get(a.key)
+        if old is None and a.op == MOVE and a.from_key in self.entries:
+            # the reason goes on the folder's row: a row under the new key with no id would
+            # make the next plan create an empty folder instead of moving this one again
+            old = self.entries[a.from_key]
         if old is not None:
             status = FAILED if old.docspace_id is None else old.status
             self._save(old.evolve(status=status, last_error=reason[:500]))

@@ -166,3 +166,17 @@ def test_an_archive_of_a_room_a_killed_run_already_archived_sends_nothing(portal
     portal.apply(Action(ARCHIVE, ROOM_B, ROOM_B, "room", 0, "Beta", None, True))
     assert portal.emulator.log.count("PUT", route="/files/rooms/*/archive") == 0
     assert portal.ledger.load(SOURCE)[ROOM_B].archived is True
+
+
+def test_a_move_that_failed_is_planned_as_a_move_again_not_as_a_new_folder(portal):
+    from docspace_destination.plan import plan
+    from tests.test_docspace_plan import folder, room
+
+    portal.emulator.deny(portal.b.id)
+    applier = portal.apply(move_task())
+    assert applier.report.counts["failed"] == 1
+    rows = portal.ledger.load(SOURCE)
+    assert MOVED_TASK not in rows and rows[TASK].last_error
+    desired = [room(ROOM_A, "Alpha"), room(ROOM_B, "Beta"), folder(MOVED_TASK, ROOM_B, "Task")]
+    again = plan(SOURCE, desired, rows)
+    assert [(a.op, a.from_key) for a in again.actions if a.key == MOVED_TASK] == [(MOVE, TASK)]
