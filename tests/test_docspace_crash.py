@@ -187,7 +187,8 @@ def _layout(emulator: DocSpaceEmulator) -> dict:
 
 def _numbered_copies(emulator: DocSpaceEmulator) -> list[str]:
     with emulator.lock:
-        return [f.title for f in emulator._folders.values() if re.search(r" \(\d\)$", f.title)]
+        # GetAvailableTitleAsync's ` (n)`; our own sibling suffix has six characters
+        return [f.title for f in emulator._folders.values() if re.search(r" \(\d{1,5}\)$", f.title)]
 
 
 @pytest.mark.slow

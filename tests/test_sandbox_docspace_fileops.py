@@ -50,9 +50,10 @@ def test_a_move_is_queued_and_the_folder_moves_when_the_operation_runs(api: DocS
 
 
 def test_a_running_operation_reports_status_one(api: DocSpaceApi) -> None:
+    api.emulator.fileop_seconds = 2.0  # created for the first half, running for the second
     room = api.create_room("Room")
     op = api.ok(api.put(f"/files/rooms/{room['id']}/archive", {}))
-    time.sleep(0.12)
+    time.sleep(1.1)
     [running] = api.ok(api.get("/files/fileops", id=op["id"]))
     assert (running["status"], running["finished"]) == (1, False)
 
