@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,12 @@ from docspace_destination.client import (
     AmbiguousWriteError,
     DocSpaceClient,
     DocSpaceError,
+)
+from docspace_destination.fileops import (
+    FileOperationFailed,
+    conflict_mode,
+    move_room,
+    send_move,
 )
 from docspace_destination.ledger import APPLIED, FAILED, ORPHANED, PENDING, Ledger, LedgerEntry
 from docspace_destination.plan import (
@@ -45,8 +50,6 @@ log = logging.getLogger(__name__)
 MAX_CONCURRENCY = 15  # DocSpace rejects a 16th concurrent write per user
 CREATE_ATTEMPTS = 3
 MARKERS_PER_LISTING = 40  # marker tags per room listing (one query parameter; keep URLs short)
-MOVE_ATTEMPTS = 2  # Skip moves only: re-sending one is harmless (see Applier._move)
-ROOT_ARCHIVE = 20  # rootFolderType of a room in the Archive section
 
 
 # what a run reports, in the order the summary prints it (docspace_state.runs has a column each)
@@ -63,12 +66,6 @@ OUTCOMES = (
     "deferred",
     "unchanged",
 )
-
-
-def _title_key(title: str) -> str:
-    """A title as a case- and accent-insensitive collation compares it (trailing spaces ignored)."""
-    decomposed = unicodedata.normalize("NFKD", title)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().rstrip()
 
 
 class BudgetExhausted(Exception):
@@ -275,7 +272,7 @@ class Applier:
             outcome = "deferred"
         except UserFacingError:
             raise
-        except (DocSpaceError, RecordFailed, TemplateJobFailed) as exc:
+        except (DocSpaceError, RecordFailed, TemplateJobFailed, FileOperationFailed) as exc:
             reason = exc.message if isinstance(exc, DocSpaceError) else str(exc)
             if isinstance(exc, DocSpaceError) and exc.status:
                 reason = f"{exc.status} {reason}"
@@ -517,7 +514,14 @@ class Applier:
             result = self.client.rename_folder(folder_id, a.title)
             title = result.get("title", a.title) if isinstance(result, dict) else a.title
         if int(now.get("parentId") or 0) != dest:
-            self._send_move(entry, folder_id, dest, title)
+            mode = conflict_mode(self.client, folder_id, dest, title)
+            send_move(
+                self.client,
+                folder_id,
+                dest,
+                mode,
+                before_send=lambda: self._note_intent(entry, f"move:{dest}"),
+            )
         moved = self._entry(
             a,
             docspace_id=folder_id,
@@ -536,15 +540,6 @@ class Applier:
                 self.entries.pop(entry.key, None)
         return "moved"
 
-    def _conflict_mode(self, folder_id: int, dest: int, title: str) -> str:
-        """`Skip`, unless the destination holds another folder whose title the server may
-        take for this one's (MySQL compares case- and accent-insensitively): then `Duplicate`."""
-        key = _title_key(title)
-        for sibling in self.client.subfolders(dest):
-            if int(sibling["id"]) != folder_id and _title_key(sibling.get("title", "")) == key:
-                return "Duplicate"
-        return "Skip"
-
     def _note_intent(self, entry: LedgerEntry, intent: str) -> LedgerEntry:
         """Write-ahead for a file operation: durable before the request goes out."""
         marked = entry.evolve(intent=intent)
@@ -554,49 +549,17 @@ class Applier:
             self.entries[entry.key] = marked
         return marked
 
-    def _send_move(self, entry: LedgerEntry, folder_id: int, dest: int, title: str) -> None:
-        mode = self._conflict_mode(folder_id, dest, title)
-        self._note_intent(entry, f"move:{dest}")
-        for _ in range(MOVE_ATTEMPTS if mode == "Skip" else 1):
-            error = None
-            try:
-                ops = self.client.move_folder(folder_id, dest, conflict=mode)
-            except AmbiguousWriteError:
-                # it may be queued: wait for whatever is running, then look
-                self.client.settle_operations()
-            else:
-                final = self.client.finish_operations(ops)
-                error = next(
-                    (str(o["error"]) for o in final.values() if o and o.get("error")), None
-                )
-            if int(self.client.get_folder(folder_id).get("parentId") or 0) == dest:
-                return
-            if error:
-                raise RecordFailed(f"the move to {dest} failed: {error}")
-            # Skip: sending again is harmless (a move into the current parent does nothing)
-        raise RecordFailed(
-            f"the move to {dest} is not confirmed; the next run looks again before sending"
-        )
-
     def _room_move(self, entry: LedgerEntry, archive: bool) -> None:
-        """Archive or unarchive: a `Skip` move of the room (VirtualRoomsController.ArchiveRoom),
-        run later like any move. Harmless to repeat, but the run goes on only once the room is
-        where it should be (folders are created in a room right after it is unarchived)."""
         assert entry.docspace_id is not None
         if entry.intent:
             self.client.settle_operations()
-        room = self.client.get_room(entry.docspace_id)
-        if (int(room.get("rootFolderType") or 0) == ROOT_ARCHIVE) == archive:
-            return
-        self._note_intent(entry, "archive" if archive else "unarchive")
-        send = self.client.archive_room if archive else self.client.unarchive_room
-        self.client.wait_for_operations(send(entry.docspace_id))
-        room = self.client.get_room(entry.docspace_id)
-        if (int(room.get("rootFolderType") or 0) == ROOT_ARCHIVE) != archive:
-            raise RecordFailed(
-                f"the room is not {'archived' if archive else 'unarchived'} yet; "
-                "the next run looks again"
-            )
+        intent = "archive" if archive else "unarchive"
+        move_room(
+            self.client,
+            entry.docspace_id,
+            archive,
+            before_send=lambda: self._note_intent(entry, intent),
+        )
 
     def _archive(self, a: Action) -> str:
         entry = self.entries.get(a.key)
