@@ -180,3 +180,14 @@ def test_a_move_that_failed_is_planned_as_a_move_again_not_as_a_new_folder(porta
     desired = [room(ROOM_A, "Alpha"), room(ROOM_B, "Beta"), folder(MOVED_TASK, ROOM_B, "Task")]
     again = plan(SOURCE, desired, rows)
     assert [(a.op, a.from_key) for a in again.actions if a.key == MOVED_TASK] == [(MOVE, TASK)]
+
+
+def test_an_archive_whose_replies_get_lost_is_resent_harmlessly_and_ends_archived(portal):
+    from sandbox.faults import Faults
+
+    portal.emulator.faults = Faults(seed=1)  # its dice: the first reply is lost, the next is not
+    portal.emulator.faults.lose_responses(0.5, route="PUT /files/rooms/*/archive")
+    portal.apply(Action(ARCHIVE, ROOM_B, ROOM_B, "room", 0, "Beta", None, True))
+    assert portal.emulator.log.count("PUT", route="/files/rooms/*/archive", outcome="lost") == 1
+    assert [r.id for r in portal.emulator.rooms("archive")] == [portal.b.id]
+    assert portal.ledger.load(SOURCE)[ROOM_B].archived is True
