@@ -32,6 +32,12 @@ from docspace_destination.client import (
     DocSpaceClient,
     DocSpaceError,
 )
+from docspace_destination.fileops import (
+    FileOperationFailed,
+    conflict_mode,
+    move_room,
+    send_move,
+)
 from docspace_destination.ledger import APPLIED, FAILED, ORPHANED, PENDING, Ledger, LedgerEntry
 from docspace_destination.plan import (
     ADOPT,
@@ -162,7 +168,10 @@ class Applier:
                 self._write_ahead([a for a in todo if a.op in (CREATE, ADOPT)])
                 self._prefetch_rooms(pool, todo)
                 self._prefetch_children(pool, todo)
-                list(pool.map(self._execute, todo))
+                # renames first: a move looks for a same-titled folder at its destination (see
+                # _move), and a sibling there may be about to take another title
+                list(pool.map(self._execute, [a for a in todo if a.op == RENAME]))
+                list(pool.map(self._execute, [a for a in todo if a.op != RENAME]))
                 self.ledger.flush()
         self.report.seconds += time.perf_counter() - started
         return self.report
@@ -182,9 +191,12 @@ class Applier:
         if a.op == RENAME:
             return done and entry.title == a.title
         if a.op == MOVE:
+            # a replayed move whose old key is already gone was recorded under its new key
+            moved_off = a.from_key in (None, a.key) or a.from_key not in self.entries
             return (
                 done
-                and a.from_key == a.key
+                and moved_off
+                and not entry.intent
                 and entry.parent_key == a.parent_key
                 and entry.title == a.title
             )
@@ -274,7 +286,7 @@ class Applier:
             outcome = "deferred"
         except UserFacingError:
             raise
-        except (DocSpaceError, RecordFailed, TemplateJobFailed) as exc:
+        except (DocSpaceError, RecordFailed, TemplateJobFailed, FileOperationFailed) as exc:
             reason = exc.message if isinstance(exc, DocSpaceError) else str(exc)
             if isinstance(exc, DocSpaceError) and exc.status:
                 reason = f"{exc.status} {reason}"
@@ -314,6 +326,10 @@ class Applier:
     def _fail(self, a: Action, reason: str) -> None:
         self.report.fail(a, reason)
         old = self.entries.get(a.key)
+        if old is None and a.op == MOVE and a.from_key in self.entries:
+            # the reason goes on the folder's row: a row under the new key with no id would
+            # make the next plan create an empty folder instead of moving this one again
+            old = self.entries[a.from_key]
         if old is not None:
             status = FAILED if old.docspace_id is None else old.status
             self._save(old.evolve(status=status, last_error=reason[:500]))
@@ -436,7 +452,8 @@ class Applier:
         archived = room.archived
         if archived and not a.archived:
             self._reserve(1)
-            self.client.wait_for_operations(self.client.unarchive_room(room.id))
+            # the adopt is written ahead (pending); move_room reads the room before sending
+            move_room(self.client, room.id, archive=False, before_send=lambda: None)
             archived = False
         if how == BY_TITLE and not archived:
             self._reserve(1)
@@ -499,8 +516,13 @@ class Applier:
         raise RecordFailed("gave up creating the folder")
 
     def _rename(self, a: Action) -> str:
+        """A rename is one synchronous PUT that is harmless to repeat (same title again), so it
+        needs no write-ahead and the client may re-send it after a lost reply. It must not race
+        a move or archive of the same object that a crashed run left running: it waits first."""
         entry = self.entries[a.key]
         self._reserve(1)
+        if entry.intent:
+            self.client.settle_operations()
         if a.kind == "room":
             result = self.client.rename_room(entry.docspace_id, a.title)
         else:
@@ -509,57 +531,113 @@ class Applier:
         self._save(entry.evolve(title=title, status=APPLIED, last_error=None))
         return "renamed"
 
+    def _move_source(self, a: Action) -> LedgerEntry:
+        for key in (a.from_key, a.key):
+            entry = self.entries.get(key) if key else None
+            if entry is not None and entry.docspace_id is not None:
+                return entry
+        raise RecordFailed(f"nothing recorded under {a.from_key or a.key} to move")
+
     def _move(self, a: Action) -> str:
-        source_key = a.from_key or a.key
-        entry = self.entries.get(source_key)
-        if entry is None or entry.docspace_id is None:
-            raise RecordFailed(f"nothing recorded under {source_key} to move")
+        """Move a folder (and give it its new title) without ever moving it twice.
+
+        DocSpace moves asynchronously, and what a move does depends on where the folder
+        is when the operation runs (FileMoveCopyOperation.MoveOrCopyFoldersAsync,
+        api-notes "Moves"): with `Duplicate`, a move re-sent for a folder already in
+        its destination makes a new folder `Title (1)`, moves the contents there and
+        deletes the original; with `Skip`, that re-send does nothing — but a move next
+        to a same-titled folder merges into it (the moved folder's id is lost).
+
+        So: (1) if a crashed run or a lost reply may have left a move on its way, wait
+        for the portal's running operations; (2) read where the folder is now and send
+        nothing if it is already there; (3) give it its final title first, so that (4)
+        the destination can be checked for a same-titled folder; (5) write the intent
+        ahead, then send. The mode is `Skip` — a duplicate delivery of the request is
+        then harmless — unless the destination holds a same-titled folder, where only
+        `Duplicate` keeps the folder whole; it is safe there because (1) and (2) just
+        showed the folder elsewhere with nothing running, and such a move is never
+        re-sent in this run. Our own siblings get distinct titles, so that case means
+        a folder made by hand (or a leftover), which the folder is then put beside.
+        Left open: a same-titled folder appearing at the destination between the check
+        and the moment the operation runs would still be merged into (Skip).
+        """
+        entry = self._move_source(a)
         dest = self._id_of(a.parent_key)
         if dest is None:
             raise RecordFailed(f"its new parent {a.parent_key} is not in DocSpace yet")
+        folder_id = int(entry.docspace_id)  # type: ignore[arg-type]
         self._reserve(a.writes)
-        if entry.parent_id != dest:
-            try:
-                self.client.move_folder(entry.docspace_id, dest)
-            except AmbiguousWriteError:
-                now = self.client.get_folder(entry.docspace_id)
-                if int(now.get("parentId") or 0) != dest:
-                    self.client.move_folder(entry.docspace_id, dest)
-        title = entry.title or a.title
-        if a.rename_to or title != a.title:
-            result = self.client.rename_folder(entry.docspace_id, a.title)
+        if entry.intent:
+            self.client.settle_operations()
+        now = self.client.get_folder(folder_id)
+        title = str(now.get("title") or entry.title or a.title)
+        if title != a.title:
+            result = self.client.rename_folder(folder_id, a.title)
             title = result.get("title", a.title) if isinstance(result, dict) else a.title
+        if int(now.get("parentId") or 0) != dest:
+            mode = conflict_mode(self.client, folder_id, dest, title)
+            send_move(
+                self.client,
+                folder_id,
+                dest,
+                mode,
+                before_send=lambda: self._note_intent(entry, f"move:{dest}"),
+            )
         moved = self._entry(
             a,
-            docspace_id=entry.docspace_id,
+            docspace_id=folder_id,
             parent_id=dest,
             title=title,
             status=APPLIED,
             attempts=entry.attempts,
         )
         self._save(moved)
-        if source_key != a.key:
-            # durable under the new key first; a crash in between leaves an old key the next plan orphans
+        if entry.key != a.key:
+            # durable under the new key first; a crash in between leaves an old key that
+            # inflight.resolve_intents (or the next plan) clears
             self.ledger.flush()
-            self.ledger.forget([source_key])
+            self.ledger.forget([entry.key])
             with self._lock:
-                self.entries.pop(source_key, None)
+                self.entries.pop(entry.key, None)
         return "moved"
+
+    def _note_intent(self, entry: LedgerEntry, intent: str) -> LedgerEntry:
+        """Write-ahead for a file operation: durable before the request goes out."""
+        marked = entry.evolve(intent=intent)
+        self.ledger.write([marked])
+        self.ledger.record(marked)  # a later record of this key in the buffer replaces it
+        with self._lock:
+            self.entries[entry.key] = marked
+        return marked
+
+    def _room_move(self, entry: LedgerEntry, archive: bool) -> None:
+        assert entry.docspace_id is not None
+        if entry.intent:
+            self.client.settle_operations()
+        intent = "archive" if archive else "unarchive"
+        move_room(
+            self.client,
+            entry.docspace_id,
+            archive,
+            before_send=lambda: self._note_intent(entry, intent),
+        )
 
     def _archive(self, a: Action) -> str:
         entry = self.entries.get(a.key)
         if entry is None or entry.docspace_id is None:
             raise RecordFailed("the room is not in DocSpace yet")
         self._reserve(1)
-        self.client.wait_for_operations(self.client.archive_room(entry.docspace_id))
-        self._save(entry.evolve(archived=True, status=APPLIED, last_error=None))
+        self._room_move(entry, archive=True)
+        entry = self.entries[a.key]
+        self._save(entry.evolve(archived=True, status=APPLIED, last_error=None, intent=None))
         return "archived"
 
     def _unarchive(self, a: Action) -> str:
         entry = self.entries[a.key]
         self._reserve(1)
-        self.client.wait_for_operations(self.client.unarchive_room(entry.docspace_id))
-        self._save(entry.evolve(archived=False, status=APPLIED, last_error=None))
+        self._room_move(entry, archive=False)
+        entry = self.entries[a.key]
+        self._save(entry.evolve(archived=False, status=APPLIED, last_error=None, intent=None))
         self._ensure_marker(entry.docspace_id, a.key)
         return "unarchived"
 

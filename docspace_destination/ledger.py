@@ -4,6 +4,13 @@ Write-ahead: a create is marked `pending` (synchronously) before the request goe
 out; results are recorded right after each call (buffered, flushed at the end of
 every apply step). A crash therefore leaves at worst `pending` rows, which the
 next run resolves by looking in DocSpace before creating anything.
+
+Moves, archive and unarchive are asynchronous file operations on the server:
+before one is sent, its `intent` (`move:<destination id>`, `archive`,
+`unarchive`) is written synchronously; it is cleared when the result is
+recorded. A row whose intent is still set means "something may be on its way":
+the next run waits for the portal's running operations and reads where the
+object really is before it plans or sends anything for it (docspace_destination.inflight).
 """
 
 from __future__ import annotations
@@ -59,6 +66,7 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.runs (
     outcome VARCHAR,
     steps JSON  -- counts of the opt-in steps (write-back, members), by step
 );
+ALTER TABLE {SCHEMA}.ledger ADD COLUMN IF NOT EXISTS intent VARCHAR;
 """
 
 
@@ -77,6 +85,7 @@ class LedgerEntry:
     last_error: str | None = None
     attempts: int = 0
     updated_at: datetime | None = None
+    intent: str | None = None  # a file operation sent and not yet confirmed (see module doc)
 
     def evolve(self, **changes: Any) -> LedgerEntry:
         return replace(self, updated_at=datetime.now(UTC), **changes)
@@ -162,5 +171,6 @@ _ARROW_SCHEMA = pa.schema(
         ("last_error", pa.string()),
         ("attempts", pa.int32()),
         ("updated_at", pa.timestamp("us", tz="UTC")),
+        ("intent", pa.string()),
     ]
 )

@@ -22,6 +22,7 @@ from docspace_destination.client import DocSpaceClient, DocSpaceError
 from docspace_destination.desired import desired_tree
 from docspace_destination.destination import actions_resource, docspace_destination
 from docspace_destination.extras import StepReport, load_extras
+from docspace_destination.inflight import resolve_intents
 from docspace_destination.ledger import Ledger, LedgerEntry
 from docspace_destination.plan import Action, Observed, Plan, plan, refreshed, wants_existing_rooms
 from docspace_destination.settings import DocSpaceSettings, load_settings
@@ -161,6 +162,8 @@ class Sync:
             resumed = False
             if not plan_only:
                 resumed = self._finish_pending(ledger)
+                # moves/archives a crashed run left on their way: the plan starts from where things are
+                resolve_intents(self.client, ledger, self.source)
             the_plan = self.make_plan(con, refresh)
             report = None
             if self.on_plan and not plan_only:

@@ -199,7 +199,15 @@ class DtoMixin:
         }
 
     def fileop_dto(self: DocSpaceEmulator, op: FileOp, now: float) -> dict[str, Any]:
+        """FileOperationDto. `status` is DistributedTaskStatus (0 Created, 1 Running, 2 Completed —
+        a failed move completes too, with its message in `error`: FileOperation.RunJob catches it).
+        `folders` lists the entries of the operation's Result: the destination first (DoAsync
+        writes `folder_{dest}` before moving), then every folder it moved (FileOperationDtoHelper)."""
         done = op.finished(now)
+        folders: list[dict[str, Any]] = []
+        if done and not op.error and op.dest_id is not None:
+            ids = [op.dest_id, *op.result]
+            folders = [self.folder_dto(self._folders[i]) for i in ids if i in self._folders]
         return {
             "id": op.id,
             "Operation": op.operation,
@@ -207,8 +215,9 @@ class DtoMixin:
             "error": op.error or "",
             "processed": str(len(op.folders) + len(op.files)) if done else "0",
             "finished": done,
+            "status": op.status(now),
             "files": [],
-            "folders": [],
+            "folders": folders,
         }
 
     def share_dto(self: DocSpaceEmulator, user: User, access: int, owner: bool) -> dict[str, Any]:

@@ -218,19 +218,17 @@ class RoomRoutes(DocSpaceStore):
         return self.ok(request, self.folder_dto(room))  # type: ignore[attr-defined]
 
     def _archive_route(self, request: Request) -> Response:
-        room = self._room_for_write(int(request.params["id"]))
-        if room.kind == "room" and room.parent_id != ARCHIVE_ROOT:
-            self._set_parent(room, ARCHIVE_ROOT)
-            room.updated = time.time()
-        op = self._new_op(0, [room.id])
-        return self.ok(request, self.fileop_dto(op, time.time()))  # type: ignore[attr-defined]
+        return self._room_move(request, ARCHIVE_ROOT)
 
     def _unarchive_route(self, request: Request) -> Response:
+        return self._room_move(request, ROOMS_ROOT)
+
+    def _room_move(self, request: Request, dest_id: int) -> Response:
+        # VirtualRoomsController.ArchiveRoom/UnarchiveRoom: a Skip move of the room folder to the
+        # Archive (or Rooms) root, run later like any move (sandbox.docspace_fileops)
         room = self._room_for_write(int(request.params["id"]))
-        if room.kind == "room" and room.parent_id != ROOMS_ROOT:
-            self._set_parent(room, ROOMS_ROOT)
-            room.updated = time.time()
-        op = self._new_op(0, [room.id])
+        hold = not as_bool((request.json() or {}).get("deleteAfter") or False)
+        op = self._publish_move([room.id], [], dest_id, 0, hold)  # type: ignore[attr-defined]
         return self.ok(request, self.fileop_dto(op, time.time()))  # type: ignore[attr-defined]
 
     def _delete_room(self, request: Request) -> Response:

@@ -144,16 +144,29 @@ class Job:
 
 @dataclass
 class FileOp:
+    """One background file operation (FileOperation/DistributedTask on the server)."""
+
     id: str
-    operation: int  # 0 Move, 1 Copy, 2 Delete
-    started: float
+    operation: int  # FileOperationType: 0 Move, 1 Copy, 2 Delete
+    started: float  # when it was published
     duration: float
     error: str | None = None
     folders: list[int] = field(default_factory=list)
     files: list[int] = field(default_factory=list)
+    dest_id: int | None = None  # a move's destination; None: the effect was applied on request
+    resolve: int = 0  # FileConflictResolveType
+    hold: bool = True  # `!deleteAfter`: keep a finished result until it has been read once
+    done: bool = False  # ran (its effect is applied)
+    result: list[int] = field(default_factory=list)  # folder ids it reports once done
 
     def finished(self, now: float) -> bool:
-        return now >= self.started + self.duration
+        return self.done
+
+    def status(self, now: float) -> int:
+        """DistributedTaskStatus: 0 Created (queued), 1 Running, 2 Completed (errors included)."""
+        if self.done:
+            return 2
+        return 1 if now >= self.started + self.duration / 2 else 0
 
 
 class DocSpaceStore:
@@ -162,8 +175,8 @@ class DocSpaceStore:
     lock: threading.RLock
     #: how long a template job runs before it completes (seconds)
     template_job_seconds: float = 0.2
-    #: how long a file operation (archive, move, delete) stays unfinished
-    fileop_seconds: float = 0.0
+    #: how long a file operation (archive, move, delete) stays unfinished; 0 runs it in the request
+    fileop_seconds: float = 0.05
 
     def _init_store(self, seed: int) -> None:
         self._rng = random.Random(seed)
@@ -319,6 +332,7 @@ class DocSpaceStore:
         files: list[int] | None = None,
         error: str | None = None,
     ) -> FileOp:
+        """An operation whose effect was applied on request (deletes); it only reports progress."""
         op = FileOp(
             self._uuid(),
             operation,
@@ -329,7 +343,15 @@ class DocSpaceStore:
             list(files or []),
         )
         self.fileops[op.id] = op
+        if op.duration <= 0:
+            op.done = True
         return op
+
+    def _advance_fileops(self, now: float) -> None:
+        """Run the file operations whose time has come (sandbox.docspace_fileops)."""
+        for op in self.fileops.values():
+            if not op.done and now >= op.started + op.duration:
+                op.done = True
 
     def _add_portal_tags(self, names: list[str]) -> None:
         for name in names:
@@ -357,6 +379,7 @@ class DocSpaceStore:
 
     def _tick(self) -> None:
         now = time.time()
+        self._advance_fileops(now)
         for job in self.jobs.values():
             if job is not None and not job.done and now >= job.started + job.duration:
                 job.done = True

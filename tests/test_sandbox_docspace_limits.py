@@ -87,6 +87,7 @@ def test_a_lost_move_response_still_moves_the_folder(api: DocSpaceApi) -> None:
     api.emulator.faults.lose_responses(1.0, route="PUT /files/fileops/move")
     with pytest.raises(requests.ConnectionError):
         api.put("/files/fileops/move", {"folderIds": [folder.id], "destFolderId": target.id})
+    api.emulator.finish_file_operations()  # file operations run in the background
     assert api.emulator.folder(folder.id).parent_id == target.id
 
 
