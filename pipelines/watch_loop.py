@@ -262,7 +262,9 @@ def _outcomes(result: Any) -> str:
     for step in (getattr(result, "writeback", None), getattr(result, "members", None)):
         if step is not None:
             changed = {
-                k: v for k, v in step.counts.items() if v and k not in ("unchanged", "unknown people")
+                k: v
+                for k, v in step.counts.items()
+                if v and k not in ("unchanged", "unknown people")
             }
             shown += [f"{step.step} {k} {v}" for k, v in sorted(changed.items())]
     return ", ".join(shown)
