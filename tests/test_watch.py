@@ -193,3 +193,10 @@ def test_a_new_trello_card_gets_its_folder(sandbox: Sandbox, start: Any, workspa
     em.add_card("Second card", todo)
     w.wait_for(lambda: "Second card" in folder_titles(sandbox.docspace.emulator), 20, "the card")
     assert "DocSpace created 1" in w.wait_for_line("board 'Roadmap' changed")
+
+
+def test_watch_cannot_be_combined_with_plan(capsys: pytest.CaptureFixture[str]) -> None:
+    from pipelines.command import main
+
+    assert main("asana", ["--watch", "--plan"]) == 1
+    assert "--watch cannot be combined with --plan" in capsys.readouterr().out
