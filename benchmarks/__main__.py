@@ -15,6 +15,7 @@ BENCHMARKS = {
     "asana_extract": "Asana source: requests and wall time vs the paging minimum and a naive script",
     "trello_extract": "Trello source: requests and wall time vs the paging minimum and a naive script",
     "docspace_apply": "DocSpace apply: vs the write floor and a naive create loop; no-op; plan memory",
+    "watch": "--watch: change-to-folder latency, idle cost vs the minimum and vs cron, flat memory",
 }
 
 
