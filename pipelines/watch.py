@@ -34,6 +34,8 @@ from pm_runtime.changes import ChangeDetector
 from pm_runtime.pidlock import PidLock
 
 GRACE_SECONDS = 8.0
+MAX_SYNC_WAIT_SECONDS = 120.0  # writes in flight are bounded by the client's timeouts; never hang
+EXIT_CRASHED = 70  # EX_SOFTWARE: unexpected, worth a restart (1 means: fix the configuration)
 DEFAULT_INTERVAL = 30.0
 
 # each API's published quota: (requests, per seconds), and DocSpace's daily writes
@@ -225,9 +227,9 @@ def _run_until_stopped(watcher: Any, stop: threading.Event, sync_step: SyncStep)
     def work() -> None:
         try:
             result.append(watcher.run())
-        except BaseException as exc:  # never a silent death: say why, exit non-zero
+        except BaseException as exc:  # never a silent death: say why; 70 lets systemd restart it
             print(f"error: watcher crashed: {type(exc).__name__}: {exc}", flush=True)
-            result.append(1)
+            result.append(EXIT_CRASHED)
 
     def on_signal(signum: int, frame: Any) -> None:
         received.append(signum)
@@ -242,7 +244,10 @@ def _run_until_stopped(watcher: Any, stop: threading.Event, sync_step: SyncStep)
     while worker.is_alive() and not stop.is_set():
         worker.join(0.2)
     deadline = time.monotonic() + GRACE_SECONDS
-    while worker.is_alive() and (time.monotonic() < deadline or watcher.phase == "sync"):
+    while worker.is_alive() and (
+        time.monotonic() < deadline
+        or (watcher.phase == "sync" and time.monotonic() < deadline + MAX_SYNC_WAIT_SECONDS)
+    ):
         worker.join(0.1)
     if worker.is_alive():
         # a poll or an extract: nothing applied yet, the next start repeats it
