@@ -8,10 +8,11 @@ has no event stream to watch. Workspaces are re-listed hourly.
 The detector keeps its own sync tokens, in memory: the source's tokens (in dlt's state)
 must advance only when the source extracts, and a restarted watcher starts with a
 catch-up extract anyway, so nothing needs to persist. Tokens advance only on `commit`,
-after the changes were extracted and applied; a failed cycle re-reads the same events
-(Asana accepts a sync token more than once). A stale token answers 412 with a fresh one
-(api-notes, "Events"): that project is reported changed and the source, whose own token
-is as stale, re-reads it in full.
+after the changes were extracted and applied; a failed cycle presents the same tokens
+again. (That Asana accepts a token twice is unverified; if it does not, it answers 412,
+which lands on the safe path below.) A stale token (~24 h) answers 412 with a fresh one
+(api-notes, Asana, "Deletions"): that project is reported changed and the source, whose
+own token is as stale, re-reads it in full.
 
 Not visible here: edits to subtasks only (they are not project members and reach no
 project's event stream); the periodic reconcile (`reconcile_every_hours`) catches them.
@@ -60,14 +61,14 @@ class AsanaChangeDetector:
     # -- one poll ------------------------------------------------------------------------
 
     def poll(self) -> Changes:
-        sent = 0
+        # the client is this detector's own: its counter's delta over the poll is exact
+        started = self.client.requests
         if (
             self._workspaces is None
             or time.monotonic() - self._workspaces_at > WORKSPACES_TTL_SECONDS
         ):
             c = self.client
             rows = c.list(c.workspaces_api.get_workspaces, opts={"opt_fields": "name"})
-            sent += 1
             self._workspaces = [
                 w["gid"]
                 for w in rows
@@ -77,11 +78,9 @@ class AsanaChangeDetector:
         projects: dict[str, str] = {}
         for ws in self._workspaces:
             c = self.client
-            before = c.requests
             listed = c.list(
                 c.projects_api.get_projects_for_workspace, ws, opts={"opt_fields": "name"}
             )
-            sent += c.requests - before
             projects.update(
                 (p["gid"], p.get("name") or "")
                 for p in listed
@@ -97,10 +96,10 @@ class AsanaChangeDetector:
             what += [f"project {known[g]!r} gone" for g in gone]
 
         results = list(self.pool.map(self._events, sorted(projects)))
-        sent += sum(r[3] for r in results)
+        sent = self.client.requests - started
         tokens: dict[str, str] = {}
         changed: list[str] = []
-        for gid, (_count, sync, verdict, _) in zip(sorted(projects), results, strict=True):
+        for gid, (sync, verdict) in zip(sorted(projects), results, strict=True):
             if sync is not None:
                 tokens[gid] = sync
             if first or gid in new or verdict is None:
@@ -120,28 +119,25 @@ class AsanaChangeDetector:
         cost = 1 + 5 * len(self._workspaces) + 3 * (len(changed) + len(new))
         return Changes(what, args, sent, cost, commit)
 
-    def _events(self, gid: str) -> tuple[int, str | None, str | None, int]:
-        """(event count, next token, what changed or None, requests sent) for one project."""
-        before = self.client.requests
+    def _events(self, gid: str) -> tuple[str | None, str | None]:
+        """(next token, what changed or None) for one project (runs in a worker thread)."""
         token = self._tokens.get(gid)
         try:
             events, sync, valid = self.client.events(gid, token)
         except AsanaError as exc:
-            sent = self.client.requests - before
             if exc.status == 404:
-                return 0, None, "gone", sent
+                return None, "gone"
             if exc.status in (402, 403):  # not readable with this token: the source skips it too
                 log.debug("Asana project %s is not readable (%s): not watched", gid, exc.status)
-                return 0, token, None, sent
+                return token, None
             raise
-        sent = self.client.requests - before
         if token is None:
-            return 0, sync, None, sent
+            return sync, None
         if not valid:
-            return 0, sync, "sync token expired, re-read in full", sent
+            return sync, "sync token expired, re-read in full"
         if events:
-            return len(events), sync, f"{len(events)} event(s)", sent
-        return 0, sync, None, sent
+            return sync, f"{len(events)} event(s)"
+        return sync, None
 
     def requests_per_poll(self) -> int:
         return self._per_poll

@@ -32,6 +32,7 @@ from pm_runtime.changes import ChangeDetector, Changes
 from pm_runtime.errors import ConfigurationError, find_user_error
 
 MAX_BACKOFF_SECONDS = 300.0
+RETRY_MAX_SECONDS = 3600.0  # failed records: retried at the latest hourly (and on every change)
 EXIT_STOPPED, EXIT_FATAL, EXIT_CREDENTIALS_CHANGED = 0, 1, 3
 
 
@@ -107,7 +108,11 @@ class Watcher:
         self.stats = CycleStats()
         self._stretch_told = False
         self._budget_told = False
+        # records that failed (or were deferred) are retried without a source change, with a
+        # doubling pause: a record that keeps failing must not cost a sync and a run row per look
         self._sync_pending = False
+        self._retries = 0
+        self._retry_at = 0.0
 
     # -- output -----------------------------------------------------------------------------
 
@@ -191,7 +196,8 @@ class Watcher:
         changes = self.detector.poll()
         self.budgets.source.spend(changes.requests)
         self.stats.detect_requests += changes.requests
-        if not (changes.any or full or self._sync_pending):
+        retry_due = self._sync_pending and self.clock() >= self._retry_at
+        if not (changes.any or full or retry_due):
             self.stats.idle += 1
             if self.verbose:
                 self.say(f"no changes ({changes.requests} requests)")
@@ -211,7 +217,7 @@ class Watcher:
         self.phase = "sync"
         max_writes = self._writes_allowed()
         if max_writes == 0:
-            self._sync_pending = True
+            self._pending(True)
             changes.commit()  # staged; the plan picks them up when the write share refills
             return
         wait = self.budgets.docspace.delay(1)
@@ -224,7 +230,7 @@ class Watcher:
         self.stats.synced += 1
         self.stats.latencies.append(self.clock() - t0)
         report = result.report
-        self._sync_pending = bool(result.failed or (report and report.budget_exhausted))
+        self._pending(bool(result.failed or (report and report.budget_exhausted)))
         done = _outcomes(result)
         if not (changes.any or rows or done or result.failed or self.verbose):
             return  # a catch-up or reconcile that found nothing: silence
@@ -239,6 +245,12 @@ class Watcher:
         )
         for key, title, why in (report.failures if report else [])[:5]:
             self.say(f"FAILED {key} {title!r}: {why} (retried next cycle)")
+
+    def _pending(self, pending: bool) -> None:
+        self._sync_pending = pending
+        self._retries = self._retries + 1 if pending else 0
+        pause = min(RETRY_MAX_SECONDS, self.interval * 2**self._retries)
+        self._retry_at = self.clock() + pause if pending else 0.0
 
     def _writes_allowed(self) -> int | None:
         """This cycle's DocSpace write budget: what is left of the daily share (and --max-writes)."""

@@ -74,6 +74,7 @@ def test_idle_cycles_send_only_the_detection_requests_and_load_nothing(
     idle_before = sum("no changes" in x for x in w.lines)
     time.sleep(2.0)
     idle = sum("no changes" in x for x in w.lines) - idle_before
+    assert idle >= 3  # looks keep coming at the interval: the budget is not overspent
     w.signal()
     assert w.exit_code() == 0
     routes = set(world.sb.asana.log.counts())
@@ -200,3 +201,35 @@ def test_watch_cannot_be_combined_with_plan(capsys: pytest.CaptureFixture[str]) 
 
     assert main("asana", ["--watch", "--plan"]) == 1
     assert "--watch cannot be combined with --plan" in capsys.readouterr().out
+
+
+def test_a_duckdb_file_locked_by_another_process_is_waited_out(
+    world: AsanaWorld, start: Any, workspace: Path
+) -> None:
+    import duckdb
+
+    w = start(*FAST)
+    caught_up(w, world)
+    w.wait_for(lambda: run_rows(workspace) == 1, 10, "the catch-up's run row")
+    holder = duckdb.connect(str(workspace / "pm.duckdb"))  # this process now holds the write lock
+    try:
+        world.asana.add_task("While locked", [(world.ids["alpha"], world.ids["todo"])])
+        w.wait_for_line("cycle failed", 30)
+    finally:
+        holder.close()
+    w.wait_for(lambda: "While locked" in folder_titles(world.docspace), 30, "the folder")
+    assert w.proc.poll() is None
+
+
+def test_an_idle_trello_watcher_sends_one_board_listing_per_look(
+    sandbox: Sandbox, start: Any
+) -> None:
+    em: Any = sandbox.trello.emulator
+    em.add_card("Only card", em.add_list(em.add_board("Roadmap"), "To do"))
+    w = start(*FAST, "-v", source="trello")
+    w.wait_for_line("no changes", 60)
+    sandbox.trello.log.clear()
+    time.sleep(1.5)
+    w.signal()
+    assert w.exit_code() == 0
+    assert set(sandbox.trello.log.counts()) == {"GET /members/me/boards"}

@@ -111,7 +111,11 @@ def load_packages(workspace: Path, pipeline: str) -> int:
 
 
 def run_rows(workspace: Path) -> int:
-    con = duckdb.connect(str(workspace / "pm.duckdb"), read_only=True)
+    """Rows of the run log; -1 while the watcher holds the file."""
+    try:
+        con = duckdb.connect(str(workspace / "pm.duckdb"), read_only=True)
+    except duckdb.IOException:
+        return -1
     try:
         return con.execute("SELECT count(*) FROM docspace_state.runs").fetchone()[0]  # type: ignore[index]
     finally:
