@@ -201,6 +201,8 @@ def idle_and_cron(
             time.sleep(idle_seconds)
             minutes = (time.monotonic() - t0) / 60
             out["watch_requests_per_min"] = len(sb.asana.log) / minutes
+            out["looks"] = sb.asana.log.count(route="/events") / projects
+            out["requests_per_look"] = len(sb.asana.log) / max(out["looks"], 1)
             out["watch_docspace_per_min"] = len(sb.docspace.log) / minutes
             out["watch_cpu_per_hour"] = (w.cpu_seconds() - cpu0) / minutes * 60
             stretched = next((x for x in w.lines if "the interval is" in x), "")
@@ -293,13 +295,12 @@ def main(argv: list[str]) -> None:
     if args.only in (None, "idle"):
         f = idle_and_cron(args.projects, args.interval, args.idle_seconds, args.cron_runs)
         minimum = args.projects * 60 / args.interval
-        minimum_stretched = args.projects * 60 / f["effective_interval"]
         print(
-            f"idle      {args.projects} projects, interval {args.interval:g}s → {f['effective_interval']:.1f}s "
-            f"(half of Asana's 1,500/min): {f['watch_requests_per_min']:.0f} Asana requests/min = "
-            f"{f['watch_requests_per_min'] / minimum_stretched:.2f}× the minimum at that interval "
-            f"({minimum_stretched:.0f}/min; {minimum:.0f}/min at {args.interval:g}s would overspend the share); "
-            f"DocSpace {f['watch_docspace_per_min']:.0f}/min",
+            f"idle      {args.projects} projects, nothing changing: {f['requests_per_look']:.0f} Asana requests "
+            f"per look = {f['requests_per_look'] / args.projects:.2f}× the minimum (one events call per project); "
+            f"interval {args.interval:g}s stretched to {f['effective_interval']:.1f}s "
+            f"({minimum:,.0f} requests/min at {args.interval:g}s would overspend half of Asana's 1,500/min): "
+            f"{f['watch_requests_per_min']:.0f} requests/min; DocSpace {f['watch_docspace_per_min']:.0f}/min",
             flush=True,
         )
         per_hour = 3600 / f["effective_interval"]
