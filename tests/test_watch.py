@@ -233,3 +233,19 @@ def test_an_idle_trello_watcher_sends_one_board_listing_per_look(
     w.signal()
     assert w.exit_code() == 0
     assert set(sandbox.trello.log.counts()) == {"GET /members/me/boards"}
+
+
+def test_the_sandbox_demo_changes_the_sample_and_the_watcher_follows(workspace: Path) -> None:
+    env = watch_env(workspace, {})
+    del env["DESTINATION__DUCKDB__CREDENTIALS"], env["DLT_DATA_DIR"]  # the demo sets its own
+    w = Watcher(workspace, env, "asana", "--sandbox", "--interval", "0.5")
+    try:
+        w.wait_for_line("catch-up", 90)
+        change = w.wait_for_line("sandbox: Asana:", 30)
+        w.wait_for(
+            lambda: any("event(s)" in x for x in w.lines[w.lines.index(change) :]), 30, "a cycle"
+        )
+        w.signal()
+        assert w.exit_code() == 0
+    finally:
+        w.kill()
