@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pipelines.watch_files import DEFAULT_KEEP
 from pm_runtime.budget import RequestBudget
 from pm_runtime.changes import ChangeDetector
 from pm_runtime.pidlock import PidLock
@@ -94,10 +95,14 @@ class ExtractStep:
 
 
 class SyncStep:
-    """`Sync(...).run()`, interruptible: `stop()` lets the writes in flight finish and defers the rest."""
+    """`Sync(...).run()`, interruptible: `stop()` lets the writes in flight finish and defers the rest.
 
-    def __init__(self, source: str, concurrency: int | None) -> None:
+    After each sync the finished load packages of both pipelines are pruned to the newest
+    `keep_packages` (see `pipelines.watch_files`)."""
+
+    def __init__(self, source: str, concurrency: int | None, keep_packages: int) -> None:
         self.source, self.concurrency = source, concurrency
+        self.keep_packages = keep_packages
         self._lock = threading.Lock()
         self._current: Any = None
         self._stopped = False
@@ -115,6 +120,15 @@ class SyncStep:
         finally:
             with self._lock:
                 self._current = None
+            self._prune()
+
+    def _prune(self) -> None:
+        from dlt.common.pipeline import get_dlt_pipelines_dir
+
+        from pipelines.watch_files import prune_loaded_packages
+
+        for name in (self.source, f"{self.source}_docspace"):
+            prune_loaded_packages(Path(get_dlt_pipelines_dir()) / name, self.keep_packages)
 
     def stop(self) -> None:
         # the applier checks the write budget before every write: a zero budget defers what
@@ -166,7 +180,8 @@ def watch(source: str, args: argparse.Namespace, sandbox: Any = None) -> int:
     with PidLock(lock_path(source), f"a watcher for pipeline '{source}'"):
         detector = make_detector(source)
         stop = threading.Event()
-        sync_step = SyncStep(source, args.concurrency)
+        keep = int(_config("keep_load_packages", DEFAULT_KEEP))
+        sync_step = SyncStep(source, args.concurrency, keep)
         watcher = Watcher(
             source,
             detector,

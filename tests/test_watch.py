@@ -249,3 +249,18 @@ def test_the_sandbox_demo_changes_the_sample_and_the_watcher_follows(workspace: 
         assert w.exit_code() == 0
     finally:
         w.kill()
+
+
+def test_only_the_newest_load_packages_are_kept_while_changes_flow(
+    world: AsanaWorld, start: Any, workspace: Path
+) -> None:
+    w = start(*FAST, WATCH__KEEP_LOAD_PACKAGES="2")
+    caught_up(w, world)
+    for i in range(4):
+        world.asana.add_task(f"Change {i}", [(world.ids["alpha"], world.ids["todo"])])
+        w.wait_for(lambda i=i: f"Change {i}" in folder_titles(world.docspace), 20, f"change {i}")
+    w.wait_for(lambda: sum("event(s)" in x for x in w.lines) >= 4, 20, "the cycles' lines")
+    w.signal()
+    assert w.exit_code() == 0
+    assert load_packages(workspace, "asana") == 2
+    assert load_packages(workspace, "asana_docspace") == 2
