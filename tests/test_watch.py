@@ -264,3 +264,18 @@ def test_only_the_newest_load_packages_are_kept_while_changes_flow(
     assert w.exit_code() == 0
     assert load_packages(workspace, "asana") == 2
     assert load_packages(workspace, "asana_docspace") == 2
+
+
+def test_sigterm_during_a_stuck_extract_exits_0_within_10_seconds(
+    world: AsanaWorld, start: Any
+) -> None:
+    w = start(*FAST)
+    caught_up(w, world)
+    world.sb.asana.faults.errors(1.0, statuses=(503,), route="GET /tasks")  # the extract retries
+    world.asana.add_task("Never staged", [(world.ids["alpha"], world.ids["todo"])])
+    w.wait_for(lambda: world.sb.asana.log.count(route="/tasks", status=503) > 0, 20, "the extract")
+    t0 = time.monotonic()
+    w.signal(signal.SIGTERM)
+    assert w.exit_code(timeout=12) == 0
+    assert time.monotonic() - t0 < 10
+    assert "stopped while extracting: the next start repeats it" in w.output
