@@ -97,6 +97,24 @@ def build_parser(source: str) -> argparse.ArgumentParser:
         f"state goes to {SANDBOX_DIR}/",
     )
     parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="keep running: poll the source's change signal every --interval seconds and apply "
+        "what changed within seconds (SIGTERM/Ctrl-C stops; see README, 'Running continuously')",
+    )
+    parser.add_argument(
+        "--interval",
+        type=float,
+        metavar="S",
+        help="with --watch: seconds between looks (default 30; stretched to stay within --api-share)",
+    )
+    parser.add_argument(
+        "--api-share",
+        type=float,
+        metavar="F",
+        help="with --watch: share of each API's quota the watcher may use (default 0.5)",
+    )
+    parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="more detail (-vv: debug logs)"
     )
     return parser
@@ -332,6 +350,10 @@ def run(source: str, args: argparse.Namespace) -> int:
     from docspace_destination.desired import NothingStaged
     from docspace_destination.sync import Sync
 
+    if args.watch:
+        from pipelines.watch import watch
+
+        return watch(source, args)
     interactive = sys.stderr.isatty()
     if not args.sync_only:
         info = extract(source, progress=interactive)
@@ -407,13 +429,20 @@ def main(source: str, argv: list[str] | None = None) -> int:
     if args.max_writes is not None and args.max_writes < 0:
         print("error: --max-writes must be 0 or more")
         return EXIT_FAILED
+    if args.watch and (args.plan or args.extract_only or args.sync_only):
+        print("error: --watch cannot be combined with --plan, --extract-only or --sync-only")
+        return EXIT_FAILED
     try:
         if args.sandbox:
-            with embedded_sandbox():
+            with embedded_sandbox() as sb:
                 print(
                     "Sandbox: local Asana, Trello and DocSpace emulators with sample data.",
                     flush=True,
                 )
+                if args.watch:  # the sample changes now and then, so folders are seen to follow
+                    from pipelines.watch import watch
+
+                    return watch(source, args, sandbox=sb)
                 code = run(source, args)
                 if code != EXIT_FAILED and not args.extract_only and not args.plan:
                     print_tree(source)
