@@ -38,7 +38,13 @@ from docspace_destination.plan import (
     UNARCHIVE,
     Action,
 )
-from docspace_destination.template_jobs import TemplateJobFailed, TemplateJobs, tag_names
+from docspace_destination.template_jobs import (
+    TemplateJobFailed,
+    TemplateJobs,
+    has_marker,
+    marker_key,
+    tag_names,
+)
 from pm_runtime.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -231,12 +237,13 @@ class Applier:
                 rooms = self.client.list_rooms(area="any", tags=chunk)
             except DocSpaceError:
                 return  # each create looks on its own then
-            found: dict[str, list[dict[str, Any]]] = {m: [] for m in chunk}
+            # the portal matches tags case-insensitively (MySQL collation): so do we
+            found: dict[str, list[dict[str, Any]]] = {marker_key(m): [] for m in chunk}
             for room in rooms:
-                for tag in tag_names(room):
+                for tag in {marker_key(t) for t in tag_names(room)}:
                     if tag in found:
                         found[tag].append(room)
-            self._rooms_by_marker.update(found)
+            self._rooms_by_marker.update({m: found[marker_key(m)] for m in chunk})
 
         list(pool.map(fetch, chunks))
 
@@ -371,7 +378,7 @@ class Applier:
 
     def _rooms_with_marker(self, marker: str) -> list[dict[str, Any]]:
         return [
-            r for r in self.client.list_rooms(area="any", tags=[marker]) if marker in tag_names(r)
+            r for r in self.client.list_rooms(area="any", tags=[marker]) if has_marker(r, marker)
         ]
 
     def _create_room(self, a: Action) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import unicodedata
 from typing import Any
 
 from sandbox.docspace_store import (
@@ -61,6 +62,14 @@ def clean_title(raw: Any, limit: int | None = None) -> str:
     if not title:
         raise HTTPError(400, "The title is empty")
     return title
+
+
+def collate(text: str) -> str:
+    """A key that compares like MySQL's utf8_general_ci: case and accents ignored, trailing
+    spaces ignored (PAD SPACE). Approximate: general_ci's own weight table is not reproduced."""
+    decomposed = unicodedata.normalize("NFD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return bare.casefold().rstrip(" ")
 
 
 def as_bool(value: Any) -> bool:
@@ -157,13 +166,22 @@ class RoomRoutes(DocSpaceStore):
             if v != ""
         }
         needle = (request.arg("filterValue") or "").lower()
+        # VirtualRoomsController.GetRoomsFolderAsync: a non-empty `tags` is parsed with
+        # JsonSerializer.Deserialize<IEnumerable<string>> (a bare string throws JsonException,
+        # which ResponseWrapper answers with 500); FolderDao.GetRoomsAsync filters only when the
+        # list is non-empty (`searchByTags = tags != null && tags.Any()`), so `[]` returns every
+        # room. The match is SQL `IN` on files_tag.name, collated utf8_general_ci
+        # (products/ASC.Files/Core/Core/EF/DbFilesTag.cs): case- and accent-insensitive,
+        # trailing spaces ignored — emulated by :func:`collate`.
         tags: set[str] = set()
         if request.arg("tags"):
             try:
                 parsed = json.loads(request.arg("tags") or "[]")
             except ValueError:
-                raise HTTPError(400, "tags: a JSON array of strings is expected") from None
-            tags = {str(t).lower() for t in (parsed if isinstance(parsed, list) else [parsed])}
+                raise HTTPError(500, "'tags' is an invalid JSON array") from None
+            if not isinstance(parsed, list):
+                raise HTTPError(500, "The JSON value could not be converted to IEnumerable<string>")
+            tags = {collate(str(t)) for t in parsed}
         without_tags = as_bool(request.arg("withoutTags", "false"))
         count, start = self._page(request)
 
@@ -173,7 +191,7 @@ class RoomRoutes(DocSpaceStore):
             for f in self._children(parent)
             if (not types or f.room_type in types)
             and (not needle or needle in f.title.lower())
-            and (not tags or tags & {t.lower() for t in f.tags})
+            and (not tags or tags & {collate(t) for t in f.tags})
             and (not without_tags or not f.tags)
         ]
         rooms = self._sorted(rooms, request)
