@@ -388,6 +388,7 @@ class _Handler(BaseHTTPRequestHandler):
                 status=response.status if response else 0,
                 outcome=outcome,
                 token=request.token,
+                query=parts.query,
             )
         )
         if response is None:
