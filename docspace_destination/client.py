@@ -4,7 +4,10 @@ Reads and idempotent writes are retried on 429/5xx/connection errors. Creates
 are never retried blindly: an ambiguous failure (timeout, dropped connection,
 5xx) surfaces as :class:`AmbiguousWriteError` so the caller can look before it
 creates again. 429 is safe to retry for every method: the portal rejects the
-request before doing anything.
+request before doing anything. The daily write limit's 429 (a Retry-After of hours)
+is not retried: it raises :class:`WriteLimitReached` with the reset time, and the
+apply stops. Titles are cut to the API's limits before they are sent
+(:func:`~docspace_destination.titles.fit_title`).
 """
 
 from __future__ import annotations
