@@ -131,30 +131,50 @@ class RequestStats:
 
 
 class Pacer:
-    """One pause shared by every thread of a client: a 429 holds them all, not just its caller.
+    """How many requests of a kind (reads, writes) a client keeps in flight, learnt from 429s.
 
     DocSpace gives nothing to pace on before it refuses: successful replies carry no
     ``X-RateLimit-*`` headers (the server only *documents* them, in
     common/ASC.Api.Core/Extensions/RateLimitOperationFilter.cs; at run time they are set only by
     RedisRateLimiting.AspNetCore's ``RateLimitMetadata.OnRejected``, i.e. on a 429), and the
-    concurrency and per-minute 429s carry no ``Retry-After``. So the pacer does not read headers:
-    after a 429 the client backs off exponentially on its own and holds the whole pool for that
-    long, which brings the number of requests in flight back under the limit.
+    concurrency and per-minute 429s carry no ``Retry-After``. So the pacer reads no headers: a
+    429 halves the number of requests of that kind allowed in flight (at most once per
+    `calm` seconds, so one burst of refusals counts once) and each success lets it grow by
+    about one per round trip again (additive increase, multiplicative decrease) — other
+    clients of the same user share DocSpace's 15 concurrent writes. Each refused request
+    also waits its own jittered, growing backoff before it is sent again.
     """
 
-    def __init__(self) -> None:
-        self._until = 0.0
-        self._lock = threading.Lock()
+    def __init__(self, max_in_flight: int = 64, calm: float = 0.1) -> None:
+        self.max_in_flight = max_in_flight
+        self.calm = calm
+        self._cond = threading.Condition()
+        self._in_flight = {"read": 0, "write": 0}
+        self._limit = {"read": float(max_in_flight), "write": float(max_in_flight)}
+        self._cut_at = {"read": 0.0, "write": 0.0}
 
-    def wait(self) -> None:
-        with self._lock:
-            delay = self._until - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
+    def limit(self, kind: str) -> int:
+        with self._cond:
+            return int(self._limit[kind])
 
-    def hold(self, seconds: float) -> None:
-        with self._lock:
-            self._until = max(self._until, time.monotonic() + seconds)
+    def acquire(self, kind: str) -> None:
+        with self._cond:
+            while self._in_flight[kind] >= int(self._limit[kind]):
+                self._cond.wait()
+            self._in_flight[kind] += 1
+
+    def release(self, kind: str, throttled: bool) -> None:
+        with self._cond:
+            self._in_flight[kind] -= 1
+            limit = self._limit[kind]
+            now = time.monotonic()
+            if throttled:
+                if now - self._cut_at[kind] >= self.calm:
+                    self._limit[kind] = max(1.0, limit / 2)
+                    self._cut_at[kind] = now
+            else:
+                self._limit[kind] = min(float(self.max_in_flight), limit + 1 / limit)
+            self._cond.notify_all()
 
 
 def _seconds_until(value: str | None) -> float:
@@ -224,9 +244,11 @@ class DocSpaceClient:
             url += "?" + urlencode(params)
         payload = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
         status, failures, throttles = 0, 0, 0
+        kind = "read" if method == "GET" else "write"
         while True:
-            self.pacer.wait()
             self.stats.count(method)
+            self.pacer.acquire(kind)
+            resp, failure = None, None
             try:
                 resp = self._pool.request(
                     method,
@@ -238,9 +260,13 @@ class DocSpaceClient:
                     preload_content=True,
                 )
             except TransportError as exc:
+                failure = exc
+            finally:
+                self.pacer.release(kind, throttled=resp is not None and resp.status == 429)
+            if resp is None:
                 if not idempotent:
                     raise AmbiguousWriteError(
-                        0, f"no reply ({type(exc).__name__})", where
+                        0, f"no reply ({type(failure).__name__})", where
                     ) from None
                 failures += 1
                 if failures >= self.max_attempts:
@@ -290,8 +316,7 @@ class DocSpaceClient:
         wait = retry_after or min(
             self.backoff * (2 ** (throttles - 1)) * (0.5 + random.random()), THROTTLE_WAIT_CAP
         )
-        self.pacer.hold(wait)
-        self.pacer.wait()
+        time.sleep(wait)
 
     def _sleep_before_retry(self, attempt: int, retry_after: str | None) -> None:
         self.stats.note("retries")

@@ -108,13 +108,14 @@ def test_429s_without_retry_after_or_body_are_backed_off_on_the_clients_own(
 
 
 def test_concurrency_429s_slow_the_apply_down_without_failing_records(world):
-    limits = world.docspace.limits
-    limits.max_concurrent_writes = 2  # 8 threads against a cap of 2: many empty-body 429s
-    world.sb.docspace.faults.latency(0.05, route="POST /files/folder/*")
+    for i in range(16):
+        world.asana.add_task(f"Extra {i:02}", [(world.ids["alpha"], world.ids["todo"])])
+    world.docspace.limits.max_concurrent_writes = 2  # 8 threads against a cap of 2
+    world.sb.docspace.faults.latency(0.2, route="POST /files/folder/*")
     run = world.run("--concurrency", "8")
     assert run.code == 0, run.output
-    assert world.tree() == EXPECTED_FLAT
-    assert world.sb.docspace.log.count("POST", outcome="limited") > 0
+    assert len(world.tree()["Alpha"]) == 3 + 16 and world.tree()["Beta"] == EXPECTED_FLAT["Beta"]
+    assert world.sb.docspace.log.count("POST", outcome="limited") > 0  # empty-body 429s met
 
 
 def test_the_daily_limit_stops_the_client_at_once_with_the_reset_time(client, docspace_service):
