@@ -236,3 +236,16 @@ def test_no_request_carries_sort_by(world):
     world.run("--refresh")
     queries = [e.query for e in world.sb.docspace.log.entries]
     assert queries and not [q for q in queries if "sortby" in q.lower()]
+
+
+def test_a_429_halves_the_requests_in_flight_and_successes_grow_them_back():
+    from docspace_destination.client import Pacer
+
+    pacer = Pacer(max_in_flight=16, calm=0.0)
+    pacer.acquire("write")
+    pacer.release("write", throttled=True)
+    assert pacer.limit("write") == 8 and pacer.limit("read") == 16  # reads are paced apart
+    for _ in range(9):
+        pacer.acquire("write")
+        pacer.release("write", throttled=False)
+    assert pacer.limit("write") == 9  # about one more per round trip's worth of successes
