@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import groupby
 from typing import Any
 
@@ -31,6 +32,7 @@ from docspace_destination.client import (
     AmbiguousWriteError,
     DocSpaceClient,
     DocSpaceError,
+    WriteLimitReached,
 )
 from docspace_destination.fileops import (
     FileOperationFailed,
@@ -109,6 +111,8 @@ class ApplyReport:
     counts: Counter[str] = field(default_factory=Counter)
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # key, title, reason
     budget_exhausted: bool = False
+    # DocSpace's daily write limit was hit: nothing more is sent, the rest waits for this time
+    write_limit_resets_at: datetime | None = None
     seconds: float = (
         0.0  # time spent applying (inside the destination), without planning or dlt's steps
     )
@@ -147,6 +151,7 @@ class Applier:
         self._children: dict[int, list[dict[str, Any]]] = {}
         self._fresh: set[int] = set()  # made by this run, so known to be empty
         self._listing: ExistingRooms | None = None  # rooms listed before this run's creates
+        self._gone: set[int] = set()  # parents found deleted in DocSpace during this run
         self._template_jobs = TemplateJobs(client)
 
     # -- driving ---------------------------------------------------------------
@@ -158,6 +163,9 @@ class Applier:
             self.settings.concurrency, thread_name_prefix="docspace-apply"
         ) as pool:
             for _, step in groupby(actions, key=lambda a: (PHASE[a.op], a.depth)):
+                if self.report.write_limit_resets_at is not None:
+                    self._defer_all(step)  # the daily limit: stop at once, the next run continues
+                    continue
                 todo = []
                 for a in step:
                     if self._already_done(a):
@@ -175,6 +183,11 @@ class Applier:
                 self.ledger.flush()
         self.report.seconds += time.perf_counter() - started
         return self.report
+
+    def _defer_all(self, actions: Iterable[Action]) -> None:
+        for a in actions:
+            self.report.add("deferred")
+            self._progress(a, "deferred")
 
     def _progress(self, action: Action, outcome: str) -> None:
         if self.on_progress:
@@ -269,6 +282,9 @@ class Applier:
         list(pool.map(fetch, sorted(parents)))
 
     def _execute(self, a: Action) -> None:
+        if self.report.write_limit_resets_at is not None:
+            self._defer_all([a])
+            return
         try:
             outcome = {
                 CREATE: self._create,
@@ -282,6 +298,14 @@ class Applier:
             }[a.op](a)
         except BudgetExhausted:
             self.report.budget_exhausted = True
+            self.report.add("deferred")
+            outcome = "deferred"
+        except WriteLimitReached as exc:
+            # like the write budget, but set by DocSpace: the ledger keeps what was done (a
+            # create written ahead stays pending, so the next run looks before it creates)
+            with self._lock:
+                self.report.budget_exhausted = True
+                self.report.write_limit_resets_at = exc.resets_at
             self.report.add("deferred")
             outcome = "deferred"
         except UserFacingError:
@@ -483,17 +507,53 @@ class Applier:
                 if int(c["id"]) not in self._claimed and (title is None or c.get("title") == title)
             ]
 
+    def _parent_gone(self, a: Action, parent_id: int) -> RecordFailed:
+        """The parent was deleted in DocSpace: it and everything the ledger has below it lose
+        their ids (pending, as `--refresh` marks what is missing), so the next plan re-creates
+        the subtree — looking first, as every create does."""
+        gone = {a.parent_key}
+        with self._lock:
+            self._gone.add(parent_id)
+            changed = True
+            while changed:  # every ledger entry below the gone parent, at any depth
+                changed = False
+                for e in self.entries.values():
+                    if e.parent_key in gone and e.key not in gone:
+                        gone.add(e.key)
+                        changed = True
+            stale = [e for k, e in self.entries.items() if k in gone and e.docspace_id is not None]
+        for e in stale:
+            self._save(
+                e.evolve(
+                    docspace_id=None,
+                    parent_id=None,
+                    status=PENDING,
+                    last_error="missing in DocSpace (deleted by hand?)",
+                )
+            )
+        return RecordFailed(
+            f"its parent {a.parent_key} (id {parent_id}) no longer exists in DocSpace; "
+            "the next run re-creates it and what belongs in it"
+        )
+
     def _create_folder(self, a: Action) -> str:
         parent_id = self._id_of(a.parent_key)
         if parent_id is None:
             raise RecordFailed(f"its parent {a.parent_key} is not in DocSpace yet")
+        if parent_id in self._gone:
+            raise self._parent_gone(a, parent_id)
         for attempt in range(1, CREATE_ATTEMPTS + 1):
             if parent_id in self._fresh and attempt == 1:
                 children: list[dict[str, Any]] = []
             elif parent_id in self._children and attempt == 1:
                 children = self._children[parent_id]
             else:
-                children = self.client.subfolders(parent_id)
+                try:
+                    children = self.client.subfolders(parent_id)
+                except DocSpaceError as exc:
+                    if exc.status == 404:
+                        raise self._parent_gone(a, parent_id) from None
+                    raise
             found = self._unclaimed(children, a.title)
             if len(found) > 1:
                 ids = ", ".join(str(f["id"]) for f in found)
@@ -510,10 +570,25 @@ class Applier:
                 if attempt == CREATE_ATTEMPTS:
                     raise
                 continue
+            except DocSpaceError as exc:
+                # a missing parent is an InvalidOperation, which the server answers with 403
+                # like a refusal (FileStorageService.InternalCreateFolderAsync): ask which it is
+                if exc.status == 403 and self._missing(parent_id):
+                    raise self._parent_gone(a, parent_id) from None
+                raise
             self._fresh.add(int(folder["id"]))
             self._applied(a, int(folder["id"]), parent_id, folder.get("title", a.title), False)
             return "created"
         raise RecordFailed("gave up creating the folder")
+
+    def _missing(self, folder_id: int) -> bool:
+        try:
+            self.client.get_folder(folder_id)
+        except DocSpaceError as exc:
+            if exc.status == 404:  # GetFolderAsync: ItemNotFoundException → 404
+                return True
+            raise
+        return False
 
     def _rename(self, a: Action) -> str:
         """A rename is one synchronous PUT that is harmless to repeat (same title again), so it

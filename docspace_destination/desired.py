@@ -15,7 +15,13 @@ from typing import Any
 
 import duckdb
 
-from docspace_destination.titles import distinct_titles, render_title, sanitize_title
+from docspace_destination.titles import (
+    FOLDER_TITLE_MAX,
+    ROOM_TITLE_MAX,
+    distinct_titles,
+    fit_title,
+    render_title,
+)
 from pm_runtime.errors import ConfigurationError
 
 MAPPINGS = Path(__file__).parent / "mappings"
@@ -142,6 +148,7 @@ def desired_tree(
 
     raw: list[tuple] = []
     by_parent: dict[str | None, list[tuple[str, str, str]]] = defaultdict(list)
+    limits: dict[str | None, int] = {}  # a parent's children are all rooms or all folders
     for (
         key,
         entity,
@@ -157,15 +164,18 @@ def desired_tree(
         template = options.room_title if kind == "room" else options.folder_title
         extra = json.loads(attributes) if attributes else {}
         fields = {"name": name, "id": source_id, "gid": source_id, "team": extra.get("team")}
-        title = sanitize_title(render_title(template, fields, source_id))
+        # cut to what the API accepts (rooms 170, folders 165 UTF-16 units) so desired == stored
+        limit = ROOM_TITLE_MAX if kind == "room" else FOLDER_TITLE_MAX
+        title = fit_title(render_title(template, fields, source_id), limit)
         by_parent[parent_key].append((key, source_id, title))
+        limits[parent_key] = min(limit, limits.get(parent_key, limit))
         raw.append(
             (key, entity, kind, parent_key, source_id, archived, orphaned, depth, attributes)
         )
 
     titles: dict[str, str] = {}
-    for siblings in by_parent.values():
-        titles.update(distinct_titles(siblings))
+    for parent_key, siblings in by_parent.items():
+        titles.update(distinct_titles(siblings, limits[parent_key]))
 
     nodes = [
         DesiredNode(

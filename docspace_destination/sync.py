@@ -198,7 +198,10 @@ class Sync:
                 from docspace_destination.writeback import WriteBack
 
                 steps["writeback"] = WriteBack(con, self.client, self.source, extras).run()
-            if not plan_only and extras.members_enabled:
+            limited = report is not None and report.write_limit_resets_at is not None
+            if (
+                not plan_only and extras.members_enabled and not limited
+            ):  # no DocSpace writes left today
                 from docspace_destination.members import MemberSync
 
                 steps["members"] = MemberSync(con, self.client, self.source, extras).run()

@@ -3,7 +3,8 @@
     python pipelines/asana_to_docspace.py [--plan] [--refresh] [--max-writes N] ...
 
 Exit codes: 0 done (or, with --plan, nothing to do); 1 an error or a failed record;
-2 with --plan when there are changes (like `terraform plan -detailed-exitcode`).
+2 with --plan when there are changes (like `terraform plan -detailed-exitcode`);
+3 stopped at DocSpace's daily write limit (run again after the reset time it prints).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ SOURCES: dict[str, dict[str, str]] = {
         "(or api_key/token under [sources.trello] in .dlt/secrets.toml)",
     },
 }
-EXIT_OK, EXIT_FAILED, EXIT_CHANGES = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_CHANGES, EXIT_LIMITED = 0, 1, 2, 3
 SANDBOX_DIR = Path("data") / "sandbox"
 
 log = logging.getLogger("pipelines")
@@ -54,7 +55,8 @@ def build_parser(source: str) -> argparse.ArgumentParser:
             f"ONLYOFFICE DocSpace match it (pipeline '{source}_docspace'): a room per "
             f"{'project' if source == 'asana' else 'board'}, a folder per {'task' if source == 'asana' else 'card'}."
         ),
-        epilog="Exit codes: 0 ok / nothing to do, 1 error or failed records, 2 --plan found changes.",
+        epilog="Exit codes: 0 ok / nothing to do, 1 error or failed records, 2 --plan found changes, "
+        "3 stopped at DocSpace's daily write limit.",
     )
     parser.add_argument(
         "--plan",
@@ -213,7 +215,14 @@ def print_summary(result: Any, out: Any = None) -> None:
     )
     if result.resumed:
         print("  (finished a load left by an interrupted run first)", file=out)
-    if result.report and result.report.budget_exhausted:
+    resets_at = result.report.write_limit_resets_at if result.report else None
+    if resets_at is not None:
+        print(
+            f"  DocSpace's daily write limit reached; it resets at {resets_at:%Y-%m-%d %H:%M:%S} UTC: "
+            "run again after that and it continues where this one stopped",
+            file=out,
+        )
+    elif result.report and result.report.budget_exhausted:
         print("  write budget reached: the next run continues where this one stopped", file=out)
     for key, title, reason in (result.report.failures if result.report else [])[:50]:
         print(f"  FAILED {key} {title!r}: {reason}", file=out)
@@ -397,7 +406,11 @@ def run(source: str, args: argparse.Namespace) -> int:
     if args.verbose:
         print_plan(result.plan, args.verbose)
     print_summary(result)
-    return EXIT_FAILED if result.failed else EXIT_OK
+    if result.failed:
+        return EXIT_FAILED
+    if result.report and result.report.write_limit_resets_at is not None:
+        return EXIT_LIMITED
+    return EXIT_OK
 
 
 def _missing_config_message(exc: BaseException, source: str) -> str | None:

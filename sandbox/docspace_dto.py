@@ -80,6 +80,23 @@ def error_body(status: int, message: str, kind: str | None = None) -> dict[str, 
     }
 
 
+def validation_body(status: int, errors: dict[str, list[str]]) -> dict[str, Any]:
+    """A failed model validation ([StringLength]...): ASP.NET's ValidationProblemDetails as the
+    `response` of the success envelope, flagged `status: 1` (common/ASC.Api.Core/Middleware/
+    CommonApiResponse.cs, SuccessApiResponse). The links' href is left out (not verified)."""
+    return {
+        "response": {
+            "type": "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+            "title": "One or more validation errors occurred.",
+            "status": status,
+            "errors": errors,
+        },
+        "count": 1,
+        "status": 1,
+        "statusCode": status,
+    }
+
+
 def employee(user: User, portal: str) -> dict[str, Any]:
     return {
         "id": user.id,

@@ -140,6 +140,8 @@ class Job:
     duration: float
     error: str | None = None
     done: bool = False
+    completed_at: float | None = None
+    fail_with: str | None = None  # injected: the job fails with this message when it completes
 
 
 @dataclass
@@ -177,6 +179,12 @@ class DocSpaceStore:
     template_job_seconds: float = 0.2
     #: how long a file operation (archive, move, delete) stays unfinished; 0 runs it in the request
     fileop_seconds: float = 0.05
+    #: how long a finished template job's status stays readable. The server's task queue cleaner
+    #: (common/ASC.Common/Threading/DistributedTaskQueue.cs, a PeriodicTimer of 10 s) drops a
+    #: task once LastModifiedOn + TimeUntilUnregisterInSeconds (60 by default,
+    #: DefaultDistributedTaskQueueFactoryExtension.RegisterQueue) has passed: 60–70 s after the
+    #: job completed. Reading the status does not clear it. Tests shorten this.
+    template_status_linger_seconds: float = 65.0
 
     def _init_store(self, seed: int) -> None:
         self._rng = random.Random(seed)
@@ -202,6 +210,7 @@ class DocSpaceStore:
         self._shares: dict[int, dict[str, int]] = {}  # room id -> user id -> access
         self.portal_tags: list[str] = []
         self.jobs: dict[str, Job | None] = {"fromtemplate": None, "roomtemplate": None}
+        self._fail_next_job: dict[str, str] = {}  # kind -> error message for the next job
         self.fileops: dict[str, FileOp] = {}
         self.denied: dict[int | str, int] = {}  # room id or sanitised title -> status
 
@@ -380,13 +389,23 @@ class DocSpaceStore:
     def _tick(self) -> None:
         now = time.time()
         self._advance_fileops(now)
-        for job in self.jobs.values():
-            if job is not None and not job.done and now >= job.started + job.duration:
-                job.done = True
-                if job.target_id in self._folders and job.source_id in self._folders:
+        for kind, job in self.jobs.items():
+            if job is None:
+                continue
+            if not job.done and now >= job.started + job.duration:
+                job.done, job.completed_at = True, now
+                if job.fail_with is not None:
+                    job.error = job.fail_with
+                elif job.target_id in self._folders and job.source_id in self._folders:
                     self._copy_contents(job.source_id, job.target_id)
                 elif job.kind == "fromtemplate":
                     job.error = "Template not found"
+                if job.error and job.kind == "fromtemplate" and job.target_id in self._folders:
+                    # CreateRoomFromTemplateOperation.DoJob: on an exception the half-made room is
+                    # deleted (folderDao.DeleteFolderAsync(RoomId)) but RoomId keeps its id
+                    self._remove_tree(job.target_id)
+            if job.done and now >= (job.completed_at or now) + self.template_status_linger_seconds:
+                self.jobs[kind] = None  # the queue cleaner dropped it: the status reads null
 
     def _start_job(self, kind: str, source_id: int, target_id: int, duration: float | None) -> Job:
         job = Job(
@@ -396,5 +415,6 @@ class DocSpaceStore:
             time.time(),
             self.template_job_seconds if duration is None else duration,
         )
+        job.fail_with = self._fail_next_job.pop(kind, None)
         self.jobs[kind] = job
         return job

@@ -291,3 +291,17 @@ def test_the_state_api_reports_sibling_duplicates_by_path(api: DocSpaceApi) -> N
     api.emulator.add_folder(room, "Design")
     api.emulator.add_folder(room, "Task #2")
     assert api.emulator.duplicate_titles() == ["/Launch #1/Design"]
+
+
+def test_creating_a_folder_under_a_missing_parent_answers_403_invalid_operation(
+    docspace_service,
+) -> None:
+    from tests.sandbox_docspace_api import DocSpaceApi
+
+    api = DocSpaceApi(docspace_service)
+    room = api.create_room("Gone soon")
+    api.emulator.delete(room["id"])
+    response = api.post(f"/files/folder/{room['id']}", {"title": "Task"})
+    assert response.status_code == 403
+    assert response.json()["error"]["type"] == "System.InvalidOperationException"
+    assert api.get(f"/files/folder/{room['id']}").status_code == 404
