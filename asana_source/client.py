@@ -93,6 +93,13 @@ class AsanaClient:
         self._lock = threading.Lock()
         self.requests = 0
 
+    def close(self) -> None:
+        """Stop the SDK's idle async thread pool now (its `__del__` fails at interpreter exit)."""
+        pool = self.api.__dict__.pop("pool", None)
+        if pool is not None:
+            pool.close()
+            pool.join()
+
     # -- the one place that calls the SDK ------------------------------------------------
 
     def call(
