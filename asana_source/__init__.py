@@ -16,6 +16,7 @@ from dlt.sources import DltResource
 
 from asana_source import settings
 from asana_source.client import AsanaClient
+from asana_source.docspace_spec import DOCSPACE_SPEC
 from asana_source.extract_run import ExtractRun
 from asana_source.previous_load import AsanaPreviousLoad
 from asana_source.table_stream import TableStream
@@ -110,4 +111,4 @@ def _resource(stream: TableStream, name: str) -> DltResource:
     )
 
 
-__all__ = ["asana_source"]
+__all__ = ["DOCSPACE_SPEC", "asana_source"]

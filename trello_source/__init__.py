@@ -21,9 +21,10 @@ from pm_runtime.transport import require_secure_url
 from trello_source import settings
 from trello_source.board_plan import BoardPlan, BoardSync
 from trello_source.client import TrelloAccessError, TrelloClient
+from trello_source.docspace_spec import DOCSPACE_SPEC
 from trello_source.previous_load import previous_board, previous_cards
 
-__all__ = ["trello_source"]
+__all__ = ["DOCSPACE_SPEC", "trello_source"]
 
 Rows = Iterator[list[dict[str, Any]]]
 
