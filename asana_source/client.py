@@ -21,6 +21,7 @@ from asana.rest import ApiException
 from urllib3.util.retry import Retry
 
 from pm_runtime.errors import UserFacingError
+from pm_runtime.http_policy import parse_retry_after
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 BAD_TOKEN = "Asana rejected the access token (401)"
@@ -51,7 +52,10 @@ def _retry(max_retries: int, backoff: float, max_retry_after: float) -> Retry:
     class CappedRetry(Retry):
         # a hostile or buggy Retry-After must not park the run for hours
         def parse_retry_after(self, retry_after: str) -> float:
-            return min(super().parse_retry_after(retry_after), max_retry_after)
+            seconds = parse_retry_after(retry_after)  # the project's one parser
+            if seconds is None:
+                return super().parse_retry_after(retry_after)  # raises InvalidHeader
+            return min(seconds, max_retry_after)
 
     return CappedRetry(
         total=max_retries,
