@@ -49,7 +49,7 @@ def staged_notes(workspace: Path, docspace_service: Any, monkeypatch: pytest.Mon
 
 def rooms_and_folders(docspace: Any) -> dict[str, list[str]]:
     em = docspace.emulator
-    return {r.title: [f.title for f in em.folders(r.id)] for r in em.rooms()}
+    return {r.title: sorted(f.title for f in em.folders(r.id)) for r in em.rooms()}
 
 
 def test_a_third_source_is_mirrored_room_per_book_folder_per_page(staged_notes: Any) -> None:
