@@ -63,7 +63,9 @@ class AsanaLinkWriter:
                     if exc.status == 429 and attempt < WRITE_ATTEMPTS - 1:
                         wait = retry_after(exc.headers, attempt)
                     elif write_outcome(exc.status) == UNKNOWN:
-                        raise AmbiguousWriteError(f"{exc.status} {exc.message}") from None
+                        raise AmbiguousWriteError(
+                            f"{exc.status} {exc.message}", exc.status
+                        ) from None
                     else:
                         raise
                 except AsanaUnavailable as exc:

@@ -27,7 +27,15 @@ APPLIED, REFUSED, UNKNOWN = "applied", "refused", "unknown"
 
 
 class AmbiguousWriteError(Exception):
-    """A write whose outcome is unknown (lost reply, timeout, 5xx): look before sending again."""
+    """A write whose outcome is unknown (lost reply, timeout, 5xx): look before sending again.
+
+    `status` is the reply's HTTP status, 0 when no reply came. A client with its own error
+    family subclasses both (`class X(ClientError, AmbiguousWriteError)`), so one `except
+    AmbiguousWriteError` catches the case for every service."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def backoff(

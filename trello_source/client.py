@@ -182,7 +182,7 @@ class TrelloSession(requests.Session):
             if response.status_code >= 500:
                 problem = f"{response.status_code} server error"
                 if not safe_to_repeat:
-                    raise AmbiguousWriteError(problem)
+                    raise AmbiguousWriteError(problem, response.status_code)
                 self._sleep(_backoff(attempt))
                 continue
             return response
