@@ -12,14 +12,45 @@ from typing import Any
 import duckdb
 import pytest
 
+from pm_runtime.link_writer import Attachment
 from pm_runtime.source_spec import MappingQuery, SourceSpec
 
 MAPPING = Path(__file__).parent / "third_source"
+
+
+class NotebookLinks:
+    """The test source's own write-back client: links kept on its notebooks, in memory."""
+
+    def __init__(self) -> None:
+        self.links: dict[str, list[Attachment]] = {}
+        self.calls = 0
+
+    def list(self, parent: str) -> list[Attachment]:
+        self.calls += 1
+        return list(self.links.get(parent, []))
+
+    def add(self, parent: str, name: str, url: str) -> Attachment:
+        self.calls += 1
+        made = Attachment(f"{parent}-{len(self.links.get(parent, []))}", name, frozenset({url}))
+        self.links.setdefault(parent, []).append(made)
+        return made
+
+    def delete(self, parent: str, attachment_id: str) -> None:
+        self.calls += 1
+        self.links[parent] = [a for a in self.links.get(parent, []) if a.id != attachment_id]
+
+    def close(self) -> None:
+        pass
+
+
+WRITER = NotebookLinks()
 NOTES = SourceSpec(
     name="notes",
     dataset="notes_data",
     desired_tree=MappingQuery(MAPPING / "desired_tree.sql", requires={"books": ()}),
     people=(MappingQuery(MAPPING / "people.sql"),),
+    links=MappingQuery(MAPPING / "links.sql"),
+    link_writer=lambda: WRITER,
 )
 
 
@@ -85,3 +116,28 @@ def test_a_third_source_people_come_from_its_own_sql(staged_notes: Any) -> None:
         "notes:book:1": ["ada@example.com"],
         "notes:book:2": ["grace@example.com"],
     }
+
+
+def test_a_third_source_gets_links_back_through_its_own_writer(
+    staged_notes: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from docspace_destination.sync import Sync
+
+    monkeypatch.setenv("DESTINATION__DOCSPACE__WRITE_BACK", "true")
+    WRITER.links.clear()
+    result = Sync(NOTES).run()
+    rooms = {r.title: r.id for r in staged_notes.emulator.rooms()}
+    assert result.writeback is not None and result.writeback.counts["added"] == 2
+    assert {
+        book: [(a.name, len(a.urls)) for a in links] for book, links in WRITER.links.items()
+    } == {
+        "1": [("DocSpace room", 1)],
+        "2": [("DocSpace room", 1)],
+    }
+    (url,) = WRITER.links["1"][0].urls
+    assert url.endswith(
+        f"/rooms/shared/{rooms['Field notes']}/filter?folder={rooms['Field notes']}"
+    )
+    WRITER.calls = 0
+    Sync(NOTES).run()
+    assert WRITER.calls == 0  # links unchanged: the source is not asked at all
