@@ -30,7 +30,9 @@ from docspace_destination.extras import (
     StepReport,
 )
 from docspace_destination.ledger import APPLIED, SCHEMA, Ledger, LedgerEntry
+from docspace_destination.source_sql import run_mapping
 from pm_runtime.errors import UserFacingError
+from pm_runtime.source_spec import SourceSpec, spec_for
 
 log = logging.getLogger(__name__)
 
@@ -51,23 +53,6 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.room_members (
 );
 """
 
-_ASANA_OWNERS = """
-SELECT 'asana:project:' || gid, lower(trim(owner__email)), owner__name, 'owner'
-FROM asana_data.projects WHERE owner__gid IS NOT NULL
-"""
-_ASANA_MEMBERS = """
-SELECT 'asana:project:' || p.gid, lower(trim(m.email)), m.name, 'member'
-FROM asana_data.projects p JOIN asana_data.projects__members m ON m._dlt_parent_id = p._dlt_id
-"""
-_TRELLO_MEMBERS = """
-SELECT 'trello:board:' || b.id, lower(trim(m.email)), coalesce(m.full_name, m.username, bm.id_member),
-       CASE bm.member_type WHEN 'admin' THEN 'owner' WHEN 'observer' THEN 'observer' ELSE 'member' END
-FROM trello_data.boards b
-JOIN trello_data.boards__memberships bm ON bm._dlt_parent_id = b._dlt_id
-LEFT JOIN trello_data.members m ON m.id = bm.id_member
-WHERE NOT coalesce(bm.deactivated, false)
-"""
-
 
 @dataclass(frozen=True)
 class Person:
@@ -76,35 +61,14 @@ class Person:
     role: str
 
 
-def _columns(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = defaultdict(set)
-    for table, column in con.execute(
-        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = ?",
-        [schema],
-    ).fetchall():
-        found[table].add(column)
-    return found
-
-
-def project_people(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, list[Person]]:
-    """{room key: people} from the staged project (board) members; the highest role wins."""
-    queries = []
-    if source == "asana":
-        tables = _columns(con, "asana_data")
-        if {"owner__gid", "owner__email"} <= tables.get("projects", set()):
-            queries.append(_ASANA_OWNERS)
-        if "email" in tables.get("projects__members", set()):
-            queries.append(_ASANA_MEMBERS)
-    elif source == "trello":
-        tables = _columns(con, "trello_data")
-        if "boards__memberships" in tables and "email" in tables.get("members", set()):
-            sql = _TRELLO_MEMBERS
-            if "deactivated" not in tables["boards__memberships"]:
-                sql = sql.replace("coalesce(bm.deactivated, false)", "false")
-            queries.append(sql)
+def project_people(
+    con: duckdb.DuckDBPyConnection, source: str | SourceSpec
+) -> dict[str, list[Person]]:
+    """{room key: people} from the source's people SQL; the highest role wins."""
+    spec = spec_for(source)
     best: dict[tuple[str, str], Person] = {}
-    for sql in queries:
-        for key, email, name, role in con.execute(sql).fetchall():
+    for query in spec.people:
+        for key, email, name, role in run_mapping(con, query, spec.dataset):
             who = (key, email or f"?{name}")
             if who not in best or RANK[role] < RANK[best[who].role]:
                 best[who] = Person(email or None, str(name or email or "?"), role)
@@ -127,12 +91,13 @@ class MemberSync:
         self,
         con: duckdb.DuckDBPyConnection,
         client: DocSpaceClient,
-        source: str,
+        source: str | SourceSpec,
         settings: ExtrasSettings,
     ) -> None:
         self.con = con
         self.client = client
-        self.source = source
+        self.spec = spec_for(source)
+        self.source = self.spec.name
         self.settings = settings
         self.report = StepReport("members")
         self._people: dict[str, dict[str, Any] | None] = {}
@@ -214,7 +179,7 @@ class MemberSync:
         ]
         if not rooms:
             return self.report
-        people = project_people(self.con, self.source)
+        people = project_people(self.con, self.spec)
         types = {
             int(r["id"]): int(r.get("roomType") or 0) for r in self.client.list_rooms(area="active")
         }

@@ -1,6 +1,7 @@
 """One reverse-ETL run for a source: finish what a crashed run left, plan, apply, log.
 
-Shared by the Asana and Trello entry points; only the mapping SQL differs.
+Shared by every source; what differs is the source's `SourceSpec` (its mapping SQL and
+link writer). `Sync("asana")` finds the spec of the package `asana_source` by name.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from docspace_destination.inflight import resolve_intents
 from docspace_destination.ledger import Ledger, LedgerEntry
 from docspace_destination.plan import Action, Observed, Plan, plan, refreshed, wants_existing_rooms
 from docspace_destination.settings import DocSpaceSettings, load_settings
+from pm_runtime.source_spec import SourceSpec, spec_for
 from pm_runtime.staging import staging_database_path
 
 ROOMS_ROOT_ARCHIVE = 20
@@ -95,7 +97,7 @@ class Sync:
 
     def __init__(
         self,
-        source: str,
+        source: str | SourceSpec,
         settings: DocSpaceSettings | None = None,
         *,
         concurrency: int | None = None,
@@ -103,9 +105,10 @@ class Sync:
         on_progress: Callable[[Action, str], None] | None = None,
         on_plan: Callable[[Plan], None] | None = None,
     ) -> None:
-        self.source = source
+        self.spec = spec_for(source)
+        self.source = self.spec.name
         self.settings = settings or load_settings(
-            source, concurrency=concurrency, max_writes=max_writes
+            self.source, concurrency=concurrency, max_writes=max_writes
         )
         self.on_progress = on_progress
         self.on_plan = on_plan
@@ -129,7 +132,7 @@ class Sync:
     def make_plan(self, con: duckdb.DuckDBPyConnection, refresh: bool = False) -> Plan:
         ledger = Ledger(con)
         entries = ledger.load(self.source)
-        desired = desired_tree(con, self.source, self.settings.mapping)
+        desired = desired_tree(con, self.spec, self.settings.mapping)
         if refresh:
             # like `terraform refresh`: the ledger takes in what DocSpace holds, then the plan corrects it
             fresh = refreshed(entries, observe(self.client, entries))
@@ -197,14 +200,14 @@ class Sync:
             if not plan_only and extras.write_back:
                 from docspace_destination.writeback import WriteBack
 
-                steps["writeback"] = WriteBack(con, self.client, self.source, extras).run()
+                steps["writeback"] = WriteBack(con, self.client, self.spec, extras).run()
             limited = report is not None and report.write_limit_resets_at is not None
             if (
                 not plan_only and extras.members_enabled and not limited
             ):  # no DocSpace writes left today
                 from docspace_destination.members import MemberSync
 
-                steps["members"] = MemberSync(con, self.client, self.source, extras).run()
+                steps["members"] = MemberSync(con, self.client, self.spec, extras).run()
             result = SyncResult(
                 self.source,
                 the_plan,

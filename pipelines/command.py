@@ -385,7 +385,8 @@ def run(source: str, args: argparse.Namespace) -> int:
             bar.update(1)
 
     sync = Sync(
-        source,
+        # the destination knows a source only by the spec its package states
+        importlib.import_module(SOURCES[source]["module"]).DOCSPACE_SPEC,
         concurrency=args.concurrency,
         max_writes=args.max_writes,
         on_progress=progress,
