@@ -1,6 +1,8 @@
 """One reverse-ETL run for a source: finish what a crashed run left, plan, apply, log.
 
-Shared by the Asana and Trello entry points; only the mapping SQL differs.
+Shared by the Asana and Trello entry points; only the mapping SQL differs. The staging
+database is opened only for short transactions (the plan's reads, ledger writes, the run
+log), never across DocSpace calls, so other processes can read it while a sync runs.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dlt
-import duckdb
 
 from docspace_destination.apply import OUTCOMES, Applier, ApplyReport
 from docspace_destination.client import DocSpaceClient, DocSpaceError
@@ -24,7 +25,7 @@ from docspace_destination.extras import StepReport, load_extras
 from docspace_destination.ledger import Ledger, LedgerEntry
 from docspace_destination.plan import Action, Observed, Plan, plan, refreshed
 from docspace_destination.settings import DocSpaceSettings, load_settings
-from pm_runtime.staging import staging_database_path
+from pm_runtime.staging import open_staging
 
 ROOMS_ROOT_ARCHIVE = 20
 
@@ -124,10 +125,10 @@ class Sync:
         pipeline.config.restore_from_destination = False
         return pipeline
 
-    def make_plan(self, con: duckdb.DuckDBPyConnection, refresh: bool = False) -> Plan:
-        ledger = Ledger(con)
-        entries = ledger.load(self.source)
-        desired = desired_tree(con, self.source, self.settings.mapping)
+    def make_plan(self, ledger: Ledger, refresh: bool = False) -> Plan:
+        with open_staging(read_only=True) as con:  # one snapshot of the ledger and the staged data
+            entries = ledger.load(self.source)
+            desired = desired_tree(con, self.source, self.settings.mapping)
         if refresh:
             # like `terraform refresh`: the ledger takes in what DocSpace holds, then the plan corrects it
             fresh = refreshed(entries, observe(self.client, entries))
@@ -145,13 +146,12 @@ class Sync:
         started, t0 = datetime.now(UTC), time.perf_counter()
         # opt-in steps after the apply; bad settings stop the run before any write
         extras = load_extras(self.source, self.settings.apply.room_type)
-        con = duckdb.connect(staging_database_path())
         try:
-            ledger = Ledger(con)
+            ledger = Ledger()
             resumed = False
             if not plan_only:
                 resumed = self._finish_pending(ledger)
-            the_plan = self.make_plan(con, refresh)
+            the_plan = self.make_plan(ledger, refresh)
             report = None
             if self.on_plan and not plan_only:
                 self.on_plan(the_plan)
@@ -184,11 +184,11 @@ class Sync:
             if not plan_only and extras.write_back:
                 from docspace_destination.writeback import WriteBack
 
-                steps["writeback"] = WriteBack(con, self.client, self.source, extras).run()
+                steps["writeback"] = WriteBack(self.client, self.source, extras).run()
             if not plan_only and extras.members_enabled:
                 from docspace_destination.members import MemberSync
 
-                steps["members"] = MemberSync(con, self.client, self.source, extras).run()
+                steps["members"] = MemberSync(self.client, self.source, extras).run()
             result = SyncResult(
                 self.source,
                 the_plan,
@@ -203,7 +203,6 @@ class Sync:
                 ledger.log_run(self._run_row(result, started))
             return result
         finally:
-            con.close()
             self.client.close()
 
     def _finish_pending(self, ledger: Ledger) -> bool:

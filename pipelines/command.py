@@ -203,21 +203,17 @@ def print_steps(result: Any, out: Any) -> None:
 def print_tree(source: str, out: Any = None) -> None:
     """The DocSpace tree this source maps to, read back from DocSpace."""
     out = out or sys.stdout
-    import duckdb
-
     from docspace_destination.client import DocSpaceClient
     from docspace_destination.ledger import Ledger
     from docspace_destination.settings import load_settings
-    from pm_runtime.staging import staging_database_path
 
     settings = load_settings(source)
     client = DocSpaceClient(settings.base_url, settings.api_key)
-    con = duckdb.connect(staging_database_path())
     try:
         rooms = sorted(
-            (
+            (  # the ledger is read in one short transaction; the walk below only asks DocSpace
                 e
-                for e in Ledger(con).load(source).values()
+                for e in Ledger().load(source).values()
                 if e.kind == "room" and e.docspace_id is not None
             ),
             key=lambda e: e.title or "",
@@ -234,7 +230,6 @@ def print_tree(source: str, out: Any = None) -> None:
             print(f"  🏠 {room.title}{state}", file=out)
             walk(room.docspace_id, 2)
     finally:
-        con.close()
         client.close()
 
 
