@@ -159,11 +159,8 @@ def previous_rows(table: str, where: str) -> list[dict[str, Any]]:
         schema = pipeline.default_schema
         if table not in schema.data_table_names(seen_data_only=True):
             return []
-        with pipeline.sql_client(schema.name) as client:
-            query = f"SELECT * FROM {client.make_qualified_table_name(table)} WHERE {where}"
-            with client.execute_query(query) as cursor:
-                names = [d[0] for d in cursor.description]
-                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        relation = pipeline.dataset(schema=schema.name)(f"SELECT * FROM {table} WHERE {where}")
+        return relation.arrow().to_pylist()  # type: ignore[no-any-return]
     except (SchemaNotFoundError, DestinationUndefinedEntity):
         return []  # first run: nothing loaded yet
     except Exception as exc:
