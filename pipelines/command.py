@@ -234,6 +234,11 @@ def print_tree(source: str, out: Any = None) -> None:
 
 
 def print_next_steps(source: str, out: Any = None) -> None:
+    """Commands to look at what the run left, each runnable as printed from the project directory.
+
+    No activated venv is assumed: Python is called by its path and `dlt` gets .venv/bin on PATH
+    (it starts `marimo` from there for `show`). A sandbox run names its own data directories.
+    """
     out = out or sys.stdout
     dataset = SOURCES[source]["dataset"]
     table = "projects" if source == "asana" else "boards"
@@ -241,19 +246,25 @@ def print_next_steps(source: str, out: Any = None) -> None:
     if os.environ.get("DLT_DATA_DIR"):
         db = os.path.relpath(os.environ.get("DESTINATION__DUCKDB__CREDENTIALS", ""))
         env = f"DESTINATION__DUCKDB__CREDENTIALS={db} "
-        dlt_env = f"DLT_DATA_DIR={os.path.relpath(os.environ['DLT_DATA_DIR'])} "
+        dlt_env = f"DLT_DATA_DIR={os.path.relpath(os.environ['DLT_DATA_DIR'])} {env}"
     else:
         dlt_env = ""
-    python = os.path.relpath(sys.executable) if ".venv" in sys.executable else "python"
+    in_venv = ".venv" in sys.executable
+    python = os.path.relpath(sys.executable) if in_venv else "python"
+    bin_dir = os.path.dirname(python)
+    dlt_cli = f"PATH={bin_dir}:$PATH {dlt_env}dlt" if in_venv else f"{dlt_env}dlt"
+    demo = " DEMO=1" if dlt_env else ""
     print(
         f"""
 Next, query the staged data and the sync ledger with SQL:
   {env}{python} -m pm_runtime.query "SELECT name, archived FROM {dataset}.{table}"
   {env}{python} -m pm_runtime.query "SELECT status, count(*) FROM docspace_state.ledger GROUP BY ALL"
   {env}{python} -m pm_runtime.query "SELECT * FROM docspace_state.runs ORDER BY started_at DESC"
-and inspect the loads:
-  {dlt_env}{os.path.join(os.path.dirname(python), "dlt") if ".venv" in python else "dlt"} pipeline {source} info
-  {dlt_env}{os.path.join(os.path.dirname(python), "dlt") if ".venv" in python else "dlt"} pipeline {source} show""",
+browse it in dlt's dashboard (Ctrl-C stops it):
+  make show PIPELINE={source}{demo}
+and inspect the loads into DuckDB and the runs into DocSpace:
+  {dlt_cli} pipeline {source} info
+  {dlt_cli} pipeline {source}_docspace trace""",
         file=out,
     )
 

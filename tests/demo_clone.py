@@ -1,0 +1,143 @@
+"""Test helper: `make demo` in a fresh copy of the project, and the commands it prints, run as printed.
+
+The copy links the project's files into a temporary directory (its own `data/`, its own
+dlt state), so the printed relative paths (.venv/bin/python, data/sandbox/...) resolve
+exactly as in a clone, without touching the working tree's data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+LINKED = [
+    ".dlt",
+    ".venv",
+    "Makefile",
+    "pyproject.toml",
+    "requirements.txt",
+    "requirements-dev.txt",
+    "asana_source",
+    "trello_source",
+    "docspace_destination",
+    "pipelines",
+    "pm_runtime",
+    "sandbox",
+]
+_URL = re.compile(r"URL: (http://[\w.]+:\d+)")
+
+
+@dataclass
+class Demo:
+    root: Path
+    output: str
+
+    def next_steps(self) -> list[str]:
+        """The commands printed after "Next, ...", in order."""
+        tail = self.output[self.output.index("\nNext, ") :]
+        return [line.strip() for line in tail.splitlines() if line.startswith("  ")]
+
+    def loaded(self) -> dict[str, int]:
+        """{table: rows} from the demo's "Asana → DuckDB (asana_data): tasks 70, ..." line."""
+        line = next(ln for ln in self.output.splitlines() if ln.startswith("Asana → DuckDB"))
+        return {t: int(n) for t, n in re.findall(r"(\w+) (\d+)", line.split(": ", 1)[1])}
+
+    def environment(self) -> dict[str, str]:
+        """Where the demo left dlt's pipelines and the staging database."""
+        return {
+            "DLT_DATA_DIR": str(self.root / "data" / "sandbox" / "dlt"),
+            "DESTINATION__DUCKDB__CREDENTIALS": str(self.root / "data" / "sandbox" / "pm.duckdb"),
+        }
+
+
+def _clean_environment() -> dict[str, str]:
+    """The environment of a new shell: nothing of this test run's dlt settings."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SOURCES__", "DESTINATION__", "STAGING__"))
+        and k not in ("DLT_DATA_DIR", "PYTHONPATH")
+    }
+    env["RUNTIME__DLTHUB_TELEMETRY"] = "false"
+    env["BROWSER"] = "true"  # `show` must not try to open a browser window
+    return env
+
+
+def run_demo(into: Path) -> Demo:
+    into.mkdir(parents=True, exist_ok=True)
+    for name in LINKED:
+        (into / name).symlink_to(ROOT / name)
+    done = subprocess.run(
+        [".venv/bin/python", "pipelines/asana_to_docspace.py", "--sandbox"],
+        cwd=into,
+        env=_clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return Demo(into, done.stdout)
+
+
+def run_as_printed(demo: Demo, command: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`command` pasted into a shell in the project directory."""
+    return subprocess.run(
+        ["bash", "-c", command],
+        cwd=demo.root,
+        env=_clean_environment(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@contextlib.contextmanager
+def dashboard(demo: Demo, command: str, timeout: float = 180) -> Iterator[str]:
+    """Start a printed `show` command; yield the dashboard's URL once it answers; stop it after."""
+    proc = subprocess.Popen(
+        ["bash", "-c", command],
+        cwd=demo.root,
+        env=_clean_environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # marimo runs under make/dlt: stop the whole group
+    )
+    output: list[str] = []
+    threading.Thread(
+        target=lambda: output.extend(iter(proc.stdout.readline, "")),  # type: ignore[union-attr]
+        daemon=True,
+    ).start()
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert proc.poll() is None, "the dashboard stopped:\n" + "".join(output)[-3000:]
+            assert time.monotonic() < deadline, "no dashboard:\n" + "".join(output)[-3000:]
+            found = _URL.search("".join(output))
+            if found:
+                with contextlib.suppress(requests.RequestException):
+                    if requests.get(found.group(1), timeout=10).status_code == 200:
+                        break
+            time.sleep(0.5)
+        yield found.group(1)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=20)
+
