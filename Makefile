@@ -17,11 +17,14 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) pipelines/asana_to_docspace.py --sandbox
 
-# dlt's dashboard (marimo) on a pipeline: `make show PIPELINE=asana` (or trello);
-# DEMO=1 for the data `make demo` left in data/sandbox. dlt starts `marimo` from PATH, hence .venv/bin.
+# dlt's dashboard (marimo) on a pipeline: `make show PIPELINE=asana` (or trello); DEMO=1 for the
+# data `make demo` left in data/sandbox. dlt starts `marimo` from PATH, hence .venv/bin; the
+# pipeline's state does not record the database file, so it is named (dlt keeps credentials out
+# of config.toml; DESTINATION__DUCKDB__CREDENTIALS from the environment wins).
 PIPELINE ?= asana
+SHOW_ENV := DESTINATION__DUCKDB__CREDENTIALS="$${DESTINATION__DUCKDB__CREDENTIALS:-$(CURDIR)/data/pm.duckdb}"
 ifdef DEMO
-SHOW_ENV := DLT_DATA_DIR=data/sandbox/dlt DESTINATION__DUCKDB__CREDENTIALS=data/sandbox/pm.duckdb
+SHOW_ENV := DLT_DATA_DIR=$(CURDIR)/data/sandbox/dlt DESTINATION__DUCKDB__CREDENTIALS=$(CURDIR)/data/sandbox/pm.duckdb
 endif
 show: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SHOW_ENV) dlt pipeline $(PIPELINE) show

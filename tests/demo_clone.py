@@ -61,8 +61,8 @@ class Demo:
         }
 
 
-def _clean_environment() -> dict[str, str]:
-    """The environment of a new shell: nothing of this test run's dlt settings."""
+def _clean_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a new shell: nothing of this test run's dlt settings (but `extra`)."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -71,13 +71,19 @@ def _clean_environment() -> dict[str, str]:
     }
     env["RUNTIME__DLTHUB_TELEMETRY"] = "false"
     env["BROWSER"] = "true"  # `show` must not try to open a browser window
-    return env
+    return {**env, **(extra or {})}
 
 
-def run_demo(into: Path) -> Demo:
+def clone_project(into: Path) -> Path:
+    """A directory that looks like a fresh clone with `make install` done (the venv is shared)."""
     into.mkdir(parents=True, exist_ok=True)
     for name in LINKED:
         (into / name).symlink_to(ROOT / name)
+    return into
+
+
+def run_demo(into: Path) -> Demo:
+    clone_project(into)
     done = subprocess.run(
         [".venv/bin/python", "pipelines/asana_to_docspace.py", "--sandbox"],
         cwd=into,
@@ -90,12 +96,14 @@ def run_demo(into: Path) -> Demo:
     return Demo(into, done.stdout)
 
 
-def run_as_printed(demo: Demo, command: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    """`command` pasted into a shell in the project directory."""
+def run_as_printed(
+    root: Path, command: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    """`command` pasted into a shell in the project directory `root` (`env`: the user's exports)."""
     return subprocess.run(
         ["bash", "-c", command],
-        cwd=demo.root,
-        env=_clean_environment(),
+        cwd=root,
+        env=_clean_environment(env),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -103,12 +111,14 @@ def run_as_printed(demo: Demo, command: str, timeout: float = 120) -> subprocess
 
 
 @contextlib.contextmanager
-def dashboard(demo: Demo, command: str, timeout: float = 180) -> Iterator[str]:
+def dashboard(
+    root: Path, command: str, env: dict[str, str] | None = None, timeout: float = 180
+) -> Iterator[str]:
     """Start a printed `show` command; yield the dashboard's URL once it answers; stop it after."""
     proc = subprocess.Popen(
         ["bash", "-c", command],
-        cwd=demo.root,
-        env=_clean_environment(),
+        cwd=root,
+        env=_clean_environment(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -140,4 +150,3 @@ def dashboard(demo: Demo, command: str, timeout: float = 180) -> Iterator[str]:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=20)
-

@@ -62,7 +62,7 @@ def test_load_row_counts_in_the_dashboard_shows_the_task_count(demo: Demo) -> No
     playwright = pytest.importorskip("playwright.sync_api")
     tasks = str(demo.loaded()["tasks"])
     (show,) = [s for s in demo.next_steps() if s.startswith("make show")]
-    with dashboard(demo, show) as url, playwright.sync_playwright() as pw:
+    with dashboard(demo.root, show) as url, playwright.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1300})

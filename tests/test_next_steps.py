@@ -30,7 +30,7 @@ def test_the_demo_prints_queries_a_dashboard_and_dlt_commands(demo: Demo) -> Non
 
 def test_the_printed_sql_queries_print_rows(demo: Demo) -> None:
     queries = [s for s in demo.next_steps() if "-m pm_runtime.query" in s]
-    projects, ledger, runs = (run_as_printed(demo, q) for q in queries)
+    projects, ledger, runs = (run_as_printed(demo.root, q) for q in queries)
     for done in (projects, ledger, runs):
         assert done.returncode == 0, done.stderr
         assert done.stderr == ""
@@ -41,14 +41,14 @@ def test_the_printed_sql_queries_print_rows(demo: Demo) -> None:
 
 def test_the_printed_dlt_info_describes_the_load_into_duckdb(demo: Demo) -> None:
     (info,) = [s for s in demo.next_steps() if s.endswith("pipeline asana info")]
-    done = run_as_printed(demo, info)
+    done = run_as_printed(demo.root, info)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Found pipeline asana" in done.stdout and "dataset_name: asana_data" in done.stdout
 
 
 def test_the_printed_dlt_trace_shows_the_run_into_docspace(demo: Demo) -> None:
     (trace,) = [s for s in demo.next_steps() if s.endswith("pipeline asana_docspace trace")]
-    done = run_as_printed(demo, trace)
+    done = run_as_printed(demo.root, trace)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Found pipeline asana_docspace" in done.stdout
     assert "Step load COMPLETED" in done.stdout and "- actions:" in done.stdout
@@ -56,7 +56,7 @@ def test_the_printed_dlt_trace_shows_the_run_into_docspace(demo: Demo) -> None:
 
 def test_dlt_info_of_the_docspace_pipeline_works_too(demo: Demo) -> None:
     (trace,) = [s for s in demo.next_steps() if s.endswith("pipeline asana_docspace trace")]
-    done = run_as_printed(demo, trace.removesuffix("trace") + "info")
+    done = run_as_printed(demo.root, trace.removesuffix("trace") + "info")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "destination_name: docspace" in done.stdout
     assert "completed load packages" in done.stdout
@@ -64,6 +64,6 @@ def test_dlt_info_of_the_docspace_pipeline_works_too(demo: Demo) -> None:
 
 @pytest.mark.xdist_group("dashboard")
 def test_the_printed_make_show_serves_the_dashboard(demo: Demo) -> None:
-    with dashboard(demo, "make show PIPELINE=asana DEMO=1") as url:
+    with dashboard(demo.root, "make show PIPELINE=asana DEMO=1") as url:
         assert requests.get(url, timeout=10).status_code == 200
     assert not (Path(demo.root) / "asana.duckdb").exists()  # it read the demo's database
