@@ -7,18 +7,26 @@ It opens the database read-only and, while a sync or a load holds it, waits for 
 
 from __future__ import annotations
 
+import os
 import sys
 
 import duckdb
 
 from pm_runtime.errors import UserFacingError
-from pm_runtime.staging import open_staging
+from pm_runtime.staging import open_staging, staging_database_path
+from pm_runtime.staging_lock import shown_path
 
 
 def main(argv: list[str]) -> int:
     if not argv:
         print(__doc__.strip())
         return 2
+    path = staging_database_path()
+    if not os.path.exists(path):
+        print(
+            f"error: {shown_path(path)} does not exist yet: run a pipeline first", file=sys.stderr
+        )
+        return 1
     try:
         with open_staging(read_only=True) as con:
             con.sql(" ".join(argv)).show(max_rows=200, max_width=200)

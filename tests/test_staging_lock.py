@@ -90,6 +90,28 @@ def test_a_sync_waits_for_a_reader_holding_the_database_and_completes(world, cap
     assert said.count(f"PID {reader.pid}") == 1  # said once, not on every retry
 
 
+def test_dlts_own_load_into_duckdb_waits_for_a_reader_too(world, capfd):
+    assert world.run("--extract-only").code == 0
+    world.asana.rename_task(world.ids["build"], "Build v2")
+    capfd.readouterr()
+    with another_process_holds_the_database(2.0) as reader:
+        run = world.run("--extract-only")  # only dlt opens the database here
+    assert run.code == 0, run.output
+    assert f"PID {reader.pid}" in capfd.readouterr().err
+    from pm_runtime.staging import open_staging
+
+    with open_staging(read_only=True) as con:
+        names = {r[0] for r in con.execute("SELECT name FROM asana_data.tasks").fetchall()}
+    assert "Build v2" in names
+
+
+def test_query_before_any_load_says_there_is_nothing_yet(workspace):
+    done = _query("SELECT 1")
+    assert done.returncode == 1
+    assert done.stderr.strip() == "error: data/pm.duckdb does not exist yet: run a pipeline first"
+    assert not (workspace / "data" / "pm.duckdb").exists()
+
+
 def test_the_sync_stops_with_one_line_when_the_lock_outlasts_the_timeout(world, monkeypatch):
     assert world.run("--extract-only").code == 0
     monkeypatch.setenv("STAGING__LOCK_TIMEOUT", "1")
@@ -127,7 +149,7 @@ def test_query_gives_up_after_the_lock_timeout_with_one_line(world):
 
 def test_query_succeeds_during_the_apply_of_a_slow_sync(world):
     assert world.run("--extract-only").code == 0
-    world.sb.docspace.emulator.faults.latency(1.0)  # every DocSpace request takes a second
+    world.sb.docspace.emulator.faults.latency(1.5)  # every DocSpace request takes 1.5 s
     sync = subprocess.Popen(
         [sys.executable, str(ROOT / "pipelines" / "asana_to_docspace.py"), "--sync-only"]
         + ["--concurrency", "1"],
@@ -141,7 +163,7 @@ def test_query_succeeds_during_the_apply_of_a_slow_sync(world):
         while world.writes() < 2 and sync.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert sync.poll() is None and world.writes() >= 2, "the apply never got going"
-        answers = [_query("SELECT count(*) AS tasks FROM asana_data.tasks") for _ in range(2)]
+        answers = [_query("SELECT count(*) AS tasks FROM asana_data.tasks")]
         still_applying = sync.poll() is None
         output, _ = sync.communicate(timeout=120)
     finally:
@@ -183,6 +205,7 @@ def test_a_sync_over_a_file_from_a_newer_duckdb_stops_with_that_line(world):
 
 
 def test_a_bad_lock_timeout_names_the_key(world):
+    assert world.run("--extract-only").code == 0
     done = _query("SELECT 1", STAGING__LOCK_TIMEOUT="soon")
     assert done.returncode == 1
     assert "staging.lock_timeout" in done.stderr and "'soon'" in done.stderr
