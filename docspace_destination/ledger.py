@@ -69,7 +69,7 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.runs (
 """
 _PRESENT = (
     "SELECT count(*) FROM information_schema.tables "
-    f"WHERE table_schema = '{SCHEMA}' AND table_name IN ('ledger', 'runs')"
+    f"WHERE table_schema = '{SCHEMA}' AND table_name = 'ledger'"
 )
 
 
@@ -108,12 +108,11 @@ class Ledger:
         self._lock = threading.Lock()  # the buffer; never held while the database is opened
         self._given_lock = threading.Lock()  # a given connection serves one thread at a time
         self._buffer: dict[str, LedgerEntry] = {}
-        # looked for read-only first: a reader (or a read-only snapshot) must not need the write lock
-        with self._open(read_only=True) as db:
-            (present,) = db.execute(_PRESENT).fetchone() or (0,)
-        if present < 2:
+        # the tables are made by the first write: reading (a plan, a report) needs no write lock
+        self._created = False
+        if con is not None:
             with self._open() as db:
-                db.execute(_DDL)
+                self._create(db)
 
     @contextlib.contextmanager
     def _open(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -122,7 +121,14 @@ class Ledger:
                 yield self._given
         else:
             with open_staging(read_only=read_only) as db:
+                if not read_only:
+                    self._create(db)
                 yield db
+
+    def _create(self, db: duckdb.DuckDBPyConnection) -> None:
+        if not self._created:
+            db.execute(_DDL)
+            self._created = True
 
     def load(self, source: str | None = None) -> dict[str, LedgerEntry]:
         sql = f"SELECT {', '.join(_COLUMNS)} FROM {SCHEMA}.ledger"
@@ -131,7 +137,8 @@ class Ledger:
             sql += " WHERE source = ?"
             params.append(source)
         with self._open(read_only=True) as db:
-            rows = db.execute(sql, params).fetchall()
+            (present,) = db.execute(_PRESENT).fetchone() or (0,)
+            rows = db.execute(sql, params).fetchall() if present else []
         return {row[0]: LedgerEntry(*row) for row in rows}
 
     def write(self, entries: list[LedgerEntry]) -> None:

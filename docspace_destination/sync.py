@@ -114,7 +114,7 @@ class Sync:
     def pipeline_name(self) -> str:
         return f"{self.source}_docspace"
 
-    def _pipeline(self, applier: Applier) -> dlt.Pipeline:
+    def _pipeline(self, applier: Applier | None) -> dlt.Pipeline:
         pipeline = dlt.pipeline(
             pipeline_name=self.pipeline_name,
             destination=docspace_destination(applier),
@@ -207,13 +207,12 @@ class Sync:
 
     def _finish_pending(self, ledger: Ledger) -> bool:
         """A load package left by a crashed run is applied before a fresh plan is made."""
+        if not self._pipeline(None).has_pending_data:  # dlt's local files: no database needed
+            return False
         applier = Applier(
             self.client, ledger, self.source, self.settings.apply, on_progress=self.on_progress
         )
-        pipeline = self._pipeline(applier)
-        if not pipeline.has_pending_data:
-            return False
-        pipeline.load()
+        self._pipeline(applier).load()
         return True
 
     def _run_row(self, result: SyncResult, started: datetime) -> dict[str, Any]:

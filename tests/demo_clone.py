@@ -114,7 +114,25 @@ def run_as_printed(
 def dashboard(
     root: Path, command: str, env: dict[str, str] | None = None, timeout: float = 180
 ) -> Iterator[str]:
-    """Start a printed `show` command; yield the dashboard's URL once it answers; stop it after."""
+    """Start a printed `show` command; yield the dashboard's URL once it answers; stop it after.
+
+    marimo picks a free port by probing, so two dashboards starting at once can collide and one
+    exits: that start is retried.
+    """
+    for attempt in range(3):
+        proc, output = _start(root, command, env)
+        try:
+            url = _wait_for_dashboard(proc, output, timeout)
+            if url is None and attempt < 2:
+                continue  # it exited before serving: a port collision, start again
+            assert url is not None, "the dashboard stopped:\n" + "".join(output)[-3000:]
+            yield url
+            return
+        finally:
+            _stop(proc)
+
+
+def _start(root: Path, command: str, env: dict[str, str] | None) -> tuple[subprocess.Popen, list]:
     proc = subprocess.Popen(
         ["bash", "-c", command],
         cwd=root,
@@ -129,24 +147,29 @@ def dashboard(
         target=lambda: output.extend(iter(proc.stdout.readline, "")),  # type: ignore[union-attr]
         daemon=True,
     ).start()
+    return proc, output
+
+
+def _wait_for_dashboard(proc: subprocess.Popen, output: list[str], timeout: float) -> str | None:
+    """The URL once it answers 200; None if the process exits first."""
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None:
+        assert time.monotonic() < deadline, "no dashboard:\n" + "".join(output)[-3000:]
+        found = _URL.search("".join(output))
+        if found:
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(found.group(1), timeout=10).status_code == 200:
+                    return found.group(1)
+        time.sleep(0.5)
+    return None
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            assert proc.poll() is None, "the dashboard stopped:\n" + "".join(output)[-3000:]
-            assert time.monotonic() < deadline, "no dashboard:\n" + "".join(output)[-3000:]
-            found = _URL.search("".join(output))
-            if found:
-                with contextlib.suppress(requests.RequestException):
-                    if requests.get(found.group(1), timeout=10).status_code == 200:
-                        break
-            time.sleep(0.5)
-        yield found.group(1)
-    finally:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=20)
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=20)
