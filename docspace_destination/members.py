@@ -140,8 +140,6 @@ class MemberSync:
         self._people: dict[str, dict[str, Any] | None] = {}
         self._unknown: dict[str, list[str]] = defaultdict(list)
         self._recorded: dict[str, list[tuple[str, str, int, int]]] = defaultdict(list)
-        with open_staging() as con:
-            con.execute(_DDL)
 
     # -- DocSpace reads ------------------------------------------------------------
 
@@ -229,7 +227,8 @@ class MemberSync:
     # -- the step ----------------------------------------------------------------------
 
     def run(self) -> StepReport:
-        with open_staging(read_only=True) as con:  # everything the step reads, before any request
+        with open_staging() as con:  # everything the step reads, before any request
+            con.execute(_DDL)
             entries = Ledger().load(self.source)
             rooms = [
                 e

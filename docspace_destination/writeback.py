@@ -143,8 +143,6 @@ class WriteBack:
         self.report = StepReport("write-back")
         self._lock = threading.Lock()
         self._unwritten: list[list[Any]] = []
-        with open_staging() as con:
-            con.execute(_DDL)
 
     def _rows(self, con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
         rows = con.execute(
@@ -178,6 +176,7 @@ class WriteBack:
 
     def run(self) -> StepReport:
         with open_staging() as con:  # a short read (and cleanup) before any request goes out
+            con.execute(_DDL)
             entries = Ledger().load(self.source)
             wanted = links(con, self.source, entries, self.client, self.settings.write_back_tasks)
             rows = self._rows(con)
