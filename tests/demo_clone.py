@@ -99,15 +99,25 @@ def run_demo(into: Path) -> Demo:
 def run_as_printed(
     root: Path, command: str, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess:
-    """`command` pasted into a shell in the project directory `root` (`env`: the user's exports)."""
-    return subprocess.run(
+    """`command` pasted into a shell in the project directory `root` (`env`: the user's exports).
+
+    Run in its own session, so a command that hangs is stopped with everything it started.
+    """
+    proc = subprocess.Popen(
         ["bash", "-c", command],
         cwd=root,
         env=_clean_environment(env),
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
+        start_new_session=True,
     )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _stop(proc)
+        raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 @contextlib.contextmanager
