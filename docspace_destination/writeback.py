@@ -7,6 +7,10 @@ attachments are listed and one with the same URL is adopted (so a dropped table 
 a lost reply never attaches twice); a room or folder that was recreated gets its
 new link and the old one removed (the recorded attachment, or one of ours by name
 pointing at this portal).
+
+Records are buffered and written in batches (short transactions on the staging
+database); one lost with a crash only means the next run lists that record's
+attachments and recognises the link.
 """
 
 from __future__ import annotations
@@ -29,12 +33,14 @@ from pm_runtime.errors import UserFacingError
 from pm_runtime.http_policy import AmbiguousWriteError
 from pm_runtime.link_writer import Attachment, LinkWriter, ParentGone, WriteRefused
 from pm_runtime.source_spec import SourceSpec, spec_for
+from pm_runtime.staging import open_staging
 
 log = logging.getLogger(__name__)
 
 ENTRIES_VIEW = "docspace_entries"  # what a source's links SQL reads: its ledger rows
 WORKERS = 8  # below the 15 concurrent writes Asana allows; a paced client waits on its own
 ADD_ATTEMPTS = 3
+RECORDS_PER_WRITE = 200  # each write is a short transaction that lets other processes in
 DONE, GONE = "done", "gone"
 
 _DDL = f"""
@@ -98,13 +104,11 @@ def links(
 class WriteBack:
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection,
         client: DocSpaceClient,
         source: str | SourceSpec,
         settings: ExtrasSettings,
         attachments: LinkWriter | None = None,
     ) -> None:
-        self.con = con
         self.client = client
         self.spec = spec_for(source)
         self.source = self.spec.name
@@ -112,11 +116,10 @@ class WriteBack:
         self._attachments = attachments
         self.report = StepReport("write-back")
         self._lock = threading.Lock()
-        with self._lock:
-            self.con.execute(_DDL)
+        self._unwritten: list[list[Any]] = []
 
-    def _rows(self) -> dict[str, dict[str, Any]]:
-        rows = self.con.execute(
+    def _rows(self, con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+        rows = con.execute(
             f"SELECT {', '.join(_COLUMNS)} FROM {SCHEMA}.writebacks WHERE source = ?",
             [self.source],
         ).fetchall()
@@ -125,27 +128,37 @@ class WriteBack:
     def _record(
         self, link: Link, status: str, attachment_id: str | None, error: str | None
     ) -> None:
+        row = [link.key, self.source, link.target, link.name, link.url]
+        row += [attachment_id, status, error, datetime.now(UTC)]
         with self._lock:
-            self.con.execute(
+            self._unwritten.append(row)
+            full = len(self._unwritten) >= RECORDS_PER_WRITE
+        if full:
+            self._write_records()
+
+    def _write_records(self) -> None:
+        with self._lock:
+            batch, self._unwritten = self._unwritten, []
+        if not batch:
+            return
+        with open_staging() as con:
+            con.executemany(
                 f"INSERT OR REPLACE INTO {SCHEMA}.writebacks "
                 f"({', '.join(_COLUMNS)}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    link.key,
-                    self.source,
-                    link.target,
-                    link.name,
-                    link.url,
-                    attachment_id,
-                    status,
-                    error,
-                    datetime.now(UTC),
-                ],
+                batch,
             )
 
     def run(self) -> StepReport:
-        entries = Ledger(self.con).load(self.source)
-        wanted = links(self.con, self.spec, entries, self.client, self.settings.write_back_tasks)
-        rows = self._rows()
+        with open_staging() as con:  # a short read (and cleanup) before any request goes out
+            con.execute(_DDL)
+            entries = Ledger().load(self.source)
+            wanted = links(con, self.spec, entries, self.client, self.settings.write_back_tasks)
+            rows = self._rows(con)
+            stale = [k for k in rows if k not in entries]
+            if stale:  # keys the ledger forgot (a folder moved to another key): nothing to keep
+                con.execute(
+                    f"DELETE FROM {SCHEMA}.writebacks WHERE key IN (SELECT unnest(?))", [stale]
+                )
         todo = []
         for link in wanted:
             row = rows.get(link.key)
@@ -153,11 +166,6 @@ class WriteBack:
                 self.report.add("unchanged")
             else:
                 todo.append((link, row))
-        stale = [k for k in rows if k not in entries]
-        if stale:  # keys the ledger forgot (a folder moved to another key): nothing to keep
-            self.con.execute(
-                f"DELETE FROM {SCHEMA}.writebacks WHERE key IN (SELECT unnest(?))", [stale]
-            )
         if not todo:
             return self.report
         if self._attachments is None and self.spec.link_writer is None:
@@ -167,6 +175,7 @@ class WriteBack:
             with ThreadPoolExecutor(WORKERS, thread_name_prefix="writeback") as pool:
                 list(pool.map(lambda item: self._one(attachments, *item), todo))
         finally:
+            self._write_records()
             if self._attachments is None:
                 attachments.close()
         return self.report

@@ -251,21 +251,17 @@ def print_steps(result: Any, out: Any) -> None:
 def print_tree(source: str, out: Any = None) -> None:
     """The DocSpace tree this source maps to, read back from DocSpace."""
     out = out or sys.stdout
-    import duckdb
-
     from docspace_destination.client import DocSpaceClient
     from docspace_destination.ledger import Ledger
     from docspace_destination.settings import load_settings
-    from pm_runtime.staging import staging_database_path
 
     settings = load_settings(source)
     client = DocSpaceClient(settings.base_url, settings.api_key)
-    con = duckdb.connect(staging_database_path())
     try:
         rooms = sorted(
-            (
+            (  # the ledger is read in one short transaction; the walk below only asks DocSpace
                 e
-                for e in Ledger(con).load(source).values()
+                for e in Ledger().load(source).values()
                 if e.kind == "room" and e.docspace_id is not None
             ),
             key=lambda e: e.title or "",
@@ -282,11 +278,15 @@ def print_tree(source: str, out: Any = None) -> None:
             print(f"  🏠 {room.title}{state}", file=out)
             walk(room.docspace_id, 2)
     finally:
-        con.close()
         client.close()
 
 
 def print_next_steps(source: str, out: Any = None) -> None:
+    """Commands to look at what the run left, each runnable as printed from the project directory.
+
+    No activated venv is assumed: Python is called by its path and `dlt` gets .venv/bin on PATH
+    (it starts `marimo` from there for `show`). A sandbox run names its own data directories.
+    """
     out = out or sys.stdout
     dataset = SOURCES[source]["dataset"]
     table = "projects" if source == "asana" else "boards"
@@ -294,19 +294,25 @@ def print_next_steps(source: str, out: Any = None) -> None:
     if os.environ.get("DLT_DATA_DIR"):
         db = os.path.relpath(os.environ.get("DESTINATION__DUCKDB__CREDENTIALS", ""))
         env = f"DESTINATION__DUCKDB__CREDENTIALS={db} "
-        dlt_env = f"DLT_DATA_DIR={os.path.relpath(os.environ['DLT_DATA_DIR'])} "
+        dlt_env = f"DLT_DATA_DIR={os.path.relpath(os.environ['DLT_DATA_DIR'])} {env}"
     else:
         dlt_env = ""
-    python = os.path.relpath(sys.executable) if ".venv" in sys.executable else "python"
+    in_venv = ".venv" in sys.executable
+    python = os.path.relpath(sys.executable) if in_venv else "python"
+    bin_dir = os.path.dirname(python)
+    dlt_cli = f"PATH={bin_dir}:$PATH {dlt_env}dlt" if in_venv else f"{dlt_env}dlt"
+    demo = " DEMO=1" if dlt_env else ""
     print(
         f"""
 Next, query the staged data and the sync ledger with SQL:
   {env}{python} -m pm_runtime.query "SELECT name, archived FROM {dataset}.{table}"
   {env}{python} -m pm_runtime.query "SELECT status, count(*) FROM docspace_state.ledger GROUP BY ALL"
   {env}{python} -m pm_runtime.query "SELECT * FROM docspace_state.runs ORDER BY started_at DESC"
-and inspect the loads:
-  {dlt_env}{os.path.join(os.path.dirname(python), "dlt") if ".venv" in python else "dlt"} pipeline {source} info
-  {dlt_env}{os.path.join(os.path.dirname(python), "dlt") if ".venv" in python else "dlt"} pipeline {source} show""",
+browse it in dlt's dashboard (Ctrl-C stops it):
+  make show PIPELINE={source}{demo}
+and inspect the loads into DuckDB and the runs into DocSpace:
+  {dlt_cli} pipeline {source} info
+  {dlt_cli} pipeline {source}_docspace trace""",
         file=out,
     )
 
