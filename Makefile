@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.install-stamp
 
-.PHONY: install demo test lint format bench sandbox clean
+.PHONY: install demo show test lint format bench sandbox clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,9 +17,21 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) pipelines/asana_to_docspace.py --sandbox
 
+# dlt's dashboard (marimo) on a pipeline: `make show PIPELINE=asana` (or trello); DEMO=1 for the
+# data `make demo` left in data/sandbox. dlt starts `marimo` from PATH, hence .venv/bin; the
+# pipeline's state does not record the database file, so it is named (dlt keeps credentials out
+# of config.toml; DESTINATION__DUCKDB__CREDENTIALS from the environment wins).
+PIPELINE ?= asana
+SHOW_ENV := DESTINATION__DUCKDB__CREDENTIALS="$${DESTINATION__DUCKDB__CREDENTIALS:-$(CURDIR)/data/pm.duckdb}"
+ifdef DEMO
+SHOW_ENV := DLT_DATA_DIR=$(CURDIR)/data/sandbox/dlt DESTINATION__DUCKDB__CREDENTIALS=$(CURDIR)/data/sandbox/pm.duckdb
+endif
+show: $(STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SHOW_ENV) dlt pipeline $(PIPELINE) show
+
 test: $(STAMP)
 	$(PY) -m ruff check .
-	$(PY) -m pytest -n auto
+	$(PY) -m pytest -n auto --dist loadgroup
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

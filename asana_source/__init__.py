@@ -1,7 +1,7 @@
 """dlt source for Asana: workspaces, users, teams, tags, custom fields, projects, sections,
 tasks (subtasks at any depth in the same table) and optionally stories.
 
-Incremental and deletion-aware (see `asana_source.sync`): tasks merge on `gid`; deleted
+Incremental and deletion-aware (see `asana_source.extract_run`): tasks merge on `gid`; deleted
 projects, sections and tasks keep their rows with `is_deleted = true` and `deleted_at`.
 Configuration resolves under `sources.asana` (`SOURCES__ASANA__ACCESS_TOKEN`,
 `SOURCES__ASANA__BASE_URL`, ...).
@@ -9,7 +9,6 @@ Configuration resolves under `sources.asana` (`SOURCES__ASANA__ACCESS_TOKEN`,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import dlt
@@ -17,8 +16,10 @@ from dlt.sources import DltResource
 
 from asana_source import settings
 from asana_source.client import AsanaClient
-from asana_source.known import Staged
-from asana_source.sync import AsanaSync, Batch
+from asana_source.docspace_spec import DOCSPACE_SPEC
+from asana_source.extract_run import ExtractRun
+from asana_source.previous_load import AsanaPreviousLoad
+from asana_source.table_stream import TableStream
 from pm_runtime.transport import require_secure_url
 
 DELETION_COLUMNS: dict[str, Any] = {
@@ -56,19 +57,6 @@ TABLES: dict[str, dict[str, Any]] = {
 }
 
 
-class _Run:
-    """Runs the extraction once, on the first resource that asks, inside dlt's context."""
-
-    def __init__(self, make: Any) -> None:
-        self._make = make
-        self._batch: Batch | None = None
-
-    def rows(self, table: str) -> list[dict[str, Any]]:
-        if self._batch is None:
-            self._batch = self._make()
-        return self._batch.tables.get(table, [])
-
-
 @dlt.source(name="asana", section="asana")
 def asana_source(
     access_token: str = dlt.secrets.value,
@@ -85,7 +73,7 @@ def asana_source(
     """Asana → `asana_data`. `workspaces`/`projects` filter by gid or name (default: all)."""
     base_url = require_secure_url(base_url, "sources.asana.base_url")
 
-    def extract() -> Batch:
+    def extract(tables: frozenset[str]) -> Any:
         client = AsanaClient(
             access_token,
             base_url,
@@ -93,35 +81,27 @@ def asana_source(
             max_retry_after=max_retry_after,
             pool_size=max_workers + 4,
         )
-        try:
-            pipeline = dlt.current.pipeline()
-        except Exception:  # extracted outside a pipeline (e.g. list(source))
-            pipeline = None
-        return AsanaSync(
+        return ExtractRun(
             client,
             dlt.current.source_state(),
-            Staged(pipeline),
+            AsanaPreviousLoad.of_current_pipeline(),
+            tables,
             workspaces=workspaces,
             projects=projects,
             include_subtasks=include_subtasks,
             include_stories=include_stories,
             max_workers=max_workers,
             reconcile_every_hours=reconcile_every_hours,
-        ).run()
+        ).rows()
 
-    run = _Run(extract)
     tables = [t for t in TABLES if t != "stories" or include_stories]
-    return [_resource(run, name) for name in tables]
+    stream = TableStream(extract, tables)
+    return [_resource(stream, name) for name in tables]
 
 
-def _resource(run: _Run, name: str) -> DltResource:
-    def rows() -> Iterator[list[dict[str, Any]]]:
-        batch = run.rows(name)
-        if batch:
-            yield batch
-
+def _resource(stream: TableStream, name: str) -> DltResource:
     return dlt.resource(
-        rows,
+        stream.rows(name),
         name=name,
         write_disposition="merge",
         primary_key="gid",
@@ -131,4 +111,4 @@ def _resource(run: _Run, name: str) -> DltResource:
     )
 
 
-__all__ = ["asana_source"]
+__all__ = ["DOCSPACE_SPEC", "asana_source"]

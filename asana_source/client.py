@@ -21,6 +21,7 @@ from asana.rest import ApiException
 from urllib3.util.retry import Retry
 
 from pm_runtime.errors import UserFacingError
+from pm_runtime.http_policy import parse_retry_after
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 BAD_TOKEN = "Asana rejected the access token (401)"
@@ -29,11 +30,18 @@ BAD_TOKEN = "Asana rejected the access token (401)"
 class AsanaError(Exception):
     """An Asana API error after retries: status and Asana's own message (never the token)."""
 
-    def __init__(self, status: int, message: str, body: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(f"Asana answered {status}: {message}")
         self.status = status
         self.message = message
         self.body = body or {}
+        self.headers = headers or {}  # Retry-After of a 429
 
 
 class AsanaUnavailable(UserFacingError):
@@ -44,7 +52,10 @@ def _retry(max_retries: int, backoff: float, max_retry_after: float) -> Retry:
     class CappedRetry(Retry):
         # a hostile or buggy Retry-After must not park the run for hours
         def parse_retry_after(self, retry_after: str) -> float:
-            return min(super().parse_retry_after(retry_after), max_retry_after)
+            seconds = parse_retry_after(retry_after)  # the project's one parser
+            if seconds is None:
+                return super().parse_retry_after(retry_after)  # raises InvalidHeader
+            return min(seconds, max_retry_after)
 
     return CappedRetry(
         total=max_retries,
@@ -93,18 +104,32 @@ class AsanaClient:
         self._lock = threading.Lock()
         self.requests = 0
 
+    def close(self) -> None:
+        """Stop the SDK's idle async thread pool now (its `__del__` fails at interpreter exit)."""
+        pool = self.api.__dict__.pop("pool", None)
+        if pool is not None:
+            pool.close()
+            pool.join()
+
     # -- the one place that calls the SDK ------------------------------------------------
 
     def call(
-        self, method: Callable[..., Any], *args: Any, opts: dict[str, Any], **kwargs: Any
+        self,
+        method: Callable[..., Any],
+        *args: Any,
+        opts: dict[str, Any] | None = None,
+        **kwargs: Any,
     ) -> Any:
+        """One SDK call. `opts=None` for the SDK methods that take none (a delete)."""
         with self._lock:
             self.requests += 1
         try:
+            if opts is None:
+                return method(*args, **kwargs)
             # a fresh dict per call: the SDK writes `offset` into the one it is given
             return method(*args, dict(opts), **kwargs)
         except ApiException as exc:
-            raise _translate(exc) from None
+            raise api_error(exc) from None
         except urllib3.exceptions.HTTPError as exc:  # MaxRetryError and friends
             raise AsanaUnavailable(
                 f"Asana at {self.base_url} did not answer after retries ({type(exc).__name__})"
@@ -154,7 +179,9 @@ class AsanaClient:
                 return out, sync, True
 
 
-def _translate(exc: ApiException) -> Exception:
+def api_error(exc: ApiException) -> Exception:
+    """The SDK's exception as ours: a bad token as the one-line user error, no reply as
+    `AsanaUnavailable`, anything else as `AsanaError` with Asana's own message."""
     if exc.status == 401:
         return UserFacingError(BAD_TOKEN)
     body: dict[str, Any] = {}
@@ -170,4 +197,5 @@ def _translate(exc: ApiException) -> Exception:
         pass
     if exc.status == 0:
         return AsanaUnavailable(f"Asana could not be reached: {message}")
-    return AsanaError(exc.status or 0, message, body if isinstance(body, dict) else {})
+    headers = {str(k): str(v) for k, v in (exc.headers or {}).items()}
+    return AsanaError(exc.status or 0, message, body if isinstance(body, dict) else {}, headers)

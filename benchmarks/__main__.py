@@ -12,9 +12,11 @@ import time
 
 BENCHMARKS = {
     "sandbox_throughput": "DocSpace emulator: GET /files/rooms requests per second",
-    "asana_extract": "Asana source: requests and wall time vs the paging minimum and a naive script",
+    "asana_extract": "Asana source: requests and wall time vs the paging minimum and a naive script; extract peak RSS",
     "trello_extract": "Trello source: requests and wall time vs the paging minimum and a naive script",
     "docspace_apply": "DocSpace apply: vs the write floor and a naive create loop; no-op; plan memory",
+    "first_run": "First run, 80% of projects archived: writes with archived_projects skip vs mirror",
+    "watch": "--watch: change-to-folder latency, idle cost vs the minimum and vs cron, flat memory",
 }
 
 

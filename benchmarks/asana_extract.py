@@ -12,16 +12,27 @@ take ~4 minutes. Pass `--baseline-projects 100` to measure it whole. The baselin
 with the request-per-minute quota switched off (a naive client has no 429 handling and
 would simply fail), so its time is a lower bound.
 
+Memory: the extract of `--memory-tasks` tasks (default 50,000; 0 skips it) runs in a
+process of its own against the emulator in another process, and prints that process's
+peak RSS (VmHWM) and CPU seconds per 10,000 tasks. `--memory-before REF` measures the
+source as it was at git commit REF the same way, against the same emulator, for the
+before/after figure (the source of REF is exported with `git archive` into a temp dir).
+
     python -m benchmarks.asana_extract [--projects 100] [--tasks 100] [--latency 0.02]
+        [--memory-tasks 50000] [--memory-before REF]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
+import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -32,6 +43,8 @@ from sandbox.asana_sample import populate_asana
 
 MAX_REQUEST_RATIO = 1.2
 MIN_SPEEDUP = 5.0
+MAX_EXTRACT_MB = 400
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def minimum_requests(em: AsanaEmulator) -> int:
@@ -110,14 +123,131 @@ def naive_run(em: AsanaEmulator, projects: int) -> dict[str, Any]:
     return {"requests": len(em.log), "seconds": time.perf_counter() - started}
 
 
+# -- memory: the extract in a process of its own, the emulator in another ----------------------
+
+
+def serve_emulator(projects: int, tasks: int) -> None:
+    """Child process: build the sample, serve it, print its URL, serve until stdin closes."""
+    em = AsanaEmulator(seed=0, token=ASANA_TOKEN)
+    em.limits.requests_per_window = None  # the memory figure is about the extract, not pacing
+    populate_asana(em, projects=projects, tasks_per_project=tasks, seed=0)
+    with EmulatorServer(em):
+        print(json.dumps({"base_url": em.base_url, "tasks": len(em.live("task"))}), flush=True)
+        sys.stdin.read()
+
+
+EXTRACT_CHILD = """
+import json, os, resource, sys, time
+sys.path.insert(0, {root!r})
+from asana_source import asana_source
+from pm_runtime.staging import staging_pipeline
+pipeline = staging_pipeline("asana", "asana_data")
+t0 = time.perf_counter()
+pipeline.extract(asana_source())
+usage = resource.getrusage(resource.RUSAGE_SELF)
+# VmHWM is this process's own peak; ru_maxrss would include the parent's size from before exec
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
+print(json.dumps({{"peak_mb": int(hwm) / 1024, "cpu_s": usage.ru_utime + usage.ru_stime,
+                  "seconds": time.perf_counter() - t0}}))
+"""
+
+
+def extract_memory(root: Path, base_url: str, workdir: str) -> dict[str, float]:
+    env = {
+        **os.environ,
+        "DLT_DATA_DIR": os.path.join(workdir, ".dlt-data"),
+        "DESTINATION__DUCKDB__CREDENTIALS": os.path.join(workdir, "asana.duckdb"),
+        "SOURCES__ASANA__ACCESS_TOKEN": ASANA_TOKEN,
+        "SOURCES__ASANA__BASE_URL": base_url,
+        "RUNTIME__LOG_LEVEL": "ERROR",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", EXTRACT_CHILD.format(root=str(root))],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=workdir,
+    )
+    if out.returncode:
+        raise RuntimeError(f"extract child failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def export_ref(ref: str, into: str) -> Path:
+    """The source packages as they were at `ref` (for the before-figure)."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref, "asana_source", "pm_runtime"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", into], input=archive, check=True)
+    return Path(into)
+
+
+def memory_figures(tasks_total: int, before: str | None) -> None:
+    projects = max(1, tasks_total // 100)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.asana_extract", "--serve-emulator"]
+        + ["--projects", str(projects), "--tasks", str(tasks_total // projects)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        info = json.loads(server.stdout.readline())  # type: ignore[union-attr]
+        runs = []
+        with tempfile.TemporaryDirectory(prefix="asana-mem-") as tmp:
+            if before:
+                os.makedirs(os.path.join(tmp, "before"))
+                root = export_ref(before, os.path.join(tmp, "before"))
+                os.makedirs(os.path.join(tmp, "run-before"))
+                runs.append(
+                    (
+                        f"before ({before})",
+                        extract_memory(root, info["base_url"], os.path.join(tmp, "run-before")),
+                    )
+                )
+            os.makedirs(os.path.join(tmp, "run-now"))
+            runs.append(
+                ("now", extract_memory(ROOT, info["base_url"], os.path.join(tmp, "run-now")))
+            )
+    finally:
+        server.stdin.close()  # type: ignore[union-attr]
+        server.wait(timeout=30)
+    per = info["tasks"] / 10_000
+    print(
+        f"\nextract of {info['tasks']:,} tasks ({projects} projects), in its own process; "
+        "the emulator in another"
+    )
+    print(f"{'source':<24}{'peak RSS MB':>12}{'CPU s / 10k tasks':>19}{'wall s':>9}")
+    for label, r in runs:
+        print(f"{label:<24}{r['peak_mb']:>12.0f}{r['cpu_s'] / per:>19.2f}{r['seconds']:>9.1f}")
+    peak = runs[-1][1]["peak_mb"]
+    print(
+        f"extract peak RSS: {peak:.0f} MB (≤ {MAX_EXTRACT_MB} MB) "
+        f"{'PASS' if peak <= MAX_EXTRACT_MB else 'FAIL'}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.asana_extract", description=__doc__)
     parser.add_argument("--projects", type=int, default=100)
     parser.add_argument("--tasks", type=int, default=100)
     parser.add_argument("--latency", type=float, default=0.02)
     parser.add_argument("--baseline-projects", type=int, default=10)
+    parser.add_argument("--memory-tasks", type=int, default=50_000)
+    parser.add_argument("--memory-before", metavar="REF", default=None)
+    parser.add_argument("--memory-only", action="store_true")
+    parser.add_argument("--serve-emulator", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    if args.serve_emulator:
+        serve_emulator(args.projects, args.tasks)
+        return 0
+    if args.memory_only:
+        memory_figures(args.memory_tasks, args.memory_before)
+        return 0
 
     em = AsanaEmulator(seed=0, token=ASANA_TOKEN)
     t0 = time.perf_counter()
@@ -165,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         f"no-op run: {noop['requests']} requests ({args.projects} events calls + fixed listings), "
         f"{noop['task_rows']} task rows"
     )
+    if args.memory_tasks:
+        memory_figures(args.memory_tasks, args.memory_before)
     return 0
 
 

@@ -16,16 +16,33 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import groupby
 from typing import Any
 
+from docspace_destination.adoption import (
+    BY_TITLE,
+    Candidates,
+    ExistingRoom,
+    ExistingRooms,
+    marker_form,
+    tag_list,
+)
 from docspace_destination.client import (
     AmbiguousWriteError,
     DocSpaceClient,
     DocSpaceError,
+    WriteLimitReached,
+)
+from docspace_destination.fileops import (
+    FileOperationFailed,
+    conflict_mode,
+    move_room,
+    send_move,
 )
 from docspace_destination.ledger import APPLIED, FAILED, ORPHANED, PENDING, Ledger, LedgerEntry
 from docspace_destination.plan import (
+    ADOPT,
     ARCHIVE,
     CREATE,
     MOVE,
@@ -36,7 +53,7 @@ from docspace_destination.plan import (
     UNARCHIVE,
     Action,
 )
-from docspace_destination.template_jobs import TemplateJobFailed, TemplateJobs, tag_names
+from docspace_destination.template_jobs import TemplateJobFailed, TemplateJobs
 from pm_runtime.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -77,6 +94,7 @@ class ApplySettings:
     room_type: int = 2
     private: bool = False
     room_tags: list[str] = field(default_factory=list)
+    adopt_existing: bool = True  # a room without a marker is adopted by its exact title
 
     def __post_init__(self) -> None:
         if not 1 <= self.concurrency <= MAX_CONCURRENCY:
@@ -93,6 +111,8 @@ class ApplyReport:
     counts: Counter[str] = field(default_factory=Counter)
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # key, title, reason
     budget_exhausted: bool = False
+    # DocSpace's daily write limit was hit: nothing more is sent, the rest waits for this time
+    write_limit_resets_at: datetime | None = None
     seconds: float = (
         0.0  # time spent applying (inside the destination), without planning or dlt's steps
     )
@@ -130,7 +150,8 @@ class Applier:
         self._claimed = {e.docspace_id for e in self.entries.values() if e.docspace_id is not None}
         self._children: dict[int, list[dict[str, Any]]] = {}
         self._fresh: set[int] = set()  # made by this run, so known to be empty
-        self._rooms_by_marker: dict[str, list[dict[str, Any]]] = {}
+        self._listing: ExistingRooms | None = None  # rooms listed before this run's creates
+        self._gone: set[int] = set()  # parents found deleted in DocSpace during this run
         self._template_jobs = TemplateJobs(client)
 
     # -- driving ---------------------------------------------------------------
@@ -142,6 +163,9 @@ class Applier:
             self.settings.concurrency, thread_name_prefix="docspace-apply"
         ) as pool:
             for _, step in groupby(actions, key=lambda a: (PHASE[a.op], a.depth)):
+                if self.report.write_limit_resets_at is not None:
+                    self._defer_all(step)  # the daily limit: stop at once, the next run continues
+                    continue
                 todo = []
                 for a in step:
                     if self._already_done(a):
@@ -149,13 +173,21 @@ class Applier:
                         self._progress(a, "unchanged")
                     else:
                         todo.append(a)
-                self._write_ahead([a for a in todo if a.op == CREATE])
+                self._write_ahead([a for a in todo if a.op in (CREATE, ADOPT)])
                 self._prefetch_rooms(pool, todo)
                 self._prefetch_children(pool, todo)
-                list(pool.map(self._execute, todo))
+                # renames first: a move looks for a same-titled folder at its destination (see
+                # _move), and a sibling there may be about to take another title
+                list(pool.map(self._execute, [a for a in todo if a.op == RENAME]))
+                list(pool.map(self._execute, [a for a in todo if a.op != RENAME]))
                 self.ledger.flush()
         self.report.seconds += time.perf_counter() - started
         return self.report
+
+    def _defer_all(self, actions: Iterable[Action]) -> None:
+        for a in actions:
+            self.report.add("deferred")
+            self._progress(a, "deferred")
 
     def _progress(self, action: Action, outcome: str) -> None:
         if self.on_progress:
@@ -167,14 +199,17 @@ class Applier:
         if entry is None:
             return False
         done = entry.status == APPLIED and entry.docspace_id is not None
-        if a.op == CREATE:
+        if a.op in (CREATE, ADOPT):
             return done
         if a.op == RENAME:
             return done and entry.title == a.title
         if a.op == MOVE:
+            # a replayed move whose old key is already gone was recorded under its new key
+            moved_off = a.from_key in (None, a.key) or a.from_key not in self.entries
             return (
                 done
-                and a.from_key == a.key
+                and moved_off
+                and not entry.intent
                 and entry.parent_key == a.parent_key
                 and entry.title == a.title
             )
@@ -206,26 +241,29 @@ class Applier:
                 self.entries[e.key] = e
 
     def _prefetch_rooms(self, pool: ThreadPoolExecutor, todo: list[Action]) -> None:
-        """Look for every room about to be created in a few listings (the tags filter matches any)."""
-        markers = [a.key for a in todo if a.op == CREATE and a.kind == "room"]
+        """Look for every room about to be created or adopted, in one go.
+
+        Adopting by title needs every room (one paged listing, active and archived); by
+        marker alone a few listings of the markers do (the tags filter matches any).
+        """
+        rooms = [a for a in todo if a.op in (CREATE, ADOPT) and a.kind == "room"]
+        if not rooms:
+            return
+        by_title = self.settings.adopt_existing
+        markers = [a.key for a in rooms]
         chunks = [
             markers[i : i + MARKERS_PER_LISTING]
             for i in range(0, len(markers), MARKERS_PER_LISTING)
         ]
-
-        def fetch(chunk: list[str]) -> None:
-            try:
-                rooms = self.client.list_rooms(area="any", tags=chunk)
-            except DocSpaceError:
-                return  # each create looks on its own then
-            found: dict[str, list[dict[str, Any]]] = {m: [] for m in chunk}
-            for room in rooms:
-                for tag in tag_names(room):
-                    if tag in found:
-                        found[tag].append(room)
-            self._rooms_by_marker.update(found)
-
-        list(pool.map(fetch, chunks))
+        try:
+            if by_title:
+                listed = self.client.list_rooms(area="any")
+            else:
+                pages = pool.map(lambda c: self.client.list_rooms(area="any", tags=c), chunks)
+                listed = [room for page in pages for room in page]
+        except DocSpaceError:
+            return  # each create looks on its own then
+        self._listing = ExistingRooms.from_listing(listed, by_title=by_title)
 
     def _prefetch_children(self, pool: ThreadPoolExecutor, todo: list[Action]) -> None:
         parents = set()
@@ -244,9 +282,13 @@ class Applier:
         list(pool.map(fetch, sorted(parents)))
 
     def _execute(self, a: Action) -> None:
+        if self.report.write_limit_resets_at is not None:
+            self._defer_all([a])
+            return
         try:
             outcome = {
                 CREATE: self._create,
+                ADOPT: self._create,
                 RENAME: self._rename,
                 MOVE: self._move,
                 ARCHIVE: self._archive,
@@ -258,9 +300,17 @@ class Applier:
             self.report.budget_exhausted = True
             self.report.add("deferred")
             outcome = "deferred"
+        except WriteLimitReached as exc:
+            # like the write budget, but set by DocSpace: the ledger keeps what was done (a
+            # create written ahead stays pending, so the next run looks before it creates)
+            with self._lock:
+                self.report.budget_exhausted = True
+                self.report.write_limit_resets_at = exc.resets_at
+            self.report.add("deferred")
+            outcome = "deferred"
         except UserFacingError:
             raise
-        except (DocSpaceError, RecordFailed, TemplateJobFailed) as exc:
+        except (DocSpaceError, RecordFailed, TemplateJobFailed, FileOperationFailed) as exc:
             reason = exc.message if isinstance(exc, DocSpaceError) else str(exc)
             if isinstance(exc, DocSpaceError) and exc.status:
                 reason = f"{exc.status} {reason}"
@@ -300,6 +350,10 @@ class Applier:
     def _fail(self, a: Action, reason: str) -> None:
         self.report.fail(a, reason)
         old = self.entries.get(a.key)
+        if old is None and a.op == MOVE and a.from_key in self.entries:
+            # the reason goes on the folder's row: a row under the new key with no id would
+            # make the next plan create an empty folder instead of moving this one again
+            old = self.entries[a.from_key]
         if old is not None:
             status = FAILED if old.docspace_id is None else old.status
             self._save(old.evolve(status=status, last_error=reason[:500]))
@@ -345,28 +399,36 @@ class Applier:
     def _create(self, a: Action) -> str:
         return self._create_room(a) if a.kind == "room" else self._create_folder(a)
 
-    def _rooms_with_marker(self, marker: str) -> list[dict[str, Any]]:
-        return [
-            r for r in self.client.list_rooms(area="any", tags=[marker]) if marker in tag_names(r)
-        ]
+    def _look_for_room(self, a: Action, attempt: int) -> Candidates:
+        """The rooms that may already be this record's: on the prefetched listing first, then
+        (after an ambiguous reply, or when the prefetch failed) by a fresh, targeted look."""
+        listing = self._listing if attempt == 1 else None
+        if listing is None:
+            by_title = self.settings.adopt_existing
+            rooms = {r["id"]: r for r in self.client.list_rooms(area="any", tags=[a.key])}
+            if by_title:  # filterValue matches a substring, case-insensitively: exact below
+                rooms.update(
+                    (r["id"], r) for r in self.client.list_rooms(area="any", filter_value=a.title)
+                )
+            listing = ExistingRooms.from_listing(rooms.values(), by_title=by_title)
+        with self._lock:
+            claimed = set(self._claimed)
+        return listing.candidates(a.key, a.title, claimed)
 
     def _create_room(self, a: Action) -> str:
         marker = a.key
         for attempt in range(1, CREATE_ATTEMPTS + 1):
-            listed = self._rooms_by_marker.pop(marker, None) if attempt == 1 else None
-            found = self._unclaimed(
-                listed if listed is not None else self._rooms_with_marker(marker)
-            )
-            if len(found) > 1:
-                ids = ", ".join(str(r["id"]) for r in found)
-                raise RecordFailed(
-                    f"{len(found)} rooms carry the marker tag {marker!r} (ids {ids}); resolve by hand"
+            found = self._look_for_room(a, attempt)
+            if found.ambiguous:
+                raise RecordFailed(found.reason(marker, a.title))
+            if found.rooms:
+                return self._adopt_room(a, found.rooms[0], found.how)
+            if a.op == ADOPT and attempt == 1:
+                log.info(
+                    "%s: the room the plan adopted (%s) is gone; creating one",
+                    marker,
+                    a.docspace_id,
                 )
-            if found:
-                room = found[0]
-                archived = int(room.get("rootFolderType") or 0) == 20
-                self._applied(a, int(room["id"]), None, room.get("title", a.title), archived)
-                return "adopted"
             if a.template_id is not None:
                 room = self._template_jobs.create_room(
                     int(a.template_id),
@@ -396,6 +458,45 @@ class Applier:
             return "created"
         raise RecordFailed("gave up creating the room")
 
+    def _adopt_room(self, a: Action, room: ExistingRoom, how: str) -> str:
+        """Make an existing room this record's: unarchive it if the project is active, add
+        the marker if it was found by title, record it. Its folders are adopted by title
+        when the folders' step looks inside it.
+
+        DocSpace refuses tag edits on archived rooms (403), so a room that is archived and
+        stays archived is adopted into the ledger without the marker; the marker is added
+        when the room is unarchived (`_ensure_marker`). Until then a lost ledger finds it by
+        its title again. Unarchive→tag→archive would cost three writes per room and move
+        the room through the active list for nothing.
+        """
+        with self._lock:
+            if room.id in self._claimed:
+                raise RecordFailed(f"room {room.id} is already another record's room")
+            self._claimed.add(room.id)
+        archived = room.archived
+        if archived and not a.archived:
+            self._reserve(1)
+            # the adopt is written ahead (pending); move_room reads the room before sending
+            move_room(self.client, room.id, archive=False, before_send=lambda: None)
+            archived = False
+        if how == BY_TITLE and not archived:
+            self._reserve(1)
+            self.client.add_room_tags(room.id, [a.key])  # adds to the room's tags (idempotent)
+        self._applied(a, room.id, None, room.title, archived)
+        return "adopted"
+
+    def _ensure_marker(self, room_id: int, marker: str) -> None:
+        """A room adopted while archived carries no marker yet: add it now that it is active."""
+        try:
+            room = self.client.get_room(room_id)
+            if marker_form(marker) in {marker_form(t) for t in tag_list(room)}:
+                return
+            with self._lock:
+                self._writes += 1  # counted, not refused: the unarchive already happened
+            self.client.add_room_tags(room_id, [marker])
+        except DocSpaceError as exc:
+            log.warning("room %s: could not add its marker tag %s: %s", room_id, marker, exc)
+
     def _unclaimed(
         self, candidates: list[dict[str, Any]], title: str | None = None
     ) -> list[dict[str, Any]]:
@@ -406,17 +507,53 @@ class Applier:
                 if int(c["id"]) not in self._claimed and (title is None or c.get("title") == title)
             ]
 
+    def _parent_gone(self, a: Action, parent_id: int) -> RecordFailed:
+        """The parent was deleted in DocSpace: it and everything the ledger has below it lose
+        their ids (pending, as `--refresh` marks what is missing), so the next plan re-creates
+        the subtree — looking first, as every create does."""
+        gone = {a.parent_key}
+        with self._lock:
+            self._gone.add(parent_id)
+            changed = True
+            while changed:  # every ledger entry below the gone parent, at any depth
+                changed = False
+                for e in self.entries.values():
+                    if e.parent_key in gone and e.key not in gone:
+                        gone.add(e.key)
+                        changed = True
+            stale = [e for k, e in self.entries.items() if k in gone and e.docspace_id is not None]
+        for e in stale:
+            self._save(
+                e.evolve(
+                    docspace_id=None,
+                    parent_id=None,
+                    status=PENDING,
+                    last_error="missing in DocSpace (deleted by hand?)",
+                )
+            )
+        return RecordFailed(
+            f"its parent {a.parent_key} (id {parent_id}) no longer exists in DocSpace; "
+            "the next run re-creates it and what belongs in it"
+        )
+
     def _create_folder(self, a: Action) -> str:
         parent_id = self._id_of(a.parent_key)
         if parent_id is None:
             raise RecordFailed(f"its parent {a.parent_key} is not in DocSpace yet")
+        if parent_id in self._gone:
+            raise self._parent_gone(a, parent_id)
         for attempt in range(1, CREATE_ATTEMPTS + 1):
             if parent_id in self._fresh and attempt == 1:
                 children: list[dict[str, Any]] = []
             elif parent_id in self._children and attempt == 1:
                 children = self._children[parent_id]
             else:
-                children = self.client.subfolders(parent_id)
+                try:
+                    children = self.client.subfolders(parent_id)
+                except DocSpaceError as exc:
+                    if exc.status == 404:
+                        raise self._parent_gone(a, parent_id) from None
+                    raise
             found = self._unclaimed(children, a.title)
             if len(found) > 1:
                 ids = ", ".join(str(f["id"]) for f in found)
@@ -433,14 +570,34 @@ class Applier:
                 if attempt == CREATE_ATTEMPTS:
                     raise
                 continue
+            except DocSpaceError as exc:
+                # a missing parent is an InvalidOperation, which the server answers with 403
+                # like a refusal (FileStorageService.InternalCreateFolderAsync): ask which it is
+                if exc.status == 403 and self._missing(parent_id):
+                    raise self._parent_gone(a, parent_id) from None
+                raise
             self._fresh.add(int(folder["id"]))
             self._applied(a, int(folder["id"]), parent_id, folder.get("title", a.title), False)
             return "created"
         raise RecordFailed("gave up creating the folder")
 
+    def _missing(self, folder_id: int) -> bool:
+        try:
+            self.client.get_folder(folder_id)
+        except DocSpaceError as exc:
+            if exc.status == 404:  # GetFolderAsync: ItemNotFoundException → 404
+                return True
+            raise
+        return False
+
     def _rename(self, a: Action) -> str:
+        """A rename is one synchronous PUT that is harmless to repeat (same title again), so it
+        needs no write-ahead and the client may re-send it after a lost reply. It must not race
+        a move or archive of the same object that a crashed run left running: it waits first."""
         entry = self.entries[a.key]
         self._reserve(1)
+        if entry.intent:
+            self.client.settle_operations()
         if a.kind == "room":
             result = self.client.rename_room(entry.docspace_id, a.title)
         else:
@@ -449,57 +606,114 @@ class Applier:
         self._save(entry.evolve(title=title, status=APPLIED, last_error=None))
         return "renamed"
 
+    def _move_source(self, a: Action) -> LedgerEntry:
+        for key in (a.from_key, a.key):
+            entry = self.entries.get(key) if key else None
+            if entry is not None and entry.docspace_id is not None:
+                return entry
+        raise RecordFailed(f"nothing recorded under {a.from_key or a.key} to move")
+
     def _move(self, a: Action) -> str:
-        source_key = a.from_key or a.key
-        entry = self.entries.get(source_key)
-        if entry is None or entry.docspace_id is None:
-            raise RecordFailed(f"nothing recorded under {source_key} to move")
+        """Move a folder (and give it its new title) without ever moving it twice.
+
+        DocSpace moves asynchronously, and what a move does depends on where the folder
+        is when the operation runs (FileMoveCopyOperation.MoveOrCopyFoldersAsync,
+        api-notes "Moves"): with `Duplicate`, a move re-sent for a folder already in
+        its destination makes a new folder `Title (1)`, moves the contents there and
+        deletes the original; with `Skip`, that re-send does nothing — but a move next
+        to a same-titled folder merges into it (the moved folder's id is lost).
+
+        So: (1) if a crashed run or a lost reply may have left a move on its way, wait
+        for the portal's running operations; (2) read where the folder is now and send
+        nothing if it is already there; (3) give it its final title first, so that (4)
+        the destination can be checked for a same-titled folder; (5) write the intent
+        ahead, then send. The mode is `Skip` — a duplicate delivery of the request is
+        then harmless — unless the destination holds a same-titled folder, where only
+        `Duplicate` keeps the folder whole; it is safe there because (1) and (2) just
+        showed the folder elsewhere with nothing running, and such a move is never
+        re-sent in this run. Our own siblings get distinct titles, so that case means
+        a folder made by hand (or a leftover), which the folder is then put beside.
+        Left open: a same-titled folder appearing at the destination between the check
+        and the moment the operation runs would still be merged into (Skip).
+        """
+        entry = self._move_source(a)
         dest = self._id_of(a.parent_key)
         if dest is None:
             raise RecordFailed(f"its new parent {a.parent_key} is not in DocSpace yet")
+        folder_id = int(entry.docspace_id)  # type: ignore[arg-type]
         self._reserve(a.writes)
-        if entry.parent_id != dest:
-            try:
-                self.client.move_folder(entry.docspace_id, dest)
-            except AmbiguousWriteError:
-                now = self.client.get_folder(entry.docspace_id)
-                if int(now.get("parentId") or 0) != dest:
-                    self.client.move_folder(entry.docspace_id, dest)
-        title = entry.title or a.title
-        if a.rename_to or title != a.title:
-            result = self.client.rename_folder(entry.docspace_id, a.title)
+        if entry.intent:
+            self.client.settle_operations()
+        now = self.client.get_folder(folder_id)
+        title = str(now.get("title") or entry.title or a.title)
+        if title != a.title:
+            result = self.client.rename_folder(folder_id, a.title)
             title = result.get("title", a.title) if isinstance(result, dict) else a.title
+        if int(now.get("parentId") or 0) != dest:
+            mode = conflict_mode(self.client, folder_id, dest, title)
+            send_move(
+                self.client,
+                folder_id,
+                dest,
+                mode,
+                before_send=lambda: self._note_intent(entry, f"move:{dest}"),
+            )
         moved = self._entry(
             a,
-            docspace_id=entry.docspace_id,
+            docspace_id=folder_id,
             parent_id=dest,
             title=title,
             status=APPLIED,
             attempts=entry.attempts,
         )
         self._save(moved)
-        if source_key != a.key:
-            # durable under the new key first; a crash in between leaves an old key the next plan orphans
+        if entry.key != a.key:
+            # durable under the new key first; a crash in between leaves an old key that
+            # inflight.resolve_intents (or the next plan) clears
             self.ledger.flush()
-            self.ledger.forget([source_key])
+            self.ledger.forget([entry.key])
             with self._lock:
-                self.entries.pop(source_key, None)
+                self.entries.pop(entry.key, None)
         return "moved"
+
+    def _note_intent(self, entry: LedgerEntry, intent: str) -> LedgerEntry:
+        """Write-ahead for a file operation: durable before the request goes out."""
+        marked = entry.evolve(intent=intent)
+        self.ledger.write([marked])
+        self.ledger.record(marked)  # a later record of this key in the buffer replaces it
+        with self._lock:
+            self.entries[entry.key] = marked
+        return marked
+
+    def _room_move(self, entry: LedgerEntry, archive: bool) -> None:
+        assert entry.docspace_id is not None
+        if entry.intent:
+            self.client.settle_operations()
+        intent = "archive" if archive else "unarchive"
+        move_room(
+            self.client,
+            entry.docspace_id,
+            archive,
+            before_send=lambda: self._note_intent(entry, intent),
+        )
 
     def _archive(self, a: Action) -> str:
         entry = self.entries.get(a.key)
         if entry is None or entry.docspace_id is None:
             raise RecordFailed("the room is not in DocSpace yet")
         self._reserve(1)
-        self.client.wait_for_operations(self.client.archive_room(entry.docspace_id))
-        self._save(entry.evolve(archived=True, status=APPLIED, last_error=None))
+        self._room_move(entry, archive=True)
+        entry = self.entries[a.key]
+        self._save(entry.evolve(archived=True, status=APPLIED, last_error=None, intent=None))
         return "archived"
 
     def _unarchive(self, a: Action) -> str:
         entry = self.entries[a.key]
         self._reserve(1)
-        self.client.wait_for_operations(self.client.unarchive_room(entry.docspace_id))
-        self._save(entry.evolve(archived=False, status=APPLIED, last_error=None))
+        self._room_move(entry, archive=False)
+        entry = self.entries[a.key]
+        self._save(entry.evolve(archived=False, status=APPLIED, last_error=None, intent=None))
+        self._ensure_marker(entry.docspace_id, a.key)
         return "unarchived"
 
     def _orphan(self, a: Action) -> str:

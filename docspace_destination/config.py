@@ -46,3 +46,12 @@ def config_bool(source: str, key: str, default: bool) -> bool:
     if text in ("false", "0", "no"):
         return False
     raise ConfigurationError(f"{SECTION}.{key} must be true or false, got {value!r}")
+
+
+def config_choice(source: str, key: str, choices: tuple[str, ...], default: str) -> str:
+    value = config_value(source, key, default)
+    text = str(value).strip().lower()
+    if text not in choices:
+        allowed = " | ".join(f'"{c}"' for c in choices)
+        raise ConfigurationError(f"{SECTION}.{key} must be {allowed}, got {value!r}")
+    return text

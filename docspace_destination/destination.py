@@ -53,7 +53,7 @@ def _action(row: dict[str, Any]) -> Action:
     return Action(**values)
 
 
-def docspace_destination(applier: Applier) -> Any:
+def docspace_destination(applier: Applier | None) -> Any:
     """A dlt destination bound to this run's applier (client, ledger, budget)."""
 
     @dlt.destination(
@@ -67,6 +67,10 @@ def docspace_destination(applier: Applier) -> Any:
     def docspace(items: Any, table: dict[str, Any]) -> None:
         if table["name"] != ACTIONS_TABLE:
             return
+        if applier is None:
+            raise DestinationTerminalException(
+                "the docspace destination applies only inside a sync: run pipelines/<source>_to_docspace.py"
+            )
         rows = items.to_pylist() if hasattr(items, "to_pylist") else list(items)
         ordered = sorted(rows, key=lambda r: r["seq"])
         try:
@@ -80,3 +84,8 @@ def docspace_destination(applier: Applier) -> Any:
 
 def actions_resource(actions: list[Action]) -> Any:
     return dlt.resource(action_table(actions), name=ACTIONS_TABLE, write_disposition="append")
+
+
+# `dlt pipeline asana_docspace info` / `trace` attach to the pipeline outside a run; dlt then imports
+# the factory class its state names, which the decorator adds to this module when first called
+docspace_destination(None)

@@ -4,17 +4,31 @@ Write-ahead: a create is marked `pending` (synchronously) before the request goe
 out; results are recorded right after each call (buffered, flushed at the end of
 every apply step). A crash therefore leaves at worst `pending` rows, which the
 next run resolves by looking in DocSpace before creating anything.
+
+Moves, archive and unarchive are asynchronous file operations on the server:
+before one is sent, its `intent` (`move:<destination id>`, `archive`,
+`unarchive`) is written synchronously; it is cleared when the result is
+recorded. A row whose intent is still set means "something may be on its way":
+the next run waits for the portal's running operations and reads where the
+object really is before it plans or sends anything for it (docspace_destination.inflight).
+
+Every read and write is its own short transaction (`open_staging`): the database is
+closed between them, so other processes can read the staged data during a long apply.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+
+from pm_runtime.staging import open_staging
 
 SCHEMA = "docspace_state"
 
@@ -59,7 +73,12 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.runs (
     outcome VARCHAR,
     steps JSON  -- counts of the opt-in steps (write-back, members), by step
 );
+ALTER TABLE {SCHEMA}.ledger ADD COLUMN IF NOT EXISTS intent VARCHAR;
 """
+_PRESENT = (
+    "SELECT count(*) FROM information_schema.tables "
+    f"WHERE table_schema = '{SCHEMA}' AND table_name = 'ledger'"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +96,7 @@ class LedgerEntry:
     last_error: str | None = None
     attempts: int = 0
     updated_at: datetime | None = None
+    intent: str | None = None  # a file operation sent and not yet confirmed (see module doc)
 
     def evolve(self, **changes: Any) -> LedgerEntry:
         return replace(self, updated_at=datetime.now(UTC), **changes)
@@ -86,14 +106,38 @@ _COLUMNS = [f.name for f in fields(LedgerEntry)]
 
 
 class Ledger:
-    """Thread-safe access to docspace_state.ledger and .runs over one DuckDB connection."""
+    """Thread-safe access to docspace_state.ledger and .runs in the staging database.
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self._con = con
-        self._lock = threading.Lock()
+    Each call opens the staging database for one short transaction, unless the ledger was
+    given a connection (a caller that holds one for a snapshot, e.g. a benchmark).
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection | None = None) -> None:
+        self._given = con
+        self._lock = threading.Lock()  # the buffer; never held while the database is opened
+        self._given_lock = threading.Lock()  # a given connection serves one thread at a time
         self._buffer: dict[str, LedgerEntry] = {}
-        with self._lock:
-            self._con.execute(_DDL)
+        # the tables are made by the first write: reading (a plan, a report) needs no write lock
+        self._created = False
+        if con is not None:
+            with self._open() as db:
+                self._create(db)
+
+    @contextlib.contextmanager
+    def _open(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self._given is not None:
+            with self._given_lock:
+                yield self._given
+        else:
+            with open_staging(read_only=read_only) as db:
+                if not read_only:
+                    self._create(db)
+                yield db
+
+    def _create(self, db: duckdb.DuckDBPyConnection) -> None:
+        if not self._created:
+            db.execute(_DDL)
+            self._created = True
 
     def load(self, source: str | None = None) -> dict[str, LedgerEntry]:
         sql = f"SELECT {', '.join(_COLUMNS)} FROM {SCHEMA}.ledger"
@@ -101,8 +145,9 @@ class Ledger:
         if source:
             sql += " WHERE source = ?"
             params.append(source)
-        with self._lock:
-            rows = self._con.execute(sql, params).fetchall()
+        with self._open(read_only=True) as db:
+            (present,) = db.execute(_PRESENT).fetchone() or (0,)
+            rows = db.execute(sql, params).fetchall() if present else []
         return {row[0]: LedgerEntry(*row) for row in rows}
 
     def write(self, entries: list[LedgerEntry]) -> None:
@@ -110,15 +155,15 @@ class Ledger:
         if not entries:
             return
         table = pa.Table.from_pylist([asdict(e) for e in entries], schema=_ARROW_SCHEMA)
-        with self._lock:
-            self._con.register("ledger_batch", table)
+        with self._open() as db:
+            db.register("ledger_batch", table)
             try:
-                self._con.execute(
+                db.execute(
                     f"INSERT OR REPLACE INTO {SCHEMA}.ledger ({', '.join(_COLUMNS)}) "
                     f"SELECT {', '.join(_COLUMNS)} FROM ledger_batch"
                 )
             finally:
-                self._con.unregister("ledger_batch")
+                db.unregister("ledger_batch")
 
     def record(self, entry: LedgerEntry) -> None:
         """Note the outcome of a call; durable at the next flush."""
@@ -133,15 +178,13 @@ class Ledger:
     def forget(self, keys: list[str]) -> None:
         if not keys:
             return
-        with self._lock:
-            self._con.execute(
-                f"DELETE FROM {SCHEMA}.ledger WHERE key IN (SELECT unnest(?))", [keys]
-            )
+        with self._open() as db:
+            db.execute(f"DELETE FROM {SCHEMA}.ledger WHERE key IN (SELECT unnest(?))", [keys])
 
     def log_run(self, row: dict[str, Any]) -> None:
         cols = list(row)
-        with self._lock:
-            self._con.execute(
+        with self._open() as db:
+            db.execute(
                 f"INSERT INTO {SCHEMA}.runs ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
                 [row[c] for c in cols],
             )
@@ -162,5 +205,6 @@ _ARROW_SCHEMA = pa.schema(
         ("last_error", pa.string()),
         ("attempts", pa.int32()),
         ("updated_at", pa.timestamp("us", tz="UTC")),
+        ("intent", pa.string()),
     ]
 )

@@ -9,6 +9,9 @@ Rules:
 - "mirror" removes (access 0) the recorded people who left the project; "add" never removes.
 - People without a DocSpace account are reported, not invited (unless `invite_unknown`).
 - Each room's current share list is read first, so a re-run sends no second invitation.
+
+The staging database is read once before the first request and written once per room
+that changed (short transactions, so other processes can read it meanwhile).
 """
 
 from __future__ import annotations
@@ -30,7 +33,10 @@ from docspace_destination.extras import (
     StepReport,
 )
 from docspace_destination.ledger import APPLIED, SCHEMA, Ledger, LedgerEntry
+from docspace_destination.source_sql import run_mapping
 from pm_runtime.errors import UserFacingError
+from pm_runtime.source_spec import SourceSpec, spec_for
+from pm_runtime.staging import open_staging
 
 log = logging.getLogger(__name__)
 
@@ -51,23 +57,6 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.room_members (
 );
 """
 
-_ASANA_OWNERS = """
-SELECT 'asana:project:' || gid, lower(trim(owner__email)), owner__name, 'owner'
-FROM asana_data.projects WHERE owner__gid IS NOT NULL
-"""
-_ASANA_MEMBERS = """
-SELECT 'asana:project:' || p.gid, lower(trim(m.email)), m.name, 'member'
-FROM asana_data.projects p JOIN asana_data.projects__members m ON m._dlt_parent_id = p._dlt_id
-"""
-_TRELLO_MEMBERS = """
-SELECT 'trello:board:' || b.id, lower(trim(m.email)), coalesce(m.full_name, m.username, bm.id_member),
-       CASE bm.member_type WHEN 'admin' THEN 'owner' WHEN 'observer' THEN 'observer' ELSE 'member' END
-FROM trello_data.boards b
-JOIN trello_data.boards__memberships bm ON bm._dlt_parent_id = b._dlt_id
-LEFT JOIN trello_data.members m ON m.id = bm.id_member
-WHERE NOT coalesce(bm.deactivated, false)
-"""
-
 
 @dataclass(frozen=True)
 class Person:
@@ -76,35 +65,14 @@ class Person:
     role: str
 
 
-def _columns(con: duckdb.DuckDBPyConnection, schema: str) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = defaultdict(set)
-    for table, column in con.execute(
-        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = ?",
-        [schema],
-    ).fetchall():
-        found[table].add(column)
-    return found
-
-
-def project_people(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, list[Person]]:
-    """{room key: people} from the staged project (board) members; the highest role wins."""
-    queries = []
-    if source == "asana":
-        tables = _columns(con, "asana_data")
-        if {"owner__gid", "owner__email"} <= tables.get("projects", set()):
-            queries.append(_ASANA_OWNERS)
-        if "email" in tables.get("projects__members", set()):
-            queries.append(_ASANA_MEMBERS)
-    elif source == "trello":
-        tables = _columns(con, "trello_data")
-        if "boards__memberships" in tables and "email" in tables.get("members", set()):
-            sql = _TRELLO_MEMBERS
-            if "deactivated" not in tables["boards__memberships"]:
-                sql = sql.replace("coalesce(bm.deactivated, false)", "false")
-            queries.append(sql)
+def project_people(
+    con: duckdb.DuckDBPyConnection, source: str | SourceSpec
+) -> dict[str, list[Person]]:
+    """{room key: people} from the source's people SQL; the highest role wins."""
+    spec = spec_for(source)
     best: dict[tuple[str, str], Person] = {}
-    for sql in queries:
-        for key, email, name, role in con.execute(sql).fetchall():
+    for query in spec.people:
+        for key, email, name, role in run_mapping(con, query, spec.dataset):
             who = (key, email or f"?{name}")
             if who not in best or RANK[role] < RANK[best[who].role]:
                 best[who] = Person(email or None, str(name or email or "?"), role)
@@ -125,19 +93,18 @@ class Share:
 class MemberSync:
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection,
         client: DocSpaceClient,
-        source: str,
+        source: str | SourceSpec,
         settings: ExtrasSettings,
     ) -> None:
-        self.con = con
         self.client = client
-        self.source = source
+        self.spec = spec_for(source)
+        self.source = self.spec.name
         self.settings = settings
         self.report = StepReport("members")
         self._people: dict[str, dict[str, Any] | None] = {}
         self._unknown: dict[str, list[str]] = defaultdict(list)
-        self.con.execute(_DDL)
+        self._recorded: dict[str, list[tuple[str, str, int, int]]] = defaultdict(list)
 
     # -- DocSpace reads ------------------------------------------------------------
 
@@ -181,40 +148,62 @@ class MemberSync:
 
     # -- records ---------------------------------------------------------------------
 
-    def _records(self, room_key: str, room_id: int) -> dict[str, tuple[str, int]]:
-        rows = self.con.execute(
-            f"SELECT email, user_id, access, room_id FROM {SCHEMA}.room_members WHERE room_key = ?",
-            [room_key],
+    def _load_records(self, con: duckdb.DuckDBPyConnection) -> None:
+        rows = con.execute(
+            f"SELECT room_key, email, user_id, access, room_id FROM {SCHEMA}.room_members "
+            "WHERE source = ?",
+            [self.source],
         ).fetchall()
+        for room_key, email, user_id, access, room_id in rows:
+            self._recorded[room_key].append((email, user_id, access, room_id))
+
+    def _records(self, room_key: str, room_id: int) -> dict[str, tuple[str, int]]:
+        rows = self._recorded.get(room_key, [])
         # invitations into a room that was since recreated say nothing about the new room
         return {e: (u, a) for e, u, a, rid in rows if rid == room_id}
 
-    def _remember(self, room_key: str, room_id: int, email: str, user_id: str, access: int) -> None:
-        self.con.execute(
-            f"INSERT OR REPLACE INTO {SCHEMA}.room_members VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [room_key, self.source, room_id, email, user_id, access, datetime.now(UTC)],
-        )
-
-    def _forget(self, room_key: str, emails: list[str] | None = None) -> None:
-        sql = f"DELETE FROM {SCHEMA}.room_members WHERE room_key = ?"
-        params: list[Any] = [room_key]
-        if emails is not None:
-            sql += " AND email IN (SELECT unnest(?))"
-            params.append(emails)
-        self.con.execute(sql, params)
+    def _save_room(
+        self,
+        room_key: str,
+        room_id: int,
+        remember: list[tuple[str, str, int]],
+        gone: list[str],
+    ) -> None:
+        """Who this tool invited into the room (and who it no longer tracks), in one transaction."""
+        if not remember and not gone:
+            return
+        now = datetime.now(UTC)
+        with open_staging() as con:
+            if remember:
+                con.executemany(
+                    f"INSERT OR REPLACE INTO {SCHEMA}.room_members VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        [room_key, self.source, room_id, email, uid, level, now]
+                        for email, uid, level in remember
+                    ],
+                )
+            if gone:
+                con.execute(
+                    f"DELETE FROM {SCHEMA}.room_members WHERE room_key = ? "
+                    "AND email IN (SELECT unnest(?))",
+                    [room_key, gone],
+                )
 
     # -- the step ----------------------------------------------------------------------
 
     def run(self) -> StepReport:
-        entries = Ledger(self.con).load(self.source)
-        rooms = [
-            e
-            for e in entries.values()
-            if e.kind == "room" and e.status == APPLIED and e.docspace_id and not e.archived
-        ]
-        if not rooms:
-            return self.report
-        people = project_people(self.con, self.source)
+        with open_staging() as con:  # everything the step reads, before any request
+            con.execute(_DDL)
+            entries = Ledger().load(self.source)
+            rooms = [
+                e
+                for e in entries.values()
+                if e.kind == "room" and e.status == APPLIED and e.docspace_id and not e.archived
+            ]
+            if not rooms:
+                return self.report
+            people = project_people(con, self.spec)
+            self._load_records(con)
         types = {
             int(r["id"]): int(r.get("roomType") or 0) for r in self.client.list_rooms(area="active")
         }
@@ -311,10 +300,7 @@ class MemberSync:
                 body={"invitations": by_mail, "notify": True},
                 idempotent=True,
             )
-        for email, uid, level in remember:
-            self._remember(entry.key, room_id, email, uid, level)
-        if gone:
-            self._forget(entry.key, gone)
+        self._save_room(entry.key, room_id, remember, gone)
         self.report.add("invited", len(invites) + len(by_mail) - changed)
         if changed:
             self.report.add("access changed", changed)

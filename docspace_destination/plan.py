@@ -9,15 +9,23 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from docspace_destination.adoption import BY_TITLE, ExistingRooms
 from docspace_destination.desired import DesiredNode
 from docspace_destination.ledger import APPLIED, ORPHANED, PENDING, LedgerEntry
 from docspace_destination.templates import TemplateRule, choose_rule, resolve_template
 
 CREATE, MOVE, RENAME, ARCHIVE, UNARCHIVE = "create", "move", "rename", "archive", "unarchive"
 ORPHAN, RESTORE, NOOP, BLOCKED = "orphan", "restore", "noop", "blocked"
+ADOPT, SKIP = "adopt", "skip"
 WRITES = {CREATE: 1, MOVE: 1, RENAME: 1, ARCHIVE: 1, UNARCHIVE: 1}
 # unarchive before anything touches a room; archive after its folders are settled
-PHASE = {UNARCHIVE: 0, CREATE: 1, MOVE: 1, RENAME: 1, ORPHAN: 2, RESTORE: 2, ARCHIVE: 3}
+PHASE = {UNARCHIVE: 0, CREATE: 1, ADOPT: 1, MOVE: 1, RENAME: 1, ORPHAN: 2, RESTORE: 2, ARCHIVE: 3}
+NOT_CHANGES = (NOOP, SKIP)  # skipped records stay skipped run after run: not a pending change
+# `archived_projects`: a project already archived when first seen gets no room ("skip"), or a
+# room that is archived at once ("mirror")
+SKIP_ARCHIVED, MIRROR_ARCHIVED = "skip", "mirror"
+ARCHIVED_PROJECTS = (SKIP_ARCHIVED, MIRROR_ARCHIVED)
+IN_ARCHIVE = " in archive"  # suffix of Action.found for a room adopted from the archive
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +53,23 @@ class Action:
     reason: str = ""
     template: str | None = None  # title of the room template a room is created from
     template_id: int | None = None
+    # how an adopt found its room: "marker" or "title", + IN_ARCHIVE when it is archived
+    found: str | None = None
+
+    @property
+    def found_in_archive(self) -> bool:
+        return bool(self.found and self.found.endswith(IN_ARCHIVE))
 
     @property
     def writes(self) -> int:
+        if self.op == ADOPT:
+            # an archived room is unarchived if the project is active; the marker is added by
+            # one tag write, except in the archive (DocSpace refuses tag edits there)
+            unarchive = self.found_in_archive and not self.archived
+            tag = bool(self.found and self.found.startswith(BY_TITLE)) and (
+                unarchive or not self.found_in_archive
+            )
+            return int(unarchive) + int(tag)
         return WRITES.get(self.op, 0) + (1 if self.op == MOVE and self.rename_to else 0)
 
     @property
@@ -68,11 +90,16 @@ class Plan:
 
     @property
     def changes(self) -> list[Action]:
-        return [a for a in self.actions if a.op not in (NOOP,)]
+        return [a for a in self.actions if a.op not in NOT_CHANGES]
 
     @property
     def has_changes(self) -> bool:
-        return any(a.op not in (NOOP,) for a in self.actions)
+        return any(a.op not in NOT_CHANGES for a in self.actions)
+
+    @property
+    def skipped_projects(self) -> int:
+        """Projects (boards) that get no room: archived before this tool first saw them."""
+        return sum(1 for a in self.actions if a.op == SKIP and a.kind == "room")
 
     @property
     def writes(self) -> int:
@@ -80,7 +107,7 @@ class Plan:
 
     def ordered(self) -> list[Action]:
         """Actions in apply order: unarchive, then rooms before folders before subfolders, archive last."""
-        todo = [a for a in self.actions if a.op not in (NOOP, BLOCKED)]
+        todo = [a for a in self.actions if a.op not in (*NOT_CHANGES, BLOCKED)]
         return sorted(todo, key=lambda a: (PHASE[a.op], a.depth, a.key))
 
 
@@ -135,6 +162,37 @@ def _room_of(nodes: dict[str, DesiredNode]) -> dict[str, str]:
     return rooms
 
 
+def skips_at_first_sight(
+    node: DesiredNode, entry: LedgerEntry | None, archived_projects: str
+) -> bool:
+    """A project archived before this tool ever saw it gets no room under "skip".
+
+    Only when the ledger has no row for it at all: a `pending` or `failed` row means a create
+    was tried (and may have landed), so apply must look and finish the job.
+    """
+    return archived_projects == SKIP_ARCHIVED and entry is None and node.archived
+
+
+def wants_existing_rooms(
+    desired: list[DesiredNode],
+    ledger: dict[str, LedgerEntry],
+    archived_projects: str = MIRROR_ARCHIVED,
+) -> bool:
+    """Whether the plan would create a room, so DocSpace's rooms are worth listing first.
+
+    A re-sync where every room is in the ledger lists nothing: the no-op run stays cheap.
+    """
+    for node in desired:
+        if node.kind != "room" or node.orphaned:
+            continue
+        entry = ledger.get(node.key)
+        if entry is not None and entry.docspace_id is not None:
+            continue
+        if not skips_at_first_sight(node, entry, archived_projects):
+            return True
+    return False
+
+
 def plan(
     source: str,
     desired: list[DesiredNode],
@@ -142,16 +200,24 @@ def plan(
     observed: dict[int, Observed | None] | None = None,
     rules: list[TemplateRule] | None = None,
     templates: dict[int, str] | None = None,
+    existing: ExistingRooms | None = None,
+    archived_projects: str = MIRROR_ARCHIVED,
 ) -> Plan:
     """Actions that make DocSpace match `desired`, given what the ledger says was applied.
 
     `observed` (from --refresh) maps ledger DocSpace ids to what is there now; None
     for an id that no longer exists. Without it the ledger is trusted. `rules` choose a
     room template among `templates` (id → title, as DocSpace lists them) for new rooms.
+    `existing` (the rooms DocSpace holds, listed before planning) turns a room that would
+    be created into an adopt of the room found for it (see adoption.py). With
+    `archived_projects="skip"` a project archived before it ever got a room is skipped.
     """
     if observed is not None:
         ledger = refreshed(ledger, observed)
     nodes = {n.key: n for n in desired}
+    claimed = {e.docspace_id for e in ledger.values() if e.docspace_id is not None}
+    skipped: set[str] = set()
+    adopted_archived: set[str] = set()  # rooms adopted from the archive that stay there
     room_of = _room_of(nodes)
     result = Plan(source)
     add = result.actions.append
@@ -170,6 +236,8 @@ def plan(
     def room_frozen(node: DesiredNode) -> bool:
         """Folders in a room that is archived and stays archived cannot be changed (403)."""
         room = room_of.get(node.key)
+        if room in adopted_archived:
+            return True
         room_entry = ledger.get(room) if room else None
         room_node = nodes.get(room) if room else None
         return bool(room_entry and room_entry.archived and room_node and room_node.archived)
@@ -200,10 +268,34 @@ def plan(
             blocked.add(node.key)
             add(action(BLOCKED, node, reason=f"waits for {node.parent_key}"))
             continue
+        if node.parent_key in skipped:
+            skipped.add(node.key)
+            add(action(SKIP, node, reason=f"its room is skipped ({node.parent_key})"))
+            continue
         if entry is None or entry.docspace_id is None:
             if node.orphaned:
                 add(action(NOOP, node, reason="deleted in the source before it was ever synced"))
                 continue
+            if node.kind == "room" and skips_at_first_sight(node, entry, archived_projects):
+                skipped.add(node.key)
+                add(action(SKIP, node, reason="archived before its first sync"))
+                continue
+            if node.kind == "room" and existing is not None:
+                found = existing.candidates(node.key, node.title, claimed)
+                if found.ambiguous:
+                    blocked.add(node.key)
+                    add(action(BLOCKED, node, reason=found.reason(node.key, node.title)))
+                    continue
+                if found.rooms:
+                    room = found.rooms[0]
+                    claimed.add(room.id)
+                    where = found.how + (IN_ARCHIVE if room.archived else "")
+                    add(action(ADOPT, node, docspace_id=room.id, found=where))
+                    if node.archived and not room.archived:
+                        add(action(ARCHIVE, node))
+                    elif node.archived:
+                        adopted_archived.add(node.key)
+                    continue
             if entry is None and spare.get(node.entity):
                 old = spare[node.entity].pop(0)
                 if room_frozen(node):

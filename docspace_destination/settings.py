@@ -11,8 +11,15 @@ from dataclasses import dataclass
 
 from docspace_destination.apply import ApplySettings
 from docspace_destination.client import room_type_id
-from docspace_destination.config import SECTION, config_bool, config_int, config_value
+from docspace_destination.config import (
+    SECTION,
+    config_bool,
+    config_choice,
+    config_int,
+    config_value,
+)
 from docspace_destination.desired import MappingOptions
+from docspace_destination.plan import ARCHIVED_PROJECTS, SKIP_ARCHIVED
 from docspace_destination.templates import TemplateRule, parse_rules
 from pm_runtime.errors import ConfigurationError
 
@@ -26,6 +33,8 @@ class DocSpaceSettings:
     mapping: MappingOptions
     apply: ApplySettings
     room_templates: list[TemplateRule]
+    # a project already archived when first seen: "skip" (no room) or "mirror" (room, archived)
+    archived_projects: str = SKIP_ARCHIVED
 
 
 def _tags(source: str) -> list[str]:
@@ -82,6 +91,7 @@ def load_settings(
         room_type=room_type,
         private=config_bool(source, "private", False),
         room_tags=_tags(source),
+        adopt_existing=config_bool(source, "adopt_existing", True),
     )
     return DocSpaceSettings(
         base_url=str(base_url or ""),
@@ -89,4 +99,7 @@ def load_settings(
         mapping=mapping,
         apply=apply,
         room_templates=parse_rules(config_value(source, "room_templates")),
+        archived_projects=config_choice(
+            source, "archived_projects", ARCHIVED_PROJECTS, SKIP_ARCHIVED
+        ),
     )

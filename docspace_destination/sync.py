@@ -1,6 +1,10 @@
 """One reverse-ETL run for a source: finish what a crashed run left, plan, apply, log.
 
-Shared by the Asana and Trello entry points; only the mapping SQL differs.
+Shared by every source; what differs is the source's `SourceSpec` (its mapping SQL and
+link writer). `Sync("asana")` finds the spec of the package `asana_source` by name.
+The staging database is opened only for short transactions (the plan's reads, ledger
+writes, the run log), never across DocSpace calls, so other processes can read it while a
+sync runs.
 """
 
 from __future__ import annotations
@@ -14,17 +18,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dlt
-import duckdb
 
+from docspace_destination.adoption import ExistingRooms
 from docspace_destination.apply import OUTCOMES, Applier, ApplyReport
 from docspace_destination.client import DocSpaceClient, DocSpaceError
 from docspace_destination.desired import desired_tree
 from docspace_destination.destination import actions_resource, docspace_destination
 from docspace_destination.extras import StepReport, load_extras
+from docspace_destination.inflight import resolve_intents
 from docspace_destination.ledger import Ledger, LedgerEntry
-from docspace_destination.plan import Action, Observed, Plan, plan, refreshed
+from docspace_destination.plan import Action, Observed, Plan, plan, refreshed, wants_existing_rooms
 from docspace_destination.settings import DocSpaceSettings, load_settings
-from pm_runtime.staging import staging_database_path
+from pm_runtime.source_spec import SourceSpec, spec_for
+from pm_runtime.staging import open_staging
 
 ROOMS_ROOT_ARCHIVE = 20
 
@@ -93,7 +99,7 @@ class Sync:
 
     def __init__(
         self,
-        source: str,
+        source: str | SourceSpec,
         settings: DocSpaceSettings | None = None,
         *,
         concurrency: int | None = None,
@@ -101,9 +107,10 @@ class Sync:
         on_progress: Callable[[Action, str], None] | None = None,
         on_plan: Callable[[Plan], None] | None = None,
     ) -> None:
-        self.source = source
+        self.spec = spec_for(source)
+        self.source = self.spec.name
         self.settings = settings or load_settings(
-            source, concurrency=concurrency, max_writes=max_writes
+            self.source, concurrency=concurrency, max_writes=max_writes
         )
         self.on_progress = on_progress
         self.on_plan = on_plan
@@ -113,7 +120,7 @@ class Sync:
     def pipeline_name(self) -> str:
         return f"{self.source}_docspace"
 
-    def _pipeline(self, applier: Applier) -> dlt.Pipeline:
+    def _pipeline(self, applier: Applier | None) -> dlt.Pipeline:
         pipeline = dlt.pipeline(
             pipeline_name=self.pipeline_name,
             destination=docspace_destination(applier),
@@ -124,10 +131,10 @@ class Sync:
         pipeline.config.restore_from_destination = False
         return pipeline
 
-    def make_plan(self, con: duckdb.DuckDBPyConnection, refresh: bool = False) -> Plan:
-        ledger = Ledger(con)
-        entries = ledger.load(self.source)
-        desired = desired_tree(con, self.source, self.settings.mapping)
+    def make_plan(self, ledger: Ledger, refresh: bool = False) -> Plan:
+        with open_staging(read_only=True) as con:  # one snapshot of the ledger and the staged data
+            entries = ledger.load(self.source)
+            desired = desired_tree(con, self.spec, self.settings.mapping)
         if refresh:
             # like `terraform refresh`: the ledger takes in what DocSpace holds, then the plan corrects it
             fresh = refreshed(entries, observe(self.client, entries))
@@ -139,19 +146,29 @@ class Sync:
             templates = {
                 int(t["id"]): str(t.get("title", "")) for t in self.client.room_templates()
             }
-        return plan(self.source, desired, entries, None, rules, templates)
+        # rooms already in DocSpace are adopted, not duplicated: one listing, only when a room
+        # would be created (so a re-sync where every room is known reads nothing more)
+        existing, archived_projects = None, self.settings.archived_projects
+        if wants_existing_rooms(desired, entries, archived_projects):
+            existing = ExistingRooms.from_listing(
+                self.client.list_rooms(area="any"), by_title=self.settings.apply.adopt_existing
+            )
+        return plan(
+            self.source, desired, entries, None, rules, templates, existing, archived_projects
+        )
 
     def run(self, *, plan_only: bool = False, refresh: bool = False) -> SyncResult:
         started, t0 = datetime.now(UTC), time.perf_counter()
         # opt-in steps after the apply; bad settings stop the run before any write
         extras = load_extras(self.source, self.settings.apply.room_type)
-        con = duckdb.connect(staging_database_path())
         try:
-            ledger = Ledger(con)
+            ledger = Ledger()
             resumed = False
             if not plan_only:
                 resumed = self._finish_pending(ledger)
-            the_plan = self.make_plan(con, refresh)
+                # moves/archives a crashed run left on their way: the plan starts from where things are
+                resolve_intents(self.client, ledger, self.source)
+            the_plan = self.make_plan(ledger, refresh)
             report = None
             if self.on_plan and not plan_only:
                 self.on_plan(the_plan)
@@ -179,16 +196,19 @@ class Sync:
                         report.add("unchanged")
             elif not plan_only:
                 report = ApplyReport()
-                report.add("unchanged", len(the_plan.actions))
+                report.add("unchanged", sum(a.op == "noop" for a in the_plan.actions))
             steps: dict[str, StepReport] = {}
             if not plan_only and extras.write_back:
                 from docspace_destination.writeback import WriteBack
 
-                steps["writeback"] = WriteBack(con, self.client, self.source, extras).run()
-            if not plan_only and extras.members_enabled:
+                steps["writeback"] = WriteBack(self.client, self.spec, extras).run()
+            limited = report is not None and report.write_limit_resets_at is not None
+            if (
+                not plan_only and extras.members_enabled and not limited
+            ):  # no DocSpace writes left today
                 from docspace_destination.members import MemberSync
 
-                steps["members"] = MemberSync(con, self.client, self.source, extras).run()
+                steps["members"] = MemberSync(self.client, self.spec, extras).run()
             result = SyncResult(
                 self.source,
                 the_plan,
@@ -203,18 +223,16 @@ class Sync:
                 ledger.log_run(self._run_row(result, started))
             return result
         finally:
-            con.close()
             self.client.close()
 
     def _finish_pending(self, ledger: Ledger) -> bool:
         """A load package left by a crashed run is applied before a fresh plan is made."""
+        if not self._pipeline(None).has_pending_data:  # dlt's local files: no database needed
+            return False
         applier = Applier(
             self.client, ledger, self.source, self.settings.apply, on_progress=self.on_progress
         )
-        pipeline = self._pipeline(applier)
-        if not pipeline.has_pending_data:
-            return False
-        pipeline.load()
+        self._pipeline(applier).load()
         return True
 
     def _run_row(self, result: SyncResult, started: datetime) -> dict[str, Any]:

@@ -5,6 +5,14 @@ job runs returns that job instead of queueing ours. So jobs are started one at a
 time (a lock), an already running job (another client's) is waited out first, the
 status is polled with backoff, and the room the finished job names is accepted only
 if it carries our marker tag.
+
+What the status can say (server v3.7.2): reading it does not clear it; a finished job's
+status disappears 60–70 s after completion (the task queue's cleaner,
+common/ASC.Common/Threading/DistributedTaskQueue.cs), so a slow poll can find `null`
+for a job that did run — then the room is found by its marker. `error` is `""` on
+success; on failure the half-made room is deleted but `roomId` still names it
+(products/ASC.Files/Core/RoomTemplates/Operations/CreateRoomFromTemplateOperation.cs,
+DoJob), so a room is never taken from a failed job. `roomId` is -1 until the room exists.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from docspace_destination.client import AmbiguousWriteError, DocSpaceClient
+from docspace_destination.client import AmbiguousWriteError, DocSpaceClient, DocSpaceError
 
 JOB_TIMEOUT = 300.0
 
@@ -26,6 +34,18 @@ class TemplateJobFailed(Exception):
 def tag_names(room: dict[str, Any]) -> set[str]:
     tags = room.get("tags") or []
     return {t if isinstance(t, str) else str(t.get("name", "")) for t in tags}
+
+
+def marker_key(tag: str) -> str:
+    """How the portal compares tag names: the cloud's MySQL collation (utf8_general_ci on
+    files_tag.name) ignores case and trailing spaces, so a marker typed `Asana:Project:1` by
+    hand is the same marker. Our markers are ASCII, so case-folding is what matters."""
+    return tag.casefold().rstrip(" ")
+
+
+def has_marker(room: dict[str, Any], marker: str) -> bool:
+    key = marker_key(marker)
+    return any(marker_key(t) == key for t in tag_names(room))
 
 
 class TemplateJobs:
@@ -50,20 +70,39 @@ class TemplateJobs:
             self.wait()
             before_start()
             try:
-                job = self.client.create_room_from_template(
+                started = self.client.create_room_from_template(
                     template_id, title, private=private, tags=tags
                 )
             except AmbiguousWriteError:
-                job = None  # the status below tells whether it started
-            job = self.wait() or job or {}
+                started = None  # the status below tells whether it started
+            job = self.wait()
+            if job is None:
+                # the status vanished before we read it (or the job never started): only the
+                # marker can tell whether our room exists
+                return self._room_by_marker(marker)
             if job.get("error"):
                 raise TemplateJobFailed(f"room template job failed: {job['error']}")
-            room_id = job.get("roomId")
-            if room_id:
-                room = self.client.get_room(int(room_id))
-                if marker in tag_names(room):
-                    return room
-            return None
+            room_id = int(job.get("roomId") or (started or {}).get("roomId") or 0)
+            if room_id <= 0:
+                return self._room_by_marker(marker)
+            try:
+                room = self.client.get_room(room_id)
+            except DocSpaceError as exc:
+                if exc.status == 404:  # not there (any more): not a room we can take
+                    return None
+                raise
+            return room if has_marker(room, marker) else None
+
+    def _room_by_marker(self, marker: str) -> dict[str, Any] | None:
+        found = [
+            r for r in self.client.list_rooms(area="any", tags=[marker]) if has_marker(r, marker)
+        ]
+        if len(found) > 1:
+            ids = ", ".join(str(r["id"]) for r in found)
+            raise TemplateJobFailed(
+                f"{len(found)} rooms carry the marker tag {marker!r} (ids {ids})"
+            )
+        return found[0] if found else None
 
     def wait(self) -> dict[str, Any] | None:
         """Poll the portal's template job until it is complete (backing off); its last status."""

@@ -1,10 +1,16 @@
-"""Folder and room titles: rendered from templates, sanitised exactly as DocSpace stores them,
-made distinct among siblings with a deterministic suffix.
+"""Folder and room titles: rendered from templates, fitted to what DocSpace accepts, sanitised
+exactly as DocSpace stores them, made distinct among siblings with a deterministic suffix.
 
 DocSpace (`Global.ReplaceInvalidCharsAndTruncate`) trims, cuts to 170 UTF-16 units
 (keeping an extension whose dot lies after unit 150), then replaces every unit
 matching ``[\\t*+:"<>?|\\\\/\\p{Cs}]`` with ``_`` — so an emoji becomes ``__``.
-Predicting the stored title lets us find our folders again by exact title.
+Before that, the API *validates* the raw request string (`[StringLength]`, UTF-16 units,
+before any trim) and answers 400 instead of cutting: room titles at most 170 units
+(`CreateRoomRequestDto.Title`, `UpdateRoomRequestDto.Title`), folder titles at most 165
+(`CreateFolder.Title`, used by both `FoldersController.CreateFolder` and `RenameFolder`;
+products/ASC.Files/Server/ApiModels/RequestDto/, v3.7.2). So we cut first (:func:`fit_title`)
+and send the title in its stored form: the title sent is the title stored, and we find our
+folders again by exact title.
 """
 
 from __future__ import annotations
@@ -14,8 +20,13 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-MAX_UNITS = 170
+MAX_UNITS = 170  # the sanitiser's cut (Global.MaxTitle)
 KEEP_EXTENSION_AFTER = 150
+ROOM_TITLE_MAX = 170  # [StringLength(170)] on room create/update
+FOLDER_TITLE_MAX = 165  # [StringLength(165)] on folder create/rename
+EXTENSION_WINDOW = (
+    MAX_UNITS - KEEP_EXTENSION_AFTER
+)  # an extension is kept when its dot is this close to the cut
 _INVALID_UNITS = frozenset(ord(c) for c in '\t*+:"<>?|\\/')
 
 
@@ -61,6 +72,24 @@ def sanitize_title(title: str) -> str:
     return _text(cleaned)
 
 
+def fit_title(title: str, limit: int = ROOM_TITLE_MAX) -> str:
+    """The title to send for `title` where the API accepts at most `limit` UTF-16 units.
+
+    Cut the way the server's own sanitiser cuts (trim, then keep an extension whose last dot
+    lies within the last 20 units, else a plain cut), then replace what the sanitiser replaces
+    and trim what the cut exposed. The result is a fixed point: trimmed, at most `limit` units,
+    no character the server changes — so DocSpace stores exactly what we send, and a cut through
+    an emoji leaves a predictable ``_`` (a lone surrogate) rather than half a character.
+    """
+    units = _units(_dotnet_trim(title))
+    if len(units) > limit:
+        dot = max((i for i, u in enumerate(units) if u == ord(".")), default=-1)
+        ext = units[dot:] if dot > limit - EXTENSION_WINDOW else []
+        units = units[: limit - len(ext)] + ext if ext and len(ext) < limit else units[:limit]
+    cleaned = [ord("_") if u in _INVALID_UNITS or 0xD800 <= u <= 0xDFFF else u for u in units]
+    return _dotnet_trim(_text(cleaned))
+
+
 class _Fields(dict):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
@@ -76,13 +105,13 @@ def render_title(template: str, fields: Mapping[str, object], fallback_id: str) 
     return rendered if _dotnet_trim(rendered) else f"Untitled ({fallback_id})"
 
 
-def _with_suffix(title: str, suffix: str) -> str:
-    """Append `suffix` so that it survives DocSpace's 170-unit cut."""
-    room = MAX_UNITS - utf16_length(suffix)
+def _with_suffix(title: str, suffix: str, limit: int) -> str:
+    """Append `suffix` so that it survives the `limit`-unit cut (the base is cut, not the suffix)."""
+    room = limit - utf16_length(suffix)
     base = title
     while utf16_length(base) > room:
         base = base[:-1]
-    return sanitize_title(base.rstrip() + suffix)
+    return fit_title(_dotnet_trim(base) + suffix, limit)
 
 
 def _id_order(source_id: str) -> tuple[int, str]:
@@ -90,9 +119,12 @@ def _id_order(source_id: str) -> tuple[int, str]:
     return (len(source_id), source_id)
 
 
-def distinct_titles(siblings: Iterable[tuple[str, str, str]]) -> dict[str, str]:
-    """Map key → final title for one parent's children given (key, source_id, sanitised title).
+def distinct_titles(
+    siblings: Iterable[tuple[str, str, str]], limit: int = ROOM_TITLE_MAX
+) -> dict[str, str]:
+    """Map key → final title for one parent's children given (key, source_id, fitted title).
 
+    `limit` is the API's title limit for the siblings' kind (rooms 170, folders 165).
     The oldest record keeps the plain title; the others get ` (<last 6 of id>)`,
     which depends only on the record itself, so names are the same on every run.
     """
@@ -105,9 +137,9 @@ def distinct_titles(siblings: Iterable[tuple[str, str, str]]) -> dict[str, str]:
         members.sort(key=lambda m: _id_order(m[1]))
         result[members[0][0]] = title
         for key, source_id in members[1:]:
-            candidate = _with_suffix(title, f" ({source_id[-6:]})")
+            candidate = _with_suffix(title, f" ({source_id[-6:]})", limit)
             if candidate in taken:
-                candidate = _with_suffix(title, f" ({source_id})")
+                candidate = _with_suffix(title, f" ({source_id})", limit)
             taken.add(candidate)
             result[key] = candidate
     return result

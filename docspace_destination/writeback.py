@@ -1,47 +1,46 @@
-"""Write-back: a link to each room (Asana project) and folder (Asana task, Trello card).
+"""Write-back: a link to each room and folder, put on the source record it mirrors.
 
-Idempotent three ways: `docspace_state.writebacks` remembers what was written (a
+Which records get which link is the source's links SQL (`SourceSpec.links`); the
+attachments are made by the source's `LinkWriter`. Idempotent three ways: `docspace_state.writebacks` remembers what was written (a
 re-run with the same link makes no request at all); before posting, the record's
 attachments are listed and one with the same URL is adopted (so a dropped table or
 a lost reply never attaches twice); a room or folder that was recreated gets its
 new link and the old one removed (the recorded attachment, or one of ours by name
 pointing at this portal).
 
-Trello boards take no attachments: only cards get a link.
+Records are buffered and written in batches (short transactions on the staging
+database); one lost with a crash only means the next run lists that record's
+attachments and recognises the link.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
-from docspace_destination.attachments import (
-    AmbiguousWrite,
-    Attachment,
-    Attachments,
-    ParentGone,
-    WriteRefused,
-    asana_attachments,
-    trello_attachments,
-)
 from docspace_destination.client import DocSpaceClient
 from docspace_destination.extras import ExtrasSettings, StepReport
-from docspace_destination.ledger import APPLIED, SCHEMA, Ledger, LedgerEntry
+from docspace_destination.ledger import SCHEMA, Ledger, LedgerEntry
+from docspace_destination.source_sql import run_mapping
 from pm_runtime.errors import UserFacingError
+from pm_runtime.http_policy import AmbiguousWriteError
+from pm_runtime.link_writer import Attachment, LinkWriter, ParentGone, WriteRefused
+from pm_runtime.source_spec import SourceSpec, spec_for
+from pm_runtime.staging import open_staging
 
 log = logging.getLogger(__name__)
 
-ROOM_LINK = "DocSpace room"
-FOLDER_LINK = "DocSpace folder"
-WORKERS = 8  # below Asana's 15 concurrent writes; Trello's pacing is per token anyway
+ENTRIES_VIEW = "docspace_entries"  # what a source's links SQL reads: its ledger rows
+WORKERS = 8  # below the 15 concurrent writes Asana allows; a paced client waits on its own
 ADD_ATTEMPTS = 3
+RECORDS_PER_WRITE = 200  # each write is a short transaction that lets other processes in
 DONE, GONE = "done", "gone"
 
 _DDL = f"""
@@ -64,85 +63,63 @@ _COLUMNS = ("key", "source", "target", "name", "url", "attachment_id", "status",
 @dataclass(frozen=True)
 class Link:
     key: str  # the ledger key of the room or folder
-    target: str  # the Asana gid or Trello id the attachment goes on
+    target: str  # the id of the source record the attachment goes on
     name: str
     url: str
 
 
-def _deleted_projects(con: duckdb.DuckDBPyConnection) -> set[str]:
-    cols = {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = 'asana_data' AND table_name = 'projects'"
-        ).fetchall()
-    }
-    if "is_deleted" not in cols:
-        return set()
-    rows = con.execute("SELECT gid FROM asana_data.projects WHERE coalesce(is_deleted, false)")
-    return {r[0] for r in rows.fetchall()}
-
-
 def links(
     con: duckdb.DuckDBPyConnection,
-    source: str,
+    source: str | SourceSpec,
     entries: dict[str, LedgerEntry],
     client: DocSpaceClient,
     tasks: bool,
 ) -> list[Link]:
-    """Every link the ledger's applied rooms and folders call for."""
-    live = [
-        e
-        for e in entries.values()
-        if e.status == APPLIED and e.docspace_id is not None and e.source == source
+    """Every link the ledger's applied rooms and folders call for (the source's links SQL)."""
+    spec = spec_for(source)
+    mine = {k: e for k, e in entries.items() if e.source == spec.name}
+    if spec.links is None or not mine:
+        return []
+    view = pa.table(
+        {
+            "key": pa.array([e.key for e in mine.values()], pa.string()),
+            "kind": pa.array([e.kind for e in mine.values()], pa.string()),
+            "status": pa.array([e.status for e in mine.values()], pa.string()),
+            "docspace_id": pa.array([e.docspace_id for e in mine.values()], pa.int64()),
+            "title": pa.array([e.title for e in mine.values()], pa.string()),
+        }
+    )
+    con.register(ENTRIES_VIEW, view)
+    try:
+        rows = run_mapping(con, spec.links, spec.dataset, {"tasks": tasks})
+    finally:
+        con.unregister(ENTRIES_VIEW)
+    out = [
+        Link(key, str(target), name, client.folder_url(int(mine[key].docspace_id or 0)))
+        for key, target, name in rows
     ]
-    out: list[Link] = []
-    if source == "asana":
-        gone = _deleted_projects(con)
-        for e in live:
-            if e.kind == "room" and e.key.startswith("asana:project:"):
-                gid = e.key.removeprefix("asana:project:")
-                if gid not in gone:
-                    out.append(Link(e.key, gid, ROOM_LINK, client.folder_url(e.docspace_id)))
-        if tasks:
-            placed = [e for e in live if e.kind == "folder" and e.key.startswith("asana:task:")]
-            per_task = Counter(e.key.removeprefix("asana:task:").split("@")[0] for e in placed)
-            for e in placed:
-                gid, _, project = e.key.removeprefix("asana:task:").partition("@")
-                name = FOLDER_LINK
-                if per_task[gid] > 1:  # a task in two projects has a folder in each room
-                    room = entries.get(f"asana:project:{project}")
-                    name = f"{FOLDER_LINK} ({room.title if room and room.title else project})"
-                out.append(Link(e.key, gid, name, client.folder_url(e.docspace_id)))
-    elif source == "trello":
-        for e in live:
-            if e.kind == "folder" and e.key.startswith("trello:card:"):
-                card = e.key.removeprefix("trello:card:")
-                out.append(Link(e.key, card, FOLDER_LINK, client.folder_url(e.docspace_id)))
     return sorted(out, key=lambda link: link.key)
 
 
 class WriteBack:
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection,
         client: DocSpaceClient,
-        source: str,
+        source: str | SourceSpec,
         settings: ExtrasSettings,
-        attachments: Attachments | None = None,
+        attachments: LinkWriter | None = None,
     ) -> None:
-        self.con = con
         self.client = client
-        self.source = source
+        self.spec = spec_for(source)
+        self.source = self.spec.name
         self.settings = settings
         self._attachments = attachments
         self.report = StepReport("write-back")
         self._lock = threading.Lock()
-        with self._lock:
-            self.con.execute(_DDL)
+        self._unwritten: list[list[Any]] = []
 
-    def _rows(self) -> dict[str, dict[str, Any]]:
-        rows = self.con.execute(
+    def _rows(self, con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+        rows = con.execute(
             f"SELECT {', '.join(_COLUMNS)} FROM {SCHEMA}.writebacks WHERE source = ?",
             [self.source],
         ).fetchall()
@@ -151,27 +128,37 @@ class WriteBack:
     def _record(
         self, link: Link, status: str, attachment_id: str | None, error: str | None
     ) -> None:
+        row = [link.key, self.source, link.target, link.name, link.url]
+        row += [attachment_id, status, error, datetime.now(UTC)]
         with self._lock:
-            self.con.execute(
+            self._unwritten.append(row)
+            full = len(self._unwritten) >= RECORDS_PER_WRITE
+        if full:
+            self._write_records()
+
+    def _write_records(self) -> None:
+        with self._lock:
+            batch, self._unwritten = self._unwritten, []
+        if not batch:
+            return
+        with open_staging() as con:
+            con.executemany(
                 f"INSERT OR REPLACE INTO {SCHEMA}.writebacks "
                 f"({', '.join(_COLUMNS)}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    link.key,
-                    self.source,
-                    link.target,
-                    link.name,
-                    link.url,
-                    attachment_id,
-                    status,
-                    error,
-                    datetime.now(UTC),
-                ],
+                batch,
             )
 
     def run(self) -> StepReport:
-        entries = Ledger(self.con).load(self.source)
-        wanted = links(self.con, self.source, entries, self.client, self.settings.write_back_tasks)
-        rows = self._rows()
+        with open_staging() as con:  # a short read (and cleanup) before any request goes out
+            con.execute(_DDL)
+            entries = Ledger().load(self.source)
+            wanted = links(con, self.spec, entries, self.client, self.settings.write_back_tasks)
+            rows = self._rows(con)
+            stale = [k for k in rows if k not in entries]
+            if stale:  # keys the ledger forgot (a folder moved to another key): nothing to keep
+                con.execute(
+                    f"DELETE FROM {SCHEMA}.writebacks WHERE key IN (SELECT unnest(?))", [stale]
+                )
         todo = []
         for link in wanted:
             row = rows.get(link.key)
@@ -179,32 +166,28 @@ class WriteBack:
                 self.report.add("unchanged")
             else:
                 todo.append((link, row))
-        stale = [k for k in rows if k not in entries]
-        if stale:  # keys the ledger forgot (a folder moved to another key): nothing to keep
-            self.con.execute(
-                f"DELETE FROM {SCHEMA}.writebacks WHERE key IN (SELECT unnest(?))", [stale]
-            )
         if not todo:
             return self.report
-        attachments = self._attachments or (
-            asana_attachments() if self.source == "asana" else trello_attachments()
-        )
+        if self._attachments is None and self.spec.link_writer is None:
+            raise UserFacingError(f"write_back: the {self.source} source cannot write links back")
+        attachments = self._attachments or self.spec.link_writer()  # type: ignore[misc]
         try:
             with ThreadPoolExecutor(WORKERS, thread_name_prefix="writeback") as pool:
                 list(pool.map(lambda item: self._one(attachments, *item), todo))
         finally:
+            self._write_records()
             if self._attachments is None:
                 attachments.close()
         return self.report
 
-    def _one(self, attachments: Attachments, link: Link, row: dict[str, Any] | None) -> None:
+    def _one(self, attachments: LinkWriter, link: Link, row: dict[str, Any] | None) -> None:
         try:
             outcome, attachment_id = self._write(attachments, link, row)
         except ParentGone:
             self._record(link, GONE, None, "gone from the source")
             self.report.add("gone")
             return
-        except (WriteRefused, AmbiguousWrite) as exc:
+        except (WriteRefused, AmbiguousWriteError) as exc:
             reason = str(exc)
         except Exception as exc:  # one record never stops the others
             if isinstance(exc, UserFacingError):
@@ -219,7 +202,7 @@ class WriteBack:
         self.report.fail(link.key, reason)
 
     def _write(
-        self, attachments: Attachments, link: Link, row: dict[str, Any] | None
+        self, attachments: LinkWriter, link: Link, row: dict[str, Any] | None
     ) -> tuple[str, str]:
         present = attachments.list(link.target)
         same = [a for a in present if link.url in a.urls]
@@ -243,11 +226,11 @@ class WriteBack:
         rooms = f"{self.client.portal}/rooms/"
         return a.name == link.name and any(u.startswith(rooms) for u in a.urls)
 
-    def _add(self, attachments: Attachments, link: Link) -> str:
+    def _add(self, attachments: LinkWriter, link: Link) -> str:
         for attempt in range(1, ADD_ATTEMPTS + 1):
             try:
                 return attachments.add(link.target, link.name, link.url).id
-            except AmbiguousWrite:
+            except AmbiguousWriteError:
                 # the reply was lost: it may be there already; never post twice
                 again = [a for a in attachments.list(link.target) if link.url in a.urls]
                 if again:

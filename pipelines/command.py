@@ -3,7 +3,8 @@
     python pipelines/asana_to_docspace.py [--plan] [--refresh] [--max-writes N] ...
 
 Exit codes: 0 done (or, with --plan, nothing to do); 1 an error or a failed record;
-2 with --plan when there are changes (like `terraform plan -detailed-exitcode`).
+2 with --plan when there are changes (like `terraform plan -detailed-exitcode`);
+3 stopped at DocSpace's daily write limit (run again after the reset time it prints).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ SOURCES: dict[str, dict[str, str]] = {
         "(or api_key/token under [sources.trello] in .dlt/secrets.toml)",
     },
 }
-EXIT_OK, EXIT_FAILED, EXIT_CHANGES = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_CHANGES, EXIT_LIMITED = 0, 1, 2, 3
 SANDBOX_DIR = Path("data") / "sandbox"
 
 log = logging.getLogger("pipelines")
@@ -54,7 +55,8 @@ def build_parser(source: str) -> argparse.ArgumentParser:
             f"ONLYOFFICE DocSpace match it (pipeline '{source}_docspace'): a room per "
             f"{'project' if source == 'asana' else 'board'}, a folder per {'task' if source == 'asana' else 'card'}."
         ),
-        epilog="Exit codes: 0 ok / nothing to do, 1 error or failed records, 2 --plan found changes.",
+        epilog="Exit codes: 0 ok / nothing to do, 1 error or failed records, 2 --plan found changes, "
+        "3 stopped at DocSpace's daily write limit.",
     )
     parser.add_argument(
         "--plan",
@@ -97,6 +99,24 @@ def build_parser(source: str) -> argparse.ArgumentParser:
         f"state goes to {SANDBOX_DIR}/",
     )
     parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="keep running: poll the source's change signal every --interval seconds and apply "
+        "what changed within seconds (SIGTERM/Ctrl-C stops; see README, 'Running continuously')",
+    )
+    parser.add_argument(
+        "--interval",
+        type=float,
+        metavar="S",
+        help="with --watch: seconds between looks (default 30; stretched to stay within --api-share)",
+    )
+    parser.add_argument(
+        "--api-share",
+        type=float,
+        metavar="F",
+        help="with --watch: share of each API's quota the watcher may use (default 0.5)",
+    )
+    parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="more detail (-vv: debug logs)"
     )
     return parser
@@ -128,9 +148,16 @@ def print_plan(the_plan: Any, verbose: int, out: Any = None) -> None:
         f"\nPlan for {the_plan.source}: {len(changes)} change(s), {the_plan.writes} DocSpace write(s)",
         file=out,
     )
+    if counts.get("adopt"):
+        print(
+            "  (folders inside adopted rooms are adopted by title where they exist: "
+            "the writes are at most this many)",
+            file=out,
+        )
     order = [
         "create",
         "create from template",
+        "adopt",
         "move",
         "rename",
         "unarchive",
@@ -138,23 +165,33 @@ def print_plan(the_plan: Any, verbose: int, out: Any = None) -> None:
         "orphan",
         "restore",
         "blocked",
+        "skip",
         "noop",
     ]
     for op in order:
         if not counts.get(op):
             continue
-        print(f"  {op:<20} {counts[op]:>6}", file=out)
+        if op == "skip":  # counted in projects; their folders are skipped with them
+            shown = [a for a in the_plan.actions if a.op == op and a.kind == "room"]
+            note = 'archived before their first sync: no room (archived_projects = "mirror" makes them)'
+            print(f"  {op:<20} {len(shown):>6}  {note}", file=out)
+        else:
+            print(f"  {op:<20} {counts[op]:>6}", file=out)
+            shown = [a for a in changes if a.label == op]
         if op == "noop":
             continue
-        shown = [a for a in changes if a.label == op]
         limit = None if verbose else 10
         for a in shown[:limit]:
-            extra = f"  ({a.reason})" if a.reason else ""
+            extra = f"  ({a.reason})" if a.reason and a.op != "skip" else ""
             where = (
                 f" ← {a.from_key}" if a.op == "move" and a.from_key and a.from_key != a.key else ""
             )
             if a.template:
                 where += f" from template {a.template!r}"
+            if a.op == "adopt":
+                how = "by title" if (a.found or "").startswith("title") else "by its marker tag"
+                archived = ", archived" if a.found_in_archive else ""
+                where += f" ← existing room {a.docspace_id} ({how}{archived})"
             print(f"      {a.kind:<6} {a.title!r}  [{a.key}]{where}{extra}", file=out)
         if limit and len(shown) > limit:
             print(f"      … and {len(shown) - limit} more (-v lists all)", file=out)
@@ -169,12 +206,23 @@ def print_summary(result: Any, out: Any = None) -> None:
     for name in OUTCOMES:
         if counts.get(name) or name in ("created", "failed", "unchanged"):
             print(f"  {name:<11} {counts.get(name, 0):>6}", file=out)
+    skipped = result.plan.skipped_projects
+    if skipped:
+        note = "archived before their first sync: no room"
+        print(f"  {'skipped':<11} {skipped:>6}  ({note})", file=out)
     print(
         f"  {'requests':<11} {result.reads + result.writes:>6}  ({result.writes} writes)", file=out
     )
     if result.resumed:
         print("  (finished a load left by an interrupted run first)", file=out)
-    if result.report and result.report.budget_exhausted:
+    resets_at = result.report.write_limit_resets_at if result.report else None
+    if resets_at is not None:
+        print(
+            f"  DocSpace's daily write limit reached; it resets at {resets_at:%Y-%m-%d %H:%M:%S} UTC: "
+            "run again after that and it continues where this one stopped",
+            file=out,
+        )
+    elif result.report and result.report.budget_exhausted:
         print("  write budget reached: the next run continues where this one stopped", file=out)
     for key, title, reason in (result.report.failures if result.report else [])[:50]:
         print(f"  FAILED {key} {title!r}: {reason}", file=out)
@@ -203,21 +251,17 @@ def print_steps(result: Any, out: Any) -> None:
 def print_tree(source: str, out: Any = None) -> None:
     """The DocSpace tree this source maps to, read back from DocSpace."""
     out = out or sys.stdout
-    import duckdb
-
     from docspace_destination.client import DocSpaceClient
     from docspace_destination.ledger import Ledger
     from docspace_destination.settings import load_settings
-    from pm_runtime.staging import staging_database_path
 
     settings = load_settings(source)
     client = DocSpaceClient(settings.base_url, settings.api_key)
-    con = duckdb.connect(staging_database_path())
     try:
         rooms = sorted(
-            (
+            (  # the ledger is read in one short transaction; the walk below only asks DocSpace
                 e
-                for e in Ledger(con).load(source).values()
+                for e in Ledger().load(source).values()
                 if e.kind == "room" and e.docspace_id is not None
             ),
             key=lambda e: e.title or "",
@@ -234,11 +278,15 @@ def print_tree(source: str, out: Any = None) -> None:
             print(f"  🏠 {room.title}{state}", file=out)
             walk(room.docspace_id, 2)
     finally:
-        con.close()
         client.close()
 
 
 def print_next_steps(source: str, out: Any = None) -> None:
+    """Commands to look at what the run left, each runnable as printed from the project directory.
+
+    No activated venv is assumed: Python is called by its path and `dlt` gets .venv/bin on PATH
+    (it starts `marimo` from there for `show`). A sandbox run names its own data directories.
+    """
     out = out or sys.stdout
     dataset = SOURCES[source]["dataset"]
     table = "projects" if source == "asana" else "boards"
@@ -246,19 +294,25 @@ def print_next_steps(source: str, out: Any = None) -> None:
     if os.environ.get("DLT_DATA_DIR"):
         db = os.path.relpath(os.environ.get("DESTINATION__DUCKDB__CREDENTIALS", ""))
         env = f"DESTINATION__DUCKDB__CREDENTIALS={db} "
-        dlt_env = f"DLT_DATA_DIR={os.path.relpath(os.environ['DLT_DATA_DIR'])} "
+        dlt_env = f"DLT_DATA_DIR={os.path.relpath(os.environ['DLT_DATA_DIR'])} {env}"
     else:
         dlt_env = ""
-    python = os.path.relpath(sys.executable) if ".venv" in sys.executable else "python"
+    in_venv = ".venv" in sys.executable
+    python = os.path.relpath(sys.executable) if in_venv else "python"
+    bin_dir = os.path.dirname(python)
+    dlt_cli = f"PATH={bin_dir}:$PATH {dlt_env}dlt" if in_venv else f"{dlt_env}dlt"
+    demo = " DEMO=1" if dlt_env else ""
     print(
         f"""
 Next, query the staged data and the sync ledger with SQL:
   {env}{python} -m pm_runtime.query "SELECT name, archived FROM {dataset}.{table}"
   {env}{python} -m pm_runtime.query "SELECT status, count(*) FROM docspace_state.ledger GROUP BY ALL"
   {env}{python} -m pm_runtime.query "SELECT * FROM docspace_state.runs ORDER BY started_at DESC"
-and inspect the loads:
-  {dlt_env}{os.path.join(os.path.dirname(python), "dlt") if ".venv" in python else "dlt"} pipeline {source} info
-  {dlt_env}{os.path.join(os.path.dirname(python), "dlt") if ".venv" in python else "dlt"} pipeline {source} show""",
+browse it in dlt's dashboard (Ctrl-C stops it):
+  make show PIPELINE={source}{demo}
+and inspect the loads into DuckDB and the runs into DocSpace:
+  {dlt_cli} pipeline {source} info
+  {dlt_cli} pipeline {source}_docspace trace""",
         file=out,
     )
 
@@ -311,6 +365,10 @@ def run(source: str, args: argparse.Namespace) -> int:
     from docspace_destination.desired import NothingStaged
     from docspace_destination.sync import Sync
 
+    if args.watch:
+        from pipelines.watch import watch
+
+        return watch(source, args)
     interactive = sys.stderr.isatty()
     if not args.sync_only:
         info = extract(source, progress=interactive)
@@ -333,7 +391,8 @@ def run(source: str, args: argparse.Namespace) -> int:
             bar.update(1)
 
     sync = Sync(
-        source,
+        # the destination knows a source only by the spec its package states
+        importlib.import_module(SOURCES[source]["module"]).DOCSPACE_SPEC,
         concurrency=args.concurrency,
         max_writes=args.max_writes,
         on_progress=progress,
@@ -354,7 +413,11 @@ def run(source: str, args: argparse.Namespace) -> int:
     if args.verbose:
         print_plan(result.plan, args.verbose)
     print_summary(result)
-    return EXIT_FAILED if result.failed else EXIT_OK
+    if result.failed:
+        return EXIT_FAILED
+    if result.report and result.report.write_limit_resets_at is not None:
+        return EXIT_LIMITED
+    return EXIT_OK
 
 
 def _missing_config_message(exc: BaseException, source: str) -> str | None:
@@ -386,13 +449,20 @@ def main(source: str, argv: list[str] | None = None) -> int:
     if args.max_writes is not None and args.max_writes < 0:
         print("error: --max-writes must be 0 or more")
         return EXIT_FAILED
+    if args.watch and (args.plan or args.extract_only or args.sync_only):
+        print("error: --watch cannot be combined with --plan, --extract-only or --sync-only")
+        return EXIT_FAILED
     try:
         if args.sandbox:
-            with embedded_sandbox():
+            with embedded_sandbox() as sb:
                 print(
                     "Sandbox: local Asana, Trello and DocSpace emulators with sample data.",
                     flush=True,
                 )
+                if args.watch:  # the sample changes now and then, so folders are seen to follow
+                    from pipelines.watch import watch
+
+                    return watch(source, args, sandbox=sb)
                 code = run(source, args)
                 if code != EXIT_FAILED and not args.extract_only and not args.plan:
                     print_tree(source)

@@ -1,29 +1,143 @@
-"""The staging DuckDB every pipeline shares (data/pm.duckdb unless configured)."""
+"""The staging DuckDB every pipeline shares (data/pm.duckdb unless configured), and how to open it.
+
+DuckDB admits one writing process or many reading ones, so nobody may sit on the
+file: the sync opens it for short transactions only (`open_staging`: a load, the
+plan's reads, a ledger flush) and closes it in between, so `python -m
+pm_runtime.query` and `dlt pipeline <name> show` get in between. Every opener —
+ours and dlt's own loads (`staging_pipeline`) — waits for a locked file as
+`pm_runtime.staging_lock` says. This module is the one place that opens the
+staging database.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import dlt
+import duckdb
+from dlt.common.configuration import configspec
+from dlt.destinations.impl.duckdb.configuration import (
+    DuckDbClientConfiguration,
+    DuckDbConnectionPool,
+    DuckDbCredentials,
+)
+
+from pm_runtime.staging_lock import wait_while_locked
 
 DEFAULT_DUCKDB_PATH = Path("data") / "pm.duckdb"
 CREDENTIALS_ENV = "DESTINATION__DUCKDB__CREDENTIALS"
 
+StagingOpener = Callable[..., AbstractContextManager[duckdb.DuckDBPyConnection]]
+
 
 def staging_database_path() -> str:
-    """`DESTINATION__DUCKDB__CREDENTIALS` (a path or duckdb:/// URL) when set, else data/pm.duckdb."""
+    """`DESTINATION__DUCKDB__CREDENTIALS` (a path or duckdb:/// URL) when set, else data/pm.duckdb.
+
+    A relative path is taken from the working directory, as dlt does (its `local_dir`).
+    """
     configured = os.environ.get(CREDENTIALS_ENV)
     if not configured:
         try:
             configured = dlt.config.get("destination.duckdb.credentials")
         except Exception:
             configured = None
-    if configured:
-        configured = str(configured)
-        return configured.removeprefix("duckdb:///")
-    DEFAULT_DUCKDB_PATH.parent.mkdir(parents=True, exist_ok=True)
-    return str(DEFAULT_DUCKDB_PATH.resolve())
+    path = Path(str(configured).removeprefix("duckdb:///")) if configured else DEFAULT_DUCKDB_PATH
+    path = path if path.is_absolute() else Path.cwd() / path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
+# -- our own connections ---------------------------------------------------------------------
+
+# One staging connection at a time per process: DuckDB refuses a second in-process connection
+# with another configuration (read-only vs read-write), and the holds are short anyway.
+_process_hold = threading.RLock()
+_open_here = threading.local()
+
+
+def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if read_only and not os.path.exists(path):
+        read_only = False  # nothing staged yet: an empty database, not an error
+    try:
+        return duckdb.connect(path, read_only=read_only)
+    except duckdb.ConnectionException as exc:
+        # this process already has the file open read-write (dlt, a test): reading through that works
+        if read_only and "different configuration" in str(exc):
+            return duckdb.connect(path, read_only=False)
+        raise
+
+
+@contextlib.contextmanager
+def open_staging(
+    read_only: bool = False, *, timeout: float | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the staging database for one short transaction; closed on exit.
+
+    Waits while another process holds the file (`[staging] lock_timeout`). Nested use in one
+    thread reuses the outer connection, so a caller can read a consistent snapshot across
+    helpers that open the database themselves.
+    """
+    with _process_hold:
+        outer = getattr(_open_here, "con", None)
+        if outer is not None:
+            yield outer
+            return
+        path = staging_database_path()
+        con = wait_while_locked(lambda: _connect(path, read_only), path, timeout)
+        _open_here.con = con
+        try:
+            yield con
+        finally:
+            _open_here.con = None
+            con.close()
+
+
+# -- dlt's connections -----------------------------------------------------------------------
+
+
+class _WaitingConnectionPool(DuckDbConnectionPool):
+    """dlt's DuckDB connection pool, waiting like `open_staging` when the file is locked."""
+
+    def borrow_conn(
+        self,
+        global_config: dict[str, Any] | None = None,
+        local_config: dict[str, Any] | None = None,
+        pragmas: list[str] | None = None,
+    ) -> duckdb.DuckDBPyConnection:
+        borrow = super().borrow_conn  # raises before counting a borrow, so a retry is clean
+        return wait_while_locked(
+            lambda: borrow(global_config, local_config, pragmas),  # type: ignore[arg-type]
+            str(self.credentials.database),
+        )
+
+
+@configspec(init=False)
+class StagingDuckDbCredentials(DuckDbCredentials):
+    def on_resolved(self) -> None:
+        super().on_resolved()
+        self.conn_pool = _WaitingConnectionPool(self)
+
+
+@configspec(init=False)
+class StagingDuckDbConfiguration(DuckDbClientConfiguration):
+    credentials: StagingDuckDbCredentials = None  # type: ignore[assignment]
+
+
+class staging_duckdb(dlt.destinations.duckdb):  # noqa: N801 - dlt names destination factories in lower case
+    """dlt's duckdb destination whose connections wait for a locked file."""
+
+    spec = StagingDuckDbConfiguration  # type: ignore[assignment]
+
+    @property
+    def destination_type(self) -> str:
+        # recorded in the pipeline state: `dlt pipeline <name> show` attaches with plain duckdb
+        return "dlt.destinations.duckdb"
 
 
 def staging_pipeline(
@@ -32,7 +146,7 @@ def staging_pipeline(
     """The source → DuckDB pipeline (`asana` → `asana_data`, `trello` → `trello_data`)."""
     return dlt.pipeline(
         pipeline_name=pipeline_name,
-        destination=dlt.destinations.duckdb(credentials=staging_database_path()),
+        destination=staging_duckdb(credentials=staging_database_path()),
         dataset_name=dataset_name,
         progress=progress,
     )

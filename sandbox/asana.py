@@ -116,6 +116,25 @@ class AsanaEmulator(AsanaState, Emulator):
 
     # -- helpers ------------------------------------------------------------------
 
+    def user(self, identifier: str) -> Obj | None:
+        """A user by any identifier the API takes: "me" (the token's user), an email, or a gid.
+
+        Asana's API reference, `user_gid` path parameter (specs/asana_oas.yaml): "A string
+        identifying a user. This can either be the string "me", an email, or the gid of a user."
+        GET /tasks documents `assignee` only as "the assignee to filter tasks on"; that it takes
+        the same identifiers is how the real API behaves for independent clients (not verified
+        here on a live API), as is email matching that ignores case.
+        """
+        if identifier == "me":
+            return self.get(self.me, "user") if self.me else None
+        if "@" in identifier:
+            wanted = identifier.casefold()
+            return next(
+                (u for u in self.live("user") if str(u.data.get("email", "")).casefold() == wanted),
+                None,
+            )
+        return self.get(identifier, "user")
+
     def _one(self, obj: Obj | None, request: Request, what: str, gid: str) -> dict[str, Any]:
         if obj is None:
             raise HTTPError(404, f"{what}: Unknown object: {gid}")
@@ -221,7 +240,7 @@ class AsanaEmulator(AsanaState, Emulator):
         )
         r("GET", "/users")(lambda q: self._page(q, self.live(f"users:{q.arg('workspace')}")))
         r("GET", "/users/{gid}")(
-            lambda q: self._one(self.get(q.params["gid"], "user"), q, "user", q.params["gid"])
+            lambda q: self._one(self.user(q.params["gid"]), q, "user", q.params["gid"])
         )
         for kind in ("users", "teams", "tags", "custom_fields"):
             r("GET", "/workspaces/{gid}/" + kind)(self._workspace_list(kind))
@@ -282,10 +301,13 @@ class AsanaEmulator(AsanaState, Emulator):
             pair = (section.data["project"], section.gid)
             tasks = [t for t in self.live(f"tasks:{pair[0]}") if pair in t.data["memberships"]]
         elif assignee and workspace:
+            who = self.user(assignee)
+            if who is None:
+                raise HTTPError(400, f"assignee: Not a recognized ID: {assignee}")
             tasks = [
                 t
                 for t in self.live("task")
-                if t.data["assignee"] == assignee and t.data["workspace"] == workspace
+                if t.data["assignee"] == who.gid and t.data["workspace"] == workspace
             ]
         else:
             raise HTTPError(400, "workspace: Missing input")

@@ -20,7 +20,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from sandbox.docspace_dto import DtoMixin, encoded, envelope, error_body
+from sandbox.docspace_dto import DtoMixin, encoded, envelope, error_body, validation_body
 from sandbox.docspace_ops import OpsRoutes
 from sandbox.docspace_rooms import RoomRoutes
 from sandbox.docspace_sharing import SharingRoutes
@@ -77,31 +77,53 @@ class DocSpaceEmulator(DocSpaceStateApi, RoomRoutes, OpsRoutes, SharingRoutes, D
     def error(self, status: int, message: str, **extra: Any) -> Response:
         if status == 401:
             return Response(401, b"", content_type="text/plain")
+        if extra.get("validation"):
+            return Response(status, validation_body(status, extra["validation"]))
         return Response(status, error_body(status, message, extra.get("type")))
 
     def too_many_requests(
         self, request: Request, retry_after: float | None, reason: str
     ) -> Response:
-        response = self.error(429, "Too many requests")
-        if retry_after is not None:
-            response.headers["Retry-After"] = str(max(1, int(retry_after + 0.999)))
-        return response
+        """A 429 as the server's limiter chain sends it: an empty body, and only the headers the
+        rejecting limiter's lease has metadata for.
+
+        common/ASC.Api.Core/Core/BaseStartup.cs sets `options.OnRejected =
+        RateLimitMetadata.OnRejected` (RedisRateLimiting.AspNetCore 1.2.1), which writes status
+        429 and no body, then X-RateLimit-Limit / -Remaining / -Reset / Retry-After where the
+        lease has them: the concurrency and sliding-window leases have Limit and Remaining only
+        (RedisConcurrencyRateLimiter / RedisSlidingWindowRateLimiter `s_allMetadataNames`); the
+        daily fixed window also has RetryAfter (whole seconds to the window's end) and Reset
+        (the window's end, Unix seconds; RedisFixedWindowRateLimiter.TryGetMetadata).
+        """
+        headers: dict[str, str] = {}
+        if reason == "concurrency":
+            cap = (
+                self.limits.max_concurrent_writes
+                if request.is_write
+                else self.limits.max_concurrent_reads
+            )
+            headers = {"X-RateLimit-Limit": str(cap), "X-RateLimit-Remaining": "0"}
+        elif reason == "window":
+            headers = {
+                "X-RateLimit-Limit": str(self.limits.requests_per_window),
+                "X-RateLimit-Remaining": "0",
+            }
+        elif reason == "daily":
+            wait = int(retry_after or 0)
+            headers = {
+                "X-RateLimit-Limit": str(self.limits.writes_per_day),
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": str(int(time.time() + (retry_after or 0))),
+                "Retry-After": str(wait),
+            }
+        elif retry_after is not None:
+            # an injected burst (a proxy in front of the portal, say) may send Retry-After
+            headers = {"Retry-After": str(max(1, int(retry_after + 0.999)))}
+        return Response(429, b"", headers, content_type="text/plain")
 
     def not_found_route(self, request: Request) -> Response:
         # ASP.NET answers an unmatched route with a bare 404
         return Response(404, b"", content_type="text/plain")
-
-    def decorate(self, request: Request, response: Response) -> None:
-        window = self.limits.requests_per_window
-        if window is None or response.status >= 400:
-            return
-        with self._inflight_lock:
-            used = len(self._window)
-            oldest = self._window[0] if self._window else time.monotonic()
-        reset = max(0, int(oldest + self.limits.window_seconds - time.monotonic()))
-        response.headers["X-RateLimit-Limit"] = str(window)
-        response.headers["X-RateLimit-Remaining"] = str(max(0, window - used))
-        response.headers["X-RateLimit-Reset"] = str(reset)
 
     def handle(self, request: Request) -> tuple[Response | None, str]:
         with self.lock:

@@ -80,6 +80,23 @@ def error_body(status: int, message: str, kind: str | None = None) -> dict[str, 
     }
 
 
+def validation_body(status: int, errors: dict[str, list[str]]) -> dict[str, Any]:
+    """A failed model validation ([StringLength]...): ASP.NET's ValidationProblemDetails as the
+    `response` of the success envelope, flagged `status: 1` (common/ASC.Api.Core/Middleware/
+    CommonApiResponse.cs, SuccessApiResponse). The links' href is left out (not verified)."""
+    return {
+        "response": {
+            "type": "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+            "title": "One or more validation errors occurred.",
+            "status": status,
+            "errors": errors,
+        },
+        "count": 1,
+        "status": 1,
+        "statusCode": status,
+    }
+
+
 def employee(user: User, portal: str) -> dict[str, Any]:
     return {
         "id": user.id,
@@ -199,7 +216,15 @@ class DtoMixin:
         }
 
     def fileop_dto(self: DocSpaceEmulator, op: FileOp, now: float) -> dict[str, Any]:
+        """FileOperationDto. `status` is DistributedTaskStatus (0 Created, 1 Running, 2 Completed —
+        a failed move completes too, with its message in `error`: FileOperation.RunJob catches it).
+        `folders` lists the entries of the operation's Result: the destination first (DoAsync
+        writes `folder_{dest}` before moving), then every folder it moved (FileOperationDtoHelper)."""
         done = op.finished(now)
+        folders: list[dict[str, Any]] = []
+        if done and not op.error and op.dest_id is not None:
+            ids = [op.dest_id, *op.result]
+            folders = [self.folder_dto(self._folders[i]) for i in ids if i in self._folders]
         return {
             "id": op.id,
             "Operation": op.operation,
@@ -207,8 +232,9 @@ class DtoMixin:
             "error": op.error or "",
             "processed": str(len(op.folders) + len(op.files)) if done else "0",
             "finished": done,
+            "status": op.status(now),
             "files": [],
-            "folders": [],
+            "folders": folders,
         }
 
     def share_dto(self: DocSpaceEmulator, user: User, access: int, owner: bool) -> dict[str, Any]:

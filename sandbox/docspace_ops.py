@@ -1,8 +1,9 @@
 """DocSpace routes for asynchronous work: file operations (move) and room templates.
 
-Every write is applied to the state when the request arrives, so a response lost
-on the way back never loses the write; only what the *status* reports is delayed
-(`fileop_seconds`, `template_job_seconds`). A room made from a template exists
+A move is published when the request arrives and runs a moment later
+(`fileop_seconds`, :mod:`sandbox.docspace_fileops`), so a response lost on the
+way back never loses it. Template jobs create their room when the request
+arrives; only what the *status* reports is delayed (`template_job_seconds`). A room made from a template exists
 (with its id) as soon as the job starts; the template's folders and files appear
 in it when the job completes, as on the real server.
 """
@@ -12,15 +13,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sandbox.docspace_rooms import clean_title
+from sandbox.docspace_fileops import CONFLICT_RESOLVE_TYPES, FileOpsEngine
+from sandbox.docspace_rooms import as_bool, clean_title
 from sandbox.docspace_store import (
     ROOM_FOLDER_TYPES,
     ROOMS_ROOT,
     TEMPLATES_ROOT,
-    DocSpaceStore,
-    File,
-    Folder,
+    FileOp,
     Job,
+    parse_enum,
 )
 from sandbox.http import HTTPError, Request, Response
 
@@ -32,7 +33,7 @@ def _ids(values: Any, what: str) -> list[int]:
         raise HTTPError(400, f"{what}: integer ids expected") from None
 
 
-class OpsRoutes(DocSpaceStore):
+class OpsRoutes(FileOpsEngine):
     def register_ops_routes(self) -> None:
         add = self.add_route  # type: ignore[attr-defined]
         add("PUT", "/files/fileops/move", self._move)
@@ -44,28 +45,8 @@ class OpsRoutes(DocSpaceStore):
 
     # -- file operations -----------------------------------------------------------
 
-    def _move_error(
-        self, folders: list[Folder | None], files: list[File | None], dest: Folder | None
-    ) -> str | None:
-        if dest is None:
-            return "The required folder was not found"
-        if dest.kind == "root" or (dest.kind == "template"):
-            return "You don't have enough permission to move the item"
-        if self._is_archived(dest):
-            return "You cannot edit archived rooms"
-        if any(f is None for f in folders) or any(f is None for f in files):
-            return "The required folder was not found"
-        for folder in folders:
-            assert folder is not None
-            if folder.kind != "folder":
-                return "You don't have enough permission to move the item"
-            if self._is_archived(folder):
-                return "You cannot edit archived rooms"
-            if dest.id == folder.id or any(p.id == folder.id for p in self._path(dest)):
-                return "The folder cannot be moved to its own subfolder"
-        return None
-
     def _move(self, request: Request) -> Response:
+        """OperationController.MoveBatchItems: publish, then answer with the caller's move operations."""
         body = request.json()
         folder_ids = _ids(body.get("folderIds"), "folderIds")
         file_ids = _ids(body.get("fileIds"), "fileIds")
@@ -73,33 +54,52 @@ class OpsRoutes(DocSpaceStore):
             dest_id = int(body.get("destFolderId"))
         except (TypeError, ValueError):
             raise HTTPError(400, "destFolderId is required") from None
+        resolve = parse_enum(
+            body.get("conflictResolveType", 0), CONFLICT_RESOLVE_TYPES, "conflictResolveType"
+        )
         dest = self._folders.get(dest_id)
-        folders = [self._folders.get(i) for i in folder_ids]
-        files = [self._files.get(i) for i in file_ids]
-        sources = [f for f in folders if f is not None] + [
-            self._folders[f.folder_id] for f in files if f is not None
+        sources = [self._folders[i] for i in folder_ids if i in self._folders] + [
+            self._folders[self._files[i].folder_id] for i in file_ids if i in self._files
         ]
         self._check_denied(dest, *sources)
-        error = self._move_error(folders, files, dest)
-        if error is None and dest is not None:
-            for folder in folders:
-                assert folder is not None
-                self._set_parent(folder, dest.id)
-            for file in files:
-                assert file is not None
-                self._set_file_folder(file, dest.id)
-        op = self._new_op(0, folder_ids, file_ids, error)
-        return self.ok(request, [self.fileop_dto(op, time.time())])  # type: ignore[attr-defined]
+        op = None
+        if folder_ids or file_ids:  # Publish returns null for an empty request
+            # holdResult = !deleteAfter (OperationController.MoveBatchItems)
+            hold = not as_bool(body.get("deleteAfter") or False)
+            op = self._publish_move(folder_ids, file_ids, dest_id, resolve, hold)
+        single = as_bool(body.get("returnSingleOperation") or False)
+        ops = self._operation_results(
+            None if not single else (op.id if op else ""), managers=("move",)
+        )
+        return self.ok(request, [dto for o, dto in ops if o.operation == 0])
+
+    def _operation_results(
+        self, wanted: str | None, managers: tuple[str, ...] = ("move", "delete")
+    ) -> list[tuple[FileOp, dict[str, Any]]]:
+        """FileOperationsManagerHolder.GetOperationResults: reading a finished operation dequeues it.
+
+        A finished one is listed (this once) only if its result is held (`deleteAfter`
+        false); one still queued or running is always listed. Not modelled: the queue's
+        cleaner, which also drops an operation some time after its last change.
+        """
+        now = time.time()
+        kinds = {"move": (0, 1), "delete": (2,)}
+        types = {t for m in managers for t in kinds[m]}
+        out = []
+        for op in list(self.fileops.values()):
+            if op.operation not in types or wanted not in (None, "", op.id):
+                continue
+            if op.finished(now):
+                del self.fileops[op.id]
+                if not op.hold:
+                    continue
+            out.append((op, self.fileop_dto(op, now)))  # type: ignore[attr-defined]
+        return out
 
     def _fileops(self, request: Request) -> Response:
-        now = time.time()
-        wanted = request.arg("id")
-        ops = [op for op in self.fileops.values() if wanted in (None, "", op.id)]
-        out = [self.fileop_dto(op, now) for op in ops]  # type: ignore[attr-defined]
-        for op in ops:
-            if op.finished(now):  # reading a finished operation clears it
-                del self.fileops[op.id]
-        return self.ok(request, out)  # type: ignore[attr-defined]
+        """OperationController.GetOperationStatuses (`GET /files/fileops[?id=]`)."""
+        results = self._operation_results(request.arg("id"))
+        return self.ok(request, [dto for _, dto in results])  # type: ignore[attr-defined]
 
     # -- room templates ---------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import unicodedata
 from typing import Any
 
 from sandbox.docspace_store import (
@@ -18,7 +19,12 @@ from sandbox.docspace_store import (
     Folder,
     parse_enum,
 )
-from sandbox.docspace_titles import sanitize_title
+from sandbox.docspace_titles import (
+    FOLDER_TITLE_MAX,
+    ROOM_TITLE_MAX,
+    length_error,
+    sanitize_title,
+)
 from sandbox.http import HTTPError, Request, Response
 
 MAX_PAGE = 100
@@ -31,8 +37,20 @@ _SORT_KEYS = {
 }
 
 
-def clean_title(raw: Any) -> str:
-    """The stored form of a requested title; 400 when nothing is left."""
+def check_length(raw: Any, limit: int) -> None:
+    """400 with ASP.NET's validation body for a title over `limit` UTF-16 units (raw, untrimmed).
+
+    Model validation runs before the action, so this comes before every other check.
+    """
+    message = length_error(raw, limit)
+    if message:
+        raise HTTPError(400, message, validation={"Title": [message]})
+
+
+def clean_title(raw: Any, limit: int | None = None) -> str:
+    """The stored form of a requested title; 400 when it is too long (`limit`) or nothing is left."""
+    if limit is not None:
+        check_length(raw, limit)
     if raw is None or not isinstance(raw, str):
         raise HTTPError(400, "Title is required")
     try:
@@ -44,6 +62,14 @@ def clean_title(raw: Any) -> str:
     if not title:
         raise HTTPError(400, "The title is empty")
     return title
+
+
+def collate(text: str) -> str:
+    """A key that compares like MySQL's utf8_general_ci: case and accents ignored, trailing
+    spaces ignored (PAD SPACE). Approximate: general_ci's own weight table is not reproduced."""
+    decomposed = unicodedata.normalize("NFD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return bare.casefold().rstrip(" ")
 
 
 def as_bool(value: Any) -> bool:
@@ -140,13 +166,22 @@ class RoomRoutes(DocSpaceStore):
             if v != ""
         }
         needle = (request.arg("filterValue") or "").lower()
+        # VirtualRoomsController.GetRoomsFolderAsync: a non-empty `tags` is parsed with
+        # JsonSerializer.Deserialize<IEnumerable<string>> (a bare string throws JsonException,
+        # which ResponseWrapper answers with 500); FolderDao.GetRoomsAsync filters only when the
+        # list is non-empty (`searchByTags = tags != null && tags.Any()`), so `[]` returns every
+        # room. The match is SQL `IN` on files_tag.name, collated utf8_general_ci
+        # (products/ASC.Files/Core/Core/EF/DbFilesTag.cs): case- and accent-insensitive,
+        # trailing spaces ignored — emulated by :func:`collate`.
         tags: set[str] = set()
         if request.arg("tags"):
             try:
                 parsed = json.loads(request.arg("tags") or "[]")
             except ValueError:
-                raise HTTPError(400, "tags: a JSON array of strings is expected") from None
-            tags = {str(t).lower() for t in (parsed if isinstance(parsed, list) else [parsed])}
+                raise HTTPError(500, "'tags' is an invalid JSON array") from None
+            if not isinstance(parsed, list):
+                raise HTTPError(500, "The JSON value could not be converted to IEnumerable<string>")
+            tags = {collate(str(t)) for t in parsed}
         without_tags = as_bool(request.arg("withoutTags", "false"))
         count, start = self._page(request)
 
@@ -156,7 +191,7 @@ class RoomRoutes(DocSpaceStore):
             for f in self._children(parent)
             if (not types or f.room_type in types)
             and (not needle or needle in f.title.lower())
-            and (not tags or tags & {t.lower() for t in f.tags})
+            and (not tags or tags & {collate(t) for t in f.tags})
             and (not without_tags or not f.tags)
         ]
         rooms = self._sorted(rooms, request)
@@ -176,7 +211,7 @@ class RoomRoutes(DocSpaceStore):
 
     def _create_room(self, request: Request) -> Response:
         body = request.json()
-        title = clean_title(body.get("title"))
+        title = clean_title(body.get("title"), ROOM_TITLE_MAX)
         if body.get("roomType") is None:
             raise HTTPError(400, "roomType is required")
         room_type = parse_enum(body["roomType"], ROOM_TYPES, "roomType")
@@ -202,9 +237,10 @@ class RoomRoutes(DocSpaceStore):
         return self.ok(request, self.folder_dto(room))  # type: ignore[attr-defined]
 
     def _update_room(self, request: Request) -> Response:
+        body = request.json()
+        check_length(body.get("title"), ROOM_TITLE_MAX)  # UpdateRoomRequestDto [StringLength(170)]
         room = self._room_for_write(int(request.params["id"]))
         self._writable(room)
-        body = request.json()
         if body.get("title") is not None:
             room.title = clean_title(body["title"])
         if body.get("tags") is not None:
@@ -218,19 +254,17 @@ class RoomRoutes(DocSpaceStore):
         return self.ok(request, self.folder_dto(room))  # type: ignore[attr-defined]
 
     def _archive_route(self, request: Request) -> Response:
-        room = self._room_for_write(int(request.params["id"]))
-        if room.kind == "room" and room.parent_id != ARCHIVE_ROOT:
-            self._set_parent(room, ARCHIVE_ROOT)
-            room.updated = time.time()
-        op = self._new_op(0, [room.id])
-        return self.ok(request, self.fileop_dto(op, time.time()))  # type: ignore[attr-defined]
+        return self._room_move(request, ARCHIVE_ROOT)
 
     def _unarchive_route(self, request: Request) -> Response:
+        return self._room_move(request, ROOMS_ROOT)
+
+    def _room_move(self, request: Request, dest_id: int) -> Response:
+        # VirtualRoomsController.ArchiveRoom/UnarchiveRoom: a Skip move of the room folder to the
+        # Archive (or Rooms) root, run later like any move (sandbox.docspace_fileops)
         room = self._room_for_write(int(request.params["id"]))
-        if room.kind == "room" and room.parent_id != ROOMS_ROOT:
-            self._set_parent(room, ROOMS_ROOT)
-            room.updated = time.time()
-        op = self._new_op(0, [room.id])
+        hold = not as_bool((request.json() or {}).get("deleteAfter") or False)
+        op = self._publish_move([room.id], [], dest_id, 0, hold)  # type: ignore[attr-defined]
         return self.ok(request, self.fileop_dto(op, time.time()))  # type: ignore[attr-defined]
 
     def _delete_room(self, request: Request) -> Response:
@@ -242,8 +276,13 @@ class RoomRoutes(DocSpaceStore):
     # -- folders -------------------------------------------------------------------
 
     def _create_folder(self, request: Request) -> Response:
-        parent = self._get(int(request.params["folderId"]))
-        title = clean_title(request.json().get("title"))
+        # FileStorageService.InternalCreateFolderAsync, in this order: [StringLength(165)] (400),
+        # trim + ThrowIfNullOrEmpty (400), a missing parent throws InvalidOperationException
+        # (ErrorMessage_FolderNotFound), which ResponseWrapper maps to 403 — not 404
+        title = clean_title(request.json().get("title"), FOLDER_TITLE_MAX)
+        parent = self._folders.get(int(request.params["folderId"]))
+        if parent is None:
+            raise HTTPError(403, "The required folder was not found", type="InvalidOperation")
         if parent.kind == "root":
             raise HTTPError(
                 403,
@@ -260,8 +299,10 @@ class RoomRoutes(DocSpaceStore):
         return self.ok(request, self.folder_dto(folder))  # type: ignore[attr-defined]
 
     def _rename_folder(self, request: Request) -> Response:
+        raw = request.json().get("title")
+        check_length(raw, FOLDER_TITLE_MAX)  # RenameFolder binds CreateFolder: [StringLength(165)]
         folder = self._get(int(request.params["folderId"]))
-        title = clean_title(request.json().get("title"))
+        title = clean_title(raw)
         if folder.kind == "root":
             raise HTTPError(403, "Access denied", type="System.Security.SecurityException")
         self._check_denied(folder)

@@ -99,6 +99,7 @@ class SharingRoutes(DocSpaceStore):
 
     def _add_tags(self, request: Request) -> Response:
         room = self._room_for_write(int(request.params["id"]))  # type: ignore[attr-defined]
+        # CustomTagsService.AddRoomTagsAsync (v3.7.2): RootFolderType == Archive → SecurityException (403)
         self._writable(room)  # type: ignore[attr-defined]
         names = self._tag_names(request)
         room.tags = list(dict.fromkeys([*room.tags, *names]))

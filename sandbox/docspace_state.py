@@ -17,6 +17,7 @@ from sandbox.docspace_store import (
     DocSpaceStore,
     File,
     Folder,
+    Job,
     User,
     parse_enum,
 )
@@ -250,6 +251,18 @@ class DocSpaceStateApi(DocSpaceStore):
             room = self.add_room(title, template.room_type or 2)
             self._start_job("fromtemplate", template_id, room.id, duration)
             return room.id
+
+    def fail_next_template_job(self, message: str = "Room quota exceeded") -> None:
+        """The next room-from-template job fails when it completes: its room is deleted, its
+        status carries `error` and still names the deleted room (CreateRoomFromTemplateOperation)."""
+        with self.lock:
+            self._fail_next_job["fromtemplate"] = message
+
+    def template_job_status(self) -> Job | None:
+        """The job the portal's status endpoint would report now (None once it vanished)."""
+        with self.lock:
+            self._tick()
+            return self.jobs["fromtemplate"]
 
     def template_job_running(self) -> bool:
         with self.lock:

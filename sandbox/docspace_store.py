@@ -140,20 +140,35 @@ class Job:
     duration: float
     error: str | None = None
     done: bool = False
+    completed_at: float | None = None
+    fail_with: str | None = None  # injected: the job fails with this message when it completes
 
 
 @dataclass
 class FileOp:
+    """One background file operation (FileOperation/DistributedTask on the server)."""
+
     id: str
-    operation: int  # 0 Move, 1 Copy, 2 Delete
-    started: float
+    operation: int  # FileOperationType: 0 Move, 1 Copy, 2 Delete
+    started: float  # when it was published
     duration: float
     error: str | None = None
     folders: list[int] = field(default_factory=list)
     files: list[int] = field(default_factory=list)
+    dest_id: int | None = None  # a move's destination; None: the effect was applied on request
+    resolve: int = 0  # FileConflictResolveType
+    hold: bool = True  # `!deleteAfter`: keep a finished result until it has been read once
+    done: bool = False  # ran (its effect is applied)
+    result: list[int] = field(default_factory=list)  # folder ids it reports once done
 
     def finished(self, now: float) -> bool:
-        return now >= self.started + self.duration
+        return self.done
+
+    def status(self, now: float) -> int:
+        """DistributedTaskStatus: 0 Created (queued), 1 Running, 2 Completed (errors included)."""
+        if self.done:
+            return 2
+        return 1 if now >= self.started + self.duration / 2 else 0
 
 
 class DocSpaceStore:
@@ -162,8 +177,14 @@ class DocSpaceStore:
     lock: threading.RLock
     #: how long a template job runs before it completes (seconds)
     template_job_seconds: float = 0.2
-    #: how long a file operation (archive, move, delete) stays unfinished
-    fileop_seconds: float = 0.0
+    #: how long a file operation (archive, move, delete) stays unfinished; 0 runs it in the request
+    fileop_seconds: float = 0.05
+    #: how long a finished template job's status stays readable. The server's task queue cleaner
+    #: (common/ASC.Common/Threading/DistributedTaskQueue.cs, a PeriodicTimer of 10 s) drops a
+    #: task once LastModifiedOn + TimeUntilUnregisterInSeconds (60 by default,
+    #: DefaultDistributedTaskQueueFactoryExtension.RegisterQueue) has passed: 60–70 s after the
+    #: job completed. Reading the status does not clear it. Tests shorten this.
+    template_status_linger_seconds: float = 65.0
 
     def _init_store(self, seed: int) -> None:
         self._rng = random.Random(seed)
@@ -189,6 +210,7 @@ class DocSpaceStore:
         self._shares: dict[int, dict[str, int]] = {}  # room id -> user id -> access
         self.portal_tags: list[str] = []
         self.jobs: dict[str, Job | None] = {"fromtemplate": None, "roomtemplate": None}
+        self._fail_next_job: dict[str, str] = {}  # kind -> error message for the next job
         self.fileops: dict[str, FileOp] = {}
         self.denied: dict[int | str, int] = {}  # room id or sanitised title -> status
 
@@ -319,6 +341,7 @@ class DocSpaceStore:
         files: list[int] | None = None,
         error: str | None = None,
     ) -> FileOp:
+        """An operation whose effect was applied on request (deletes); it only reports progress."""
         op = FileOp(
             self._uuid(),
             operation,
@@ -329,7 +352,15 @@ class DocSpaceStore:
             list(files or []),
         )
         self.fileops[op.id] = op
+        if op.duration <= 0:
+            op.done = True
         return op
+
+    def _advance_fileops(self, now: float) -> None:
+        """Run the file operations whose time has come (sandbox.docspace_fileops)."""
+        for op in self.fileops.values():
+            if not op.done and now >= op.started + op.duration:
+                op.done = True
 
     def _add_portal_tags(self, names: list[str]) -> None:
         for name in names:
@@ -357,13 +388,24 @@ class DocSpaceStore:
 
     def _tick(self) -> None:
         now = time.time()
-        for job in self.jobs.values():
-            if job is not None and not job.done and now >= job.started + job.duration:
-                job.done = True
-                if job.target_id in self._folders and job.source_id in self._folders:
+        self._advance_fileops(now)
+        for kind, job in self.jobs.items():
+            if job is None:
+                continue
+            if not job.done and now >= job.started + job.duration:
+                job.done, job.completed_at = True, now
+                if job.fail_with is not None:
+                    job.error = job.fail_with
+                elif job.target_id in self._folders and job.source_id in self._folders:
                     self._copy_contents(job.source_id, job.target_id)
                 elif job.kind == "fromtemplate":
                     job.error = "Template not found"
+                if job.error and job.kind == "fromtemplate" and job.target_id in self._folders:
+                    # CreateRoomFromTemplateOperation.DoJob: on an exception the half-made room is
+                    # deleted (folderDao.DeleteFolderAsync(RoomId)) but RoomId keeps its id
+                    self._remove_tree(job.target_id)
+            if job.done and now >= (job.completed_at or now) + self.template_status_linger_seconds:
+                self.jobs[kind] = None  # the queue cleaner dropped it: the status reads null
 
     def _start_job(self, kind: str, source_id: int, target_id: int, duration: float | None) -> Job:
         job = Job(
@@ -373,5 +415,6 @@ class DocSpaceStore:
             time.time(),
             self.template_job_seconds if duration is None else duration,
         )
+        job.fail_with = self._fail_next_job.pop(kind, None)
         self.jobs[kind] = job
         return job

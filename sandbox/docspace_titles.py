@@ -68,3 +68,21 @@ def sanitize_title(title: str) -> str:
 def utf16_len(text: str) -> int:
     """Length as C# counts it (UTF-16 code units)."""
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+# Request validation, before any of the above: ASP.NET's [StringLength] on the request DTOs
+# counts the raw string's UTF-16 units (string.Length), before any trim, and the
+# [ApiController] on products/ASC.Files/Server/Api/ApiControllerBase.cs turns a failure into an
+# automatic 400 — the server does not cut these titles (products/ASC.Files/Server/ApiModels/
+# RequestDto/: CreateRoomRequestDto.Title and UpdateRoomRequestDto.Title [StringLength(170)],
+# CreateFolder.Title [StringLength(165)] for FoldersController.CreateFolder and RenameFolder).
+# CreateRoomFromTemplateDto.Title has no such attribute: those titles are only cut.
+ROOM_TITLE_MAX = 170
+FOLDER_TITLE_MAX = 165
+
+
+def length_error(raw: object, limit: int, field: str = "Title") -> str | None:
+    """ASP.NET's StringLengthAttribute message when `raw` is longer than `limit` units, else None."""
+    if isinstance(raw, str) and utf16_len(raw) > limit:
+        return f"The field {field} must be a string with a maximum length of {limit}."
+    return None

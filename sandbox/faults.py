@@ -18,6 +18,12 @@ class Limits:
     requests_per_window: int | None = None
     window_seconds: float = 60.0
     writes_per_day: int | None = None
+    # a fixed window (DocSpace: RedisFixedWindowRateLimiter, Window = TimeSpan.FromDays(1)),
+    # opened by the first counted write; tests shorten it or call Emulator.reset_limits()
+    daily_window_seconds: float = 86_400.0
+    # what the daily budget counts: DocSpace's BaseStartup counts POST and PUT only
+    # (partition `fw_post_put_{userId}`; DELETE and GET get the no-limiter partition)
+    daily_methods: frozenset[str] = frozenset({"POST", "PUT"})
 
 
 @dataclass

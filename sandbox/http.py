@@ -163,6 +163,7 @@ class Emulator:
         self._inflight_lock = threading.Lock()
         self._window: deque[float] = deque()
         self._writes_today = 0
+        self._day_started: float | None = None  # the daily fixed window opens at the first write
         self.register_routes()
 
     # -- to override ---------------------------------------------------------
@@ -243,7 +244,7 @@ class Emulator:
         with self._inflight_lock:
             self._inflight[kind] -= 1
 
-    def _over_quota(self, is_write: bool) -> str | None:
+    def _over_quota(self, method: str) -> str | None:
         now = time.monotonic()
         with self._inflight_lock:
             if self.limits.requests_per_window is not None:
@@ -253,11 +254,23 @@ class Emulator:
                 self._window.append(now)
                 if len(self._window) > self.limits.requests_per_window:
                     return "window"
-            if is_write and self.limits.writes_per_day is not None:
+            if method in self.limits.daily_methods and self.limits.writes_per_day is not None:
+                if (
+                    self._day_started is None
+                    or now >= self._day_started + self.limits.daily_window_seconds
+                ):
+                    self._day_started, self._writes_today = now, 0
                 if self._writes_today >= self.limits.writes_per_day:
                     return "daily"
                 self._writes_today += 1
         return None
+
+    def daily_retry_after(self) -> float:
+        """Seconds until the daily window closes (what the daily 429's Retry-After says)."""
+        with self._inflight_lock:
+            if self._day_started is None:
+                return self.limits.daily_window_seconds
+            return max(0.0, self._day_started + self.limits.daily_window_seconds - time.monotonic())
 
     def window_retry_after(self) -> float:
         with self._inflight_lock:
@@ -269,6 +282,7 @@ class Emulator:
         with self._inflight_lock:
             self._window.clear()
             self._writes_today = 0
+            self._day_started = None
 
     # -- the request pipeline -------------------------------------------------
 
@@ -288,13 +302,13 @@ class Emulator:
         if not self._enter(kind):
             return self.too_many_requests(request, 1, "concurrency"), "limited"
         try:
-            quota = self._over_quota(request.is_write)
+            quota = self._over_quota(request.method)
             if quota == "window":
                 return self.too_many_requests(
                     request, self.window_retry_after(), "window"
                 ), "limited"
             if quota == "daily":
-                return self.too_many_requests(request, 3600, "daily"), "limited"
+                return self.too_many_requests(request, self.daily_retry_after(), "daily"), "limited"
             burst, retry_after = self.faults.take_burst(route.name)
             if burst:
                 return self.too_many_requests(request, retry_after, "burst"), "limited"
@@ -374,6 +388,7 @@ class _Handler(BaseHTTPRequestHandler):
                 status=response.status if response else 0,
                 outcome=outcome,
                 token=request.token,
+                query=parts.query,
             )
         )
         if response is None:

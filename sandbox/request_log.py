@@ -21,6 +21,7 @@ class LogEntry:
     status: int  # 0 when the response was deliberately lost
     outcome: str  # ok | error | limited | fault | lost | unknown | unauthorized
     token: str | None = None
+    query: str = ""  # the raw query string (tests check which parameters a client sends)
 
 
 class RequestLog:

@@ -41,6 +41,7 @@ def test_dlt_pipeline_info_describes_the_asana_pipeline(after_a_run: Path) -> No
     assert "asana_data" in done.stdout and "tasks" in done.stdout
 
 
+@pytest.mark.xdist_group("dashboard")  # marimo picks its port racily: one dashboard at a time
 def test_dlt_pipeline_show_serves_its_dashboard(after_a_run: Path) -> None:
     # `dlt` starts `marimo` by name: the venv's bin must be on PATH; no browser to open
     env = {

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from docspace_destination.titles import distinct_titles, render_title, sanitize_title, utf16_length
+from docspace_destination.titles import (
+    FOLDER_TITLE_MAX,
+    ROOM_TITLE_MAX,
+    distinct_titles,
+    fit_title,
+    render_title,
+    sanitize_title,
+    utf16_length,
+)
 from sandbox.names import HOSTILE_NAMES
 
 
@@ -123,3 +131,67 @@ def test_prediction_matches_the_sandbox_server_on_generated_titles():
 def test_dotnet_trim_keeps_unit_separator_characters():
     assert sanitize_title("\x1fname\x1f") == "\x1fname\x1f"
     assert sanitize_title("\u00a0\u2003name\n") == "name"
+
+
+# -- fitted to the API's [StringLength] limits: the title sent is the title stored (issue 9) ---
+
+
+@pytest.mark.parametrize("units", [150, 164, 165, 166, 170, 171, 200, 400])
+def test_folder_titles_are_cut_to_165_units(units):
+    assert fit_title("x" * units, FOLDER_TITLE_MAX) == "x" * min(units, 165)
+
+
+@pytest.mark.parametrize("units", [150, 170, 171, 400])
+def test_room_titles_are_cut_to_170_units(units):
+    assert fit_title("x" * units, ROOM_TITLE_MAX) == "x" * min(units, 170)
+
+
+def test_the_cut_keeps_a_late_extension_like_the_servers_cut():
+    assert fit_title("a" * 200 + ".docx", FOLDER_TITLE_MAX) == "a" * 160 + ".docx"
+    assert fit_title("v1.2 " + "z" * 300, FOLDER_TITLE_MAX) == ("v1.2 " + "z" * 300)[:165]
+
+
+def test_an_emoji_cut_in_half_becomes_one_underscore_and_a_whole_one_two():
+    assert fit_title("a" * 164 + "🚀", FOLDER_TITLE_MAX) == "a" * 164 + "_"
+    assert fit_title("a" * 163 + "🚀", FOLDER_TITLE_MAX) == "a" * 163 + "__"
+    assert fit_title("🚀" * 100, FOLDER_TITLE_MAX) == "_" * 165
+
+
+def test_whitespace_exposed_by_the_cut_is_trimmed_so_the_server_stores_what_we_send():
+    assert fit_title("a" * 164 + " b", FOLDER_TITLE_MAX) == "a" * 164
+
+
+def test_counting_starts_after_the_trim_the_sanitiser_does():
+    assert fit_title("   " + "a" * 165, FOLDER_TITLE_MAX) == "a" * 165
+
+
+def test_collision_suffixes_fit_the_folder_limit():
+    long = fit_title("y" * 300, FOLDER_TITLE_MAX)
+    titles = distinct_titles([("a", "1201", long), ("b", "1202", long)], FOLDER_TITLE_MAX)
+    assert titles["a"] == "y" * 165
+    assert titles["b"] == "y" * 158 + " (1202)"
+    assert utf16_length(titles["b"]) == 165
+
+
+def test_names_that_collide_only_after_the_cut_are_told_apart():
+    a, b = (fit_title("p" * 170 + tail, FOLDER_TITLE_MAX) for tail in ("one", "two"))
+    assert a == b
+    titles = distinct_titles([("k1", "111111", a), ("k2", "222222", b)], FOLDER_TITLE_MAX)
+    assert titles["k1"] != titles["k2"] and titles["k2"].endswith(" (222222)")
+
+
+def test_a_fitted_title_is_stored_unchanged_by_the_server_on_generated_titles():
+    import random
+
+    from sandbox.docspace_titles import length_error
+    from sandbox.docspace_titles import sanitize_title as server_sanitize
+
+    alphabet = ["a", " ", ".", "\t", "\u00a0", "/", ":", "🚀", "é", "\n", "\x85", "?", "\x1f"]
+    rng = random.Random(9)
+    for _ in range(3000):
+        raw = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 420)))
+        for limit in (FOLDER_TITLE_MAX, ROOM_TITLE_MAX):
+            sent = fit_title(raw, limit)
+            assert length_error(sent, limit) is None, repr(raw)  # never a 400
+            assert server_sanitize(sent) == sent, repr(raw)  # stored as sent
+            assert fit_title(sent, limit) == sent  # a fixed point

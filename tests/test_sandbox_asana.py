@@ -383,3 +383,31 @@ def test_error_responses_match_the_asana_openapi_spec(asana: Any) -> None:
     validate_response(
         "asana", "GET", "/workspaces", get(asana, "/workspaces", token=None).json(), status=401
     )
+
+
+# -- user identifiers: "me", an email or a gid (issue 9, section 4) -----------------------------
+
+
+def test_users_me_answers_the_tokens_own_user(asana: Any) -> None:
+    me = get(asana, "/users/me", opt_fields="gid,email").json()["data"]
+    assert me["gid"] == asana.sample.users[0]
+    assert me["email"] == asana.emulator.get(asana.sample.users[0]).data["email"]
+
+
+def test_users_by_email_answers_that_user_whatever_the_case(asana: Any) -> None:
+    someone = asana.emulator.get(asana.sample.users[1])
+    found = get(asana, f"/users/{someone.data['email'].upper()}", opt_fields="gid").json()["data"]
+    assert found["gid"] == someone.gid
+
+
+def test_an_unknown_user_email_answers_404(asana: Any) -> None:
+    assert get(asana, "/users/nobody@example.invalid").status_code == 404
+
+
+def test_tasks_assigned_to_me_are_the_tasks_of_the_tokens_user(asana: Any) -> None:
+    ws, me = asana.sample.workspace, asana.sample.users[0]
+    by_me = get(asana, "/tasks", assignee="me", workspace=ws, limit=100).json()["data"]
+    by_gid = get(asana, "/tasks", assignee=me, workspace=ws, limit=100).json()["data"]
+    email = asana.emulator.get(me).data["email"]
+    by_email = get(asana, "/tasks", assignee=email, workspace=ws, limit=100).json()["data"]
+    assert by_me and by_me == by_gid == by_email

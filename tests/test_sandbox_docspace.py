@@ -163,6 +163,7 @@ def test_archive_moves_the_room_and_is_harmless_to_repeat(api: DocSpaceApi) -> N
     for _ in range(2):
         op = api.ok(api.put(f"/files/rooms/{room['id']}/archive", {"deleteAfter": False}))
         assert op["error"] == ""
+    api.emulator.finish_file_operations()  # file operations run in the background
     assert [r.id for r in api.emulator.rooms("archive")] == [room["id"]]
     assert api.ok(api.get(f"/files/rooms/{room['id']}"))["rootFolderType"] == 20
 
@@ -171,6 +172,7 @@ def test_unarchive_brings_the_room_back_and_is_harmless_to_repeat(api: DocSpaceA
     room = api.emulator.add_room("Project", archived=True)
     for _ in range(2):
         api.ok(api.put(f"/files/rooms/{room.id}/unarchive", {}))
+    api.emulator.finish_file_operations()  # file operations run in the background
     assert [r.id for r in api.emulator.rooms("active")] == [room.id]
 
 
@@ -235,6 +237,7 @@ def test_moving_a_folder_takes_its_subfolders_and_documents(api: DocSpaceApi) ->
         )
     )
     assert ops[0]["error"] == ""
+    emulator.finish_file_operations()  # file operations run in the background
     assert emulator.tree(target.id) == {
         "Task": {"Subtask": {"Spec.docx": None}, "Notes.docx": None}
     }
@@ -244,6 +247,7 @@ def test_moving_a_folder_takes_its_subfolders_and_documents(api: DocSpaceApi) ->
 def test_a_finished_file_operation_vanishes_once_read(api: DocSpaceApi) -> None:
     room = api.create_room("Room")
     op = api.ok(api.put(f"/files/rooms/{room['id']}/archive", {}))
+    api.emulator.finish_file_operations()  # file operations run in the background
     first = api.ok(api.get("/files/fileops", id=op["id"]))
     assert first[0]["finished"] is True
     assert api.ok(api.get("/files/fileops", id=op["id"])) == []
@@ -258,6 +262,7 @@ def test_an_unfinished_file_operation_stays_listed(api: DocSpaceApi) -> None:
 
 
 def test_moving_into_an_archived_room_reports_the_error_in_the_operation(api: DocSpaceApi) -> None:
+    api.emulator.fileop_seconds = 0  # the operation runs inside the request
     source = api.emulator.add_room("Source")
     folder = api.emulator.add_folder(source, "Task")
     archived = api.emulator.add_room("Old", archived=True)
@@ -269,6 +274,7 @@ def test_moving_into_an_archived_room_reports_the_error_in_the_operation(api: Do
 
 
 def test_a_folder_cannot_be_moved_into_its_own_subfolder(api: DocSpaceApi) -> None:
+    api.emulator.fileop_seconds = 0  # the operation runs inside the request
     room = api.emulator.add_room("Room")
     outer = api.emulator.add_folder(room, "Outer")
     inner = api.emulator.add_folder(outer, "Inner")
@@ -285,3 +291,17 @@ def test_the_state_api_reports_sibling_duplicates_by_path(api: DocSpaceApi) -> N
     api.emulator.add_folder(room, "Design")
     api.emulator.add_folder(room, "Task #2")
     assert api.emulator.duplicate_titles() == ["/Launch #1/Design"]
+
+
+def test_creating_a_folder_under_a_missing_parent_answers_403_invalid_operation(
+    docspace_service,
+) -> None:
+    from tests.sandbox_docspace_api import DocSpaceApi
+
+    api = DocSpaceApi(docspace_service)
+    room = api.create_room("Gone soon")
+    api.emulator.delete(room["id"])
+    response = api.post(f"/files/folder/{room['id']}", {"title": "Task"})
+    assert response.status_code == 403
+    assert response.json()["error"]["type"] == "System.InvalidOperationException"
+    assert api.get(f"/files/folder/{room['id']}").status_code == 404

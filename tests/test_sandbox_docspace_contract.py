@@ -11,6 +11,10 @@ defects, which this module corrects (in a private copy) before validating:
    `x-derived-types` instead.
 3. ApiDateTime is declared as `{utcTime, timeZoneOffset}`, but the server's JSON
    converter writes it as a string ("2025-03-06T11:30:51.0000000+00:00").
+
+One field is newer than the spec (API 3.6.0): FileOperationDto's `status`
+(DistributedTaskStatus, 0..4), sent by server v3.7.2
+(products/ASC.Files/Core/ApiModels/ResponseDto/FileOperationDto.cs).
 """
 
 from __future__ import annotations
@@ -78,6 +82,8 @@ def corrected_spec() -> dict[str, Any]:
         for name, schema in flat.items()
     }
     spec["components"]["schemas"]["ApiDateTime"] = {"type": "string"}
+    fileop = spec["components"]["schemas"]["FileOperationDto"]
+    fileop["properties"]["status"] = {"type": "integer", "minimum": 0, "maximum": 4}
     return spec
 
 

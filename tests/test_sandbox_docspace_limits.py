@@ -30,8 +30,19 @@ def test_more_than_15_concurrent_writes_are_rejected_at_once_with_429(api: DocSp
     responses = concurrently(api, 20, "POST", "/files/rooms", {"title": "R", "roomType": 2})
     statuses = [r.status_code for r in responses]
     assert statuses.count(429) >= 1 and statuses.count(200) <= 15
-    assert all(r.headers.get("Retry-After") for r in responses if r.status_code == 429)
     assert api.emulator.count_rooms() == statuses.count(200)
+
+
+def test_a_concurrency_429_has_an_empty_body_and_no_retry_after(api: DocSpaceApi) -> None:
+    api.emulator.faults.latency(1.0, route="POST /files/rooms")
+    responses = concurrently(api, 20, "POST", "/files/rooms", {"title": "R", "roomType": 2})
+    limited = [r for r in responses if r.status_code == 429]
+    assert limited
+    for r in limited:
+        assert r.content == b""
+        assert "Retry-After" not in r.headers and "X-RateLimit-Reset" not in r.headers
+        assert r.headers["X-RateLimit-Limit"] == "15"
+        assert r.headers["X-RateLimit-Remaining"] == "0"
 
 
 def test_more_than_50_concurrent_reads_are_rejected_at_once_with_429(api: DocSpaceApi) -> None:
@@ -40,12 +51,16 @@ def test_more_than_50_concurrent_reads_are_rejected_at_once_with_429(api: DocSpa
     assert statuses.count(429) >= 1 and statuses.count(200) <= 50
 
 
-def test_the_per_minute_quota_answers_429_with_retry_after(api: DocSpaceApi) -> None:
+def test_the_per_minute_quota_answers_429_with_an_empty_body_and_no_retry_after(
+    api: DocSpaceApi,
+) -> None:
     api.emulator.limits.requests_per_window = 3
     statuses = [api.get("/files/rooms").status_code for _ in range(3)]
     over = api.get("/files/rooms")
     assert statuses == [200, 200, 200] and over.status_code == 429
-    assert int(over.headers["Retry-After"]) >= 1
+    assert over.content == b"" and "Retry-After" not in over.headers
+    assert over.headers["X-RateLimit-Limit"] == "3"
+    assert over.headers["X-RateLimit-Remaining"] == "0"
 
 
 def test_the_daily_write_budget_rejects_writes_but_not_reads(api: DocSpaceApi) -> None:
@@ -56,14 +71,46 @@ def test_the_daily_write_budget_rejects_writes_but_not_reads(api: DocSpaceApi) -
     assert api.emulator.count_rooms() == 2
 
 
-def test_successes_carry_rate_limit_headers(api: DocSpaceApi) -> None:
-    first, second = api.get("/files/rooms"), api.get("/files/rooms")
-    assert first.headers["X-RateLimit-Limit"] == "1500"
-    assert (
-        int(second.headers["X-RateLimit-Remaining"])
-        == int(first.headers["X-RateLimit-Remaining"]) - 1
-    )
-    assert "X-RateLimit-Reset" in second.headers
+def test_the_daily_limit_429_says_when_the_window_resets(api: DocSpaceApi) -> None:
+    import time
+
+    api.emulator.limits.writes_per_day = 1
+    api.post("/files/rooms", {"title": "R", "roomType": 2})
+    over = api.post("/files/rooms", {"title": "R2", "roomType": 2})
+    assert over.status_code == 429 and over.content == b""
+    retry_after = int(over.headers["Retry-After"])
+    assert 86_000 < retry_after <= 86_400
+    reset = int(over.headers["X-RateLimit-Reset"])  # Unix seconds
+    assert abs(reset - (time.time() + retry_after)) < 5
+    assert over.headers["X-RateLimit-Limit"] == "1"
+
+
+def test_the_daily_limit_counts_post_and_put_but_not_delete(api: DocSpaceApi) -> None:
+    api.emulator.limits.writes_per_day = 2
+    room = api.create_room("R")
+    doomed = api.create_folder(room["id"], "Gone")
+    assert api.delete(f"/files/folder/{doomed['id']}", {}).status_code == 200
+    assert api.post("/files/rooms", {"title": "R3", "roomType": 2}).status_code == 429
+
+
+def test_the_daily_window_reopens_after_it_ends(api: DocSpaceApi) -> None:
+    import time
+
+    api.emulator.limits.writes_per_day = 1
+    api.emulator.limits.daily_window_seconds = 0.3
+    assert api.post("/files/rooms", {"title": "A", "roomType": 2}).status_code == 200
+    assert api.post("/files/rooms", {"title": "B", "roomType": 2}).status_code == 429
+    time.sleep(0.35)
+    assert api.post("/files/rooms", {"title": "B", "roomType": 2}).status_code == 200
+
+
+def test_successes_carry_no_rate_limit_headers(api: DocSpaceApi) -> None:
+    for response in (
+        api.get("/files/rooms"),
+        api.post("/files/rooms", {"title": "R", "roomType": 2}),
+    ):
+        assert response.status_code == 200
+        assert not [h for h in response.headers if h.lower().startswith("x-ratelimit")]
 
 
 def test_a_429_burst_carries_retry_after(api: DocSpaceApi) -> None:
@@ -87,6 +134,7 @@ def test_a_lost_move_response_still_moves_the_folder(api: DocSpaceApi) -> None:
     api.emulator.faults.lose_responses(1.0, route="PUT /files/fileops/move")
     with pytest.raises(requests.ConnectionError):
         api.put("/files/fileops/move", {"folderIds": [folder.id], "destFolderId": target.id})
+    api.emulator.finish_file_operations()  # file operations run in the background
     assert api.emulator.folder(folder.id).parent_id == target.id
 
 

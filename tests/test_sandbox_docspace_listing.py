@@ -105,3 +105,26 @@ def test_a_listing_reflects_a_rename_made_after_it_was_read(api: DocSpaceApi) ->
     room = api.emulator.find_room("Public docs")
     api.ok(api.put(f"/files/rooms/{room.id}", {"title": "Public handbook"}))
     assert "Public handbook" in api.room_titles() and "Public handbook" not in before
+
+
+# -- tags as the server's database compares them (issue 9, section 4) ------------------------
+
+
+def test_an_empty_tags_array_is_no_filter_and_returns_every_room(api: DocSpaceApi) -> None:
+    api.emulator.add_room("Tagged", tags=["asana:project:1"])
+    api.emulator.add_room("Untagged")
+    rooms = api.ok(api.get("/files/rooms", tags="[]"))["folders"]
+    every = sorted(r.title for r in api.emulator.rooms("active"))
+    assert "Untagged" in every and sorted(r["title"] for r in rooms) == every
+
+
+def test_tags_match_ignoring_case_accents_and_trailing_spaces(api: DocSpaceApi) -> None:
+    api.emulator.add_room("Marked", tags=["Asana:Project:1"])
+    api.emulator.add_room("Café", tags=["café"])
+    for query, title in (('["asana:project:1"]', "Marked"), ('["CAFE "]', "Café")):
+        rooms = api.ok(api.get("/files/rooms", tags=query))["folders"]
+        assert [r["title"] for r in rooms] == [title], query
+
+
+def test_a_bare_non_json_tags_value_answers_500(api: DocSpaceApi) -> None:
+    assert api.get("/files/rooms", tags="asana:project:1").status_code == 500

@@ -108,3 +108,44 @@ def test_a_template_is_made_from_a_room_with_its_folders(api: DocSpaceApi) -> No
     listed = api.ok(api.get("/files/rooms", searchArea="Templates"))["folders"]
     assert [t["title"] for t in listed] == ["Model"]
     assert api.emulator.tree(done["templateId"]) == {"Brief": {}}
+
+
+# -- what the status says over time (issue 9, section 4) -------------------------------------
+
+
+def start_job(api: DocSpaceApi, title: str = "From template") -> dict:
+    template = api.emulator.add_template("Kickoff", folders=["Brief"])
+    return api.ok(
+        api.post("/files/rooms/fromtemplate", {"templateId": template.id, "title": title})
+    )
+
+
+def test_reading_the_status_does_not_clear_it(api: DocSpaceApi) -> None:
+    start_job(api)
+    first = wait_until_completed(api, "/files/rooms/fromtemplate/status")
+    again = api.ok(api.get("/files/rooms/fromtemplate/status"))
+    assert again == first
+
+
+def test_a_completed_status_vanishes_after_the_cleaner_delay(api: DocSpaceApi) -> None:
+    api.emulator.template_status_linger_seconds = 0.2  # the server's is 60–70 s
+    start_job(api)
+    done = wait_until_completed(api, "/files/rooms/fromtemplate/status")
+    assert done["isCompleted"] and done["error"] == ""
+    time.sleep(0.3)
+    assert api.get("/files/rooms/fromtemplate/status").json().get("response") is None
+    assert api.emulator.room(done["roomId"]).title == "From template"  # the room stays
+
+
+def test_the_default_status_delay_is_about_a_minute(api: DocSpaceApi) -> None:
+    assert 60 <= api.emulator.template_status_linger_seconds <= 70
+
+
+def test_a_failed_job_deletes_its_room_but_its_status_still_names_it(api: DocSpaceApi) -> None:
+    api.emulator.fail_next_template_job("Room quota exceeded")
+    start_job(api, "Doomed")
+    status = wait_until_completed(api, "/files/rooms/fromtemplate/status")
+    assert status["error"] == "Room quota exceeded"
+    assert status["roomId"] > 0
+    assert api.get(f"/files/rooms/{status['roomId']}").status_code == 404
+    assert api.emulator.find("Doomed") == []

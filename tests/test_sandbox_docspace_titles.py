@@ -75,8 +75,57 @@ def test_the_server_stores_a_room_under_its_sanitised_title(api: DocSpaceApi) ->
 def test_a_folder_rename_is_sanitised_too(api: DocSpaceApi) -> None:
     room = api.create_room("Room")
     folder = api.create_folder(room["id"], "draft")
-    renamed = api.ok(api.put(f"/files/folder/{folder['id']}", {"title": "x" * 300}))
-    assert renamed["title"] == "x" * 170
+    renamed = api.ok(api.put(f"/files/folder/{folder['id']}", {"title": " Q3: a/b 🚀 "}))
+    assert renamed["title"] == "Q3_ a_b __"
+
+
+# -- [StringLength] validation of the raw request title (issue 9, section 1) -------------------
+
+
+def test_a_room_title_over_170_units_is_rejected_with_400_not_cut(api: DocSpaceApi) -> None:
+    response = api.post("/files/rooms", {"title": "r" * 171, "roomType": 2})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["status"] == 1 and body["statusCode"] == 400
+    assert "maximum length of 170" in body["response"]["errors"]["Title"][0]
+    assert api.emulator.count_rooms() == 0
+    assert (
+        api.ok(api.post("/files/rooms", {"title": "r" * 170, "roomType": 2}))["title"] == "r" * 170
+    )
+
+
+def test_a_room_rename_over_170_units_is_rejected_with_400(api: DocSpaceApi) -> None:
+    room = api.create_room("Room")
+    assert api.put(f"/files/rooms/{room['id']}", {"title": "r" * 171}).status_code == 400
+    assert api.emulator.room(room["id"]).title == "Room"
+
+
+def test_a_folder_title_over_165_units_is_rejected_on_create_and_rename(api: DocSpaceApi) -> None:
+    room = api.create_room("Room")
+    assert api.post(f"/files/folder/{room['id']}", {"title": "f" * 166}).status_code == 400
+    folder = api.create_folder(room["id"], "f" * 165)
+    assert folder["title"] == "f" * 165
+    assert api.put(f"/files/folder/{folder['id']}", {"title": "g" * 166}).status_code == 400
+    assert [f.title for f in api.emulator.folders(room["id"])] == ["f" * 165]
+
+
+def test_title_length_is_counted_in_utf16_units_before_trimming(api: DocSpaceApi) -> None:
+    room = api.create_room("Room")
+    # 160 units of text plus 6 spaces: 166 raw units is too long even though the trimmed title fits
+    assert (
+        api.post(f"/files/folder/{room['id']}", {"title": "a" * 160 + " " * 6}).status_code == 400
+    )
+    # 82 emoji are 164 units (2 each): one more and it is over
+    assert api.post(f"/files/folder/{room['id']}", {"title": "🚀" * 82}).status_code == 200
+    assert api.post(f"/files/folder/{room['id']}", {"title": "🚀" * 83}).status_code == 400
+
+
+def test_room_from_template_titles_are_cut_not_rejected(api: DocSpaceApi) -> None:
+    template = api.emulator.add_template("T")
+    job = api.ok(
+        api.post("/files/rooms/fromtemplate", {"templateId": template.id, "title": "t" * 300})
+    )
+    assert api.emulator.room(job["roomId"]).title == "t" * 170
 
 
 def test_a_whitespace_only_room_title_is_rejected_with_400(api: DocSpaceApi) -> None:

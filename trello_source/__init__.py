@@ -16,12 +16,15 @@ from typing import Any
 import dlt
 from dlt.sources import DltResource
 
+from pm_runtime.previous_load import PreviousLoad, tombstone, utc_now
 from pm_runtime.transport import require_secure_url
 from trello_source import settings
+from trello_source.board_plan import BoardPlan, BoardSync
 from trello_source.client import TrelloAccessError, TrelloClient
-from trello_source.sync import BoardPlan, BoardSync, previous_board, previous_cards, utc_now
+from trello_source.docspace_spec import DOCSPACE_SPEC
+from trello_source.previous_load import previous_board, previous_cards
 
-__all__ = ["trello_source"]
+__all__ = ["DOCSPACE_SPEC", "trello_source"]
 
 Rows = Iterator[list[dict[str, Any]]]
 
@@ -64,12 +67,12 @@ def _board_row(board: dict[str, Any]) -> dict[str, Any]:
 )
 def boards(sync: BoardSync) -> Rows:
     rows = [_board_row(p.board) for p in sync.plans()]
-    for board_id in sync.gone_boards():
-        row = previous_board(board_id)
-        if row is not None and not row.get("is_deleted"):
-            row.update(is_deleted=True, deleted_at=utc_now())
-            rows.append(row)
-        sync.forget(board_id)
+    with PreviousLoad.of_current_pipeline() as previous:
+        for board_id in sync.gone_boards():
+            row = previous_board(previous, board_id)
+            if row is not None and not row.get("is_deleted"):
+                rows.append(tombstone(row, utc_now()))
+            sync.forget(board_id)
     if rows:
         yield rows
 
@@ -92,7 +95,7 @@ def lists(sync: BoardSync) -> Rows:
     )
 
 
-def _board_cards(sync: BoardSync, plan: BoardPlan) -> list[dict[str, Any]]:
+def _board_cards(sync: BoardSync, previous: PreviousLoad, plan: BoardPlan) -> list[dict[str, Any]]:
     """Every card (open and archived), plus tombstones for cards gone since the last run."""
     fields = ",".join(settings.CARD_FIELDS)
     current = []
@@ -108,7 +111,7 @@ def _board_cards(sync: BoardSync, plan: BoardPlan) -> list[dict[str, Any]]:
         for a in sync.actions(plan)
         if a.get("type") == "deleteCard" and a.get("data", {}).get("card", {}).get("id")
     }
-    before = previous_cards(plan.id)
+    before = previous_cards(previous, plan.id)
     now = utc_now()
     for card_id in (set(before) | set(deleted_by_action)) - present:
         row = before.get(card_id)
@@ -120,8 +123,7 @@ def _board_cards(sync: BoardSync, plan: BoardPlan) -> list[dict[str, Any]]:
                 "id_list": action["data"].get("list", {}).get("id"),
                 "id_short": action["data"]["card"].get("idShort"),
             }
-        row.update(is_deleted=True, deleted_at=now)
-        current.append(row)
+        current.append(tombstone(row, now))
     return current
 
 
@@ -138,7 +140,8 @@ def _board_cards(sync: BoardSync, plan: BoardPlan) -> list[dict[str, Any]]:
     },
 )
 def cards(sync: BoardSync) -> Rows:
-    yield from _per_board(sync, "cards", lambda p: _board_cards(sync, p))
+    with PreviousLoad.of_current_pipeline() as previous:
+        yield from _per_board(sync, "cards", lambda p: _board_cards(sync, previous, p))
 
 
 @dlt.resource(name="labels", write_disposition="merge", primary_key="id", merge_key="id_board")

@@ -22,6 +22,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 
 from pm_runtime.errors import UserFacingError
+from pm_runtime.http_policy import AmbiguousWriteError, backoff
 from trello_source import settings
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ def rate_limit_delay(response: requests.Response, attempt: int) -> float:
 
     When a window reports nothing remaining, wait one whole window (it has refilled by
     then); otherwise the 429 was not our window's doing: back off exponentially."""
-    exponential = min(settings.BACKOFF_MAX_SECONDS, settings.BACKOFF_BASE_SECONDS * 2**attempt)
+    exponential = _backoff(attempt)
     waits = []
     for scope in ("token", "key"):
         remaining = _header_int(response, f"x-rate-limit-api-{scope}-remaining")
@@ -141,7 +142,11 @@ def rate_limit_delay(response: requests.Response, attempt: int) -> float:
 
 
 class TrelloSession(requests.Session):
-    """Paces every send and retries 429, 5xx and dropped connections."""
+    """Paces every send; retries 429 always, and 5xx and dropped connections for reads.
+
+    A POST whose reply was lost (dropped connection, timeout, 5xx) may have been applied:
+    it is never sent again blindly but raised as `AmbiguousWriteError`, so the caller
+    looks before posting again (an attachment must not be made twice)."""
 
     def __init__(
         self, limiter: RateLimiter | None = None, sleep: Callable[[float], None] = time.sleep
@@ -154,6 +159,7 @@ class TrelloSession(requests.Session):
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         kwargs.setdefault("timeout", settings.REQUEST_TIMEOUT_SECONDS)
+        safe_to_repeat = request.method != "POST"
         problem = ""
         for attempt in range(settings.MAX_ATTEMPTS):
             if attempt:
@@ -165,9 +171,9 @@ class TrelloSession(requests.Session):
             except (requests.ConnectionError, requests.Timeout) as exc:
                 # the exception text contains the full URL with key and token: never keep it
                 problem = f"connection failed ({type(exc).__name__})"
-                self._sleep(
-                    min(settings.BACKOFF_MAX_SECONDS, settings.BACKOFF_BASE_SECONDS * 2**attempt)
-                )
+                if not safe_to_repeat:
+                    raise AmbiguousWriteError(f"no reply ({type(exc).__name__})") from None
+                self._sleep(_backoff(attempt))
                 continue
             if response.status_code == 429:
                 problem = "429 rate limited"
@@ -175,15 +181,19 @@ class TrelloSession(requests.Session):
                 continue
             if response.status_code >= 500:
                 problem = f"{response.status_code} server error"
-                self._sleep(
-                    min(settings.BACKOFF_MAX_SECONDS, settings.BACKOFF_BASE_SECONDS * 2**attempt)
-                )
+                if not safe_to_repeat:
+                    raise AmbiguousWriteError(problem, response.status_code)
+                self._sleep(_backoff(attempt))
                 continue
             return response
         raise TrelloApiError(
             f"Trello kept failing on {request.method} {_path(request)}: {problem} "
             f"after {settings.MAX_ATTEMPTS} attempts"
         )
+
+
+def _backoff(attempt: int) -> float:
+    return backoff(attempt, settings.BACKOFF_BASE_SECONDS, settings.BACKOFF_MAX_SECONDS)
 
 
 def check_response(response: requests.Response, *args: Any, **kwargs: Any) -> None:
@@ -240,6 +250,16 @@ class TrelloClient:
     def get(self, path: str, **params: Any) -> Any:
         response = self.rest.get(path, params=params, hooks={"response": [check_response]})
         return response.json()
+
+    def request(self, method: str, path: str, **params: Any) -> Any:
+        """Any call; the parsed JSON, or None for an empty reply (a DELETE)."""
+        response = self.rest.request(
+            path, method=method, params=params, hooks={"response": [check_response]}
+        )
+        return response.json() if response.content else None
+
+    def close(self) -> None:
+        self.session.close()
 
     def pages(self, path: str, **params: Any) -> Iterator[list[dict[str, Any]]]:
         """Every item of a capped list call, page by page (newest first)."""

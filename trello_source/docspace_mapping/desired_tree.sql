@@ -1,4 +1,4 @@
--- Desired DocSpace tree for Trello: board → room; (list → folder when grouped); card → folder.
+-- Desired DocSpace tree for Trello (read through trello_source.DOCSPACE_SPEC): board → room; (list → folder when grouped); card → folder.
 -- Parameters: $grouped (bool), $nested_subtasks (unused: Trello has no subtasks).
 -- Columns: key, entity, kind, parent_key, name, source_id, archived, orphaned, depth, attributes
 -- (attributes: JSON {name, labels} of a board, matched by room-template rules)

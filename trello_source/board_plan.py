@@ -1,4 +1,4 @@
-"""Which boards to reload this run, what the last run left in DuckDB, and the dlt state.
+"""Which boards to reload this run, and the per-board dlt state that decides it.
 
 A board reloads (lists, cards, labels, members, checklists, custom fields, actions) only
 when its `dateLastActivity` moved since the last successful extract; every resource of
@@ -10,15 +10,11 @@ board, so a board that failed half-way reloads next run.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import dlt
-from dlt.common.destination.exceptions import DestinationUndefinedEntity
-from dlt.common.storages.exceptions import SchemaNotFoundError
 
 from trello_source import settings
 from trello_source.client import TrelloAccessError, TrelloClient
@@ -28,8 +24,6 @@ log = logging.getLogger("trello_source")
 PER_BOARD_RESOURCES = frozenset(
     {"lists", "cards", "labels", "members", "checklists", "custom_fields", "actions"}
 )
-OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
-DLT_COLUMNS = ("_dlt_id", "_dlt_load_id", "_dlt_parent_id", "_dlt_list_idx", "_dlt_root_id")
 
 
 @dataclass
@@ -48,10 +42,6 @@ class BoardPlan:
     @property
     def label(self) -> str:
         return f"{self.board.get('name', '')!r} ({self.id})"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class BoardSync:
@@ -147,58 +137,3 @@ class BoardSync:
                     params["since"] = plan.actions_cursor
                 plan.actions = self.client.all(f"/boards/{plan.id}/actions", **params)
             return plan.actions
-
-
-# -- what the last run left in the destination ------------------------------------------------
-
-
-def previous_rows(table: str, where: str) -> list[dict[str, Any]]:
-    """Rows of `table` already in the destination (nothing on a first run)."""
-    try:
-        pipeline = dlt.current.pipeline()
-        schema = pipeline.default_schema
-        if table not in schema.data_table_names(seen_data_only=True):
-            return []
-        with pipeline.sql_client(schema.name) as client:
-            query = f"SELECT * FROM {client.make_qualified_table_name(table)} WHERE {where}"
-            with client.execute_query(query) as cursor:
-                names = [d[0] for d in cursor.description]
-                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    except (SchemaNotFoundError, DestinationUndefinedEntity):
-        return []  # first run: nothing loaded yet
-    except Exception as exc:
-        log.warning(
-            "could not read %s from the destination (%s): deletions there go unnoticed this run",
-            table,
-            type(exc).__name__,
-        )
-        return []
-
-
-def strip_dlt(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if k not in DLT_COLUMNS}
-
-
-def previous_cards(board_id: str) -> dict[str, dict[str, Any]]:
-    """The board's live cards as loaded last time, with their labels and members re-nested."""
-    if not OBJECT_ID.match(board_id):
-        return {}
-    rows = previous_rows("cards", f"id_board = '{board_id}' AND NOT coalesce(is_deleted, false)")
-    if not rows:
-        return {}
-    by_dlt_id = {r["_dlt_id"]: strip_dlt(r) for r in rows}
-    parents = ", ".join(f"'{k}'" for k in by_dlt_id)
-    for child, key in (("labels", "labels"), ("id_members", "id_members")):
-        for c in previous_rows(f"cards__{child}", f"_dlt_parent_id IN ({parents})"):
-            parent = by_dlt_id.get(c["_dlt_parent_id"])
-            if parent is not None:
-                value = c.get("value") if child == "id_members" else strip_dlt(c)
-                parent.setdefault(key, []).append(value)
-    return {r["id"]: r for r in by_dlt_id.values()}
-
-
-def previous_board(board_id: str) -> dict[str, Any] | None:
-    if not OBJECT_ID.match(board_id):
-        return None
-    rows = previous_rows("boards", f"id = '{board_id}'")
-    return strip_dlt(rows[0]) if rows else None

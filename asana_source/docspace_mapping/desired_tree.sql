@@ -1,4 +1,4 @@
--- Desired DocSpace tree for Asana: project → room; (section → folder when grouped);
+-- Desired DocSpace tree for Asana (docspace_destination reads it through asana_source.DOCSPACE_SPEC): project → room; (section → folder when grouped);
 -- task → folder in the room of each project it belongs to; subtask → folder inside its parent's folder.
 -- Parameters: $grouped (bool), $nested_subtasks (bool).
 -- Columns: key, entity, kind, parent_key, name, source_id, archived, orphaned, depth, attributes

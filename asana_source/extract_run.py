@@ -1,4 +1,4 @@
-"""One extraction run: what to fetch per project, in parallel, and what to mark deleted.
+"""One extraction run, streamed: what to fetch per project, in parallel, and what to mark deleted.
 
 Per project the Events API is the change feed (one request when nothing changed):
 - no token yet, or a stale one (412), or the periodic reconcile is due: full listing of
@@ -12,20 +12,27 @@ Subtasks are not project members: their changes reach neither the parent's `modi
 nor the project's event stream. They are re-read with every re-emitted parent (any depth)
 and in full on every reconcile (`reconcile_every_hours`); that is the trade-off for not
 spending one request per parent task on every run.
+
+Rows stream out per table as the worker threads finish each project (a bounded window
+of projects in flight), so memory holds a few projects, not the account. Only the
+tables asked for are fetched (`source.with_resources("tasks")` lists no users, tags or
+sections); a skipped table leaves its part of the state alone, so a later run that asks
+for it still sees what changed meanwhile (sections changed while unselected are re-listed).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from asana_source import settings as s
 from asana_source.client import AsanaClient, AsanaError
-from asana_source.known import Staged
+from asana_source.previous_load import AsanaPreviousLoad
+from pm_runtime.previous_load import tombstone, utc_now
 
 log = logging.getLogger("asana_source")
 Row = dict[str, Any]
@@ -43,10 +50,10 @@ def clean(row: Row) -> Row:
 
 
 NULLABLE = {"completed_at", "due_on", "start_on", "deleted_at"}
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+WORKSPACE_TABLES = ("users", "teams", "tags", "custom_fields")
+IN_FLIGHT_PER_WORKER = 2  # projects submitted ahead of the one being emitted, per worker
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def _ts(raw: str) -> dt.datetime:
@@ -65,22 +72,15 @@ class ProjectResult:
     skipped: bool = False
 
 
-@dataclass
-class Batch:
-    """Rows per table for this run."""
+class ExtractRun:
+    """One run of the source: `rows()` yields (table, rows) as the work finishes."""
 
-    tables: dict[str, list[Row]] = field(default_factory=dict)
-
-    def add(self, table: str, rows: Iterable[Row]) -> None:
-        self.tables.setdefault(table, []).extend(rows)
-
-
-class AsanaSync:
     def __init__(
         self,
         client: AsanaClient,
         state: dict[str, Any],
-        staged: Staged,
+        previous: AsanaPreviousLoad,
+        tables: Iterable[str],
         workspaces: list[str] | None = None,
         projects: list[str] | None = None,
         include_subtasks: bool = True,
@@ -90,26 +90,30 @@ class AsanaSync:
     ) -> None:
         self.client = client
         self.state = state
-        self.staged = staged
+        self.previous = previous
+        self.tables = frozenset(tables)
+        self.fetch_tasks = "tasks" in self.tables
+        self.fetch_sections = "sections" in self.tables
         self.workspace_filter = set(workspaces or [])
         self.project_filter = set(projects or [])
         self.include_subtasks = include_subtasks
         self.include_stories = include_stories
         self.pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="asana")
+        self.window = max_workers * IN_FLIGHT_PER_WORKER
         self.reconcile_every = dt.timedelta(hours=reconcile_every_hours)
-        self.now = utcnow()
+        self.now = utc_now()
 
-    # -- the run -----------------------------------------------------------------------
+    # -- the run (dlt's thread: state, previous load and yields happen here) ----------------
 
-    def run(self) -> Batch:
+    def rows(self) -> Iterator[tuple[str, list[Row]]]:
         try:
-            return self._run()
+            yield from self._rows()
         finally:
-            self.pool.shutdown(wait=True)
-            self.staged.close()
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.previous.close()
+            self.client.close()
 
-    def _run(self) -> Batch:
-        batch = Batch()
+    def _rows(self) -> Iterator[tuple[str, list[Row]]]:
         c = self.client
         workspaces = c.list(
             c.workspaces_api.get_workspaces, opts={"opt_fields": s.opt_fields(s.WORKSPACE_FIELDS)}
@@ -118,57 +122,78 @@ class AsanaSync:
             workspaces = [
                 w for w in workspaces if {w["gid"], w.get("name")} & self.workspace_filter
             ]
-        batch.add("workspaces", workspaces)
-        listings = list(self.pool.map(self._workspace_listings, workspaces))
+        yield from self._emit("workspaces", workspaces)
         projects: list[Row] = []
-        for ws, (users, teams, tags, fields, ws_projects) in zip(workspaces, listings, strict=True):
-            batch.add("users", users)
-            batch.add("teams", ({**t, "workspace_gid": ws["gid"]} for t in teams))
-            batch.add("tags", ({**t, "workspace_gid": ws["gid"]} for t in tags))
-            batch.add("custom_fields", ({**f, "workspace_gid": ws["gid"]} for f in fields))
-            vanished = self.staged.project_gids(ws["gid"]) - {p["gid"] for p in ws_projects}
-            batch.add("projects", self._tombstones("projects", vanished))
-            for gid in vanished:
-                self.state.get("projects", {}).pop(gid, None)
+        for ws, listings in self._parallel(self._workspace_listings, workspaces):
+            for table in WORKSPACE_TABLES:
+                rows = listings.get(table, [])
+                if table != "users":
+                    rows = [{**r, "workspace_gid": ws["gid"]} for r in rows]
+                yield from self._emit(table, rows)
+            ws_projects = listings["projects"]
+            if "projects" in self.tables:
+                vanished = self.previous.project_gids(ws["gid"]) - {p["gid"] for p in ws_projects}
+                yield from self._emit("projects", self._tombstones("projects", vanished))
+                for gid in vanished:
+                    self.state.get("projects", {}).pop(gid, None)
             projects += [p for p in ws_projects if self._selected(p)]
         self._warn_unmatched_filter(projects)
 
         pstate = self.state.setdefault("projects", {})
-        results = list(
-            self.pool.map(lambda p: self._project(p, dict(pstate.get(p["gid"], {}))), projects)
-        )
-        changed_projects = []
-        for project, result in zip(projects, results, strict=True):
-            if (
-                project["modified_at"] != pstate.get(project["gid"], {}).get("modified_at")
-                or result.full
-            ):
-                changed_projects.append(clean({**project, "is_deleted": False, "deleted_at": None}))
-            if result.skipped:
-                continue
-            pstate[project["gid"]] = {**result.state, "modified_at": project["modified_at"]}
-        batch.add("projects", changed_projects)
-
-        tasks: dict[str, Row] = {}
+        emitted: set[str] = set()  # a task in two projects is listed twice: emit it once
         deleted: set[str] = set()
-        for result in results:
-            batch.add("sections", result.sections)
-            batch.add("sections", self._tombstones("sections", result.deleted_sections))
+        alive: list[str] = []
+        for project, result in self._parallel(
+            lambda p: self._project(p, dict(pstate.get(p["gid"], {}))), projects
+        ):
+            previous = pstate.get(project["gid"], {})
+            if "projects" in self.tables and (
+                project["modified_at"] != previous.get("modified_at") or result.full
+            ):
+                yield from self._emit(
+                    "projects", [clean({**project, "is_deleted": False, "deleted_at": None})]
+                )
+            if not result.skipped:
+                # without the projects table this run, the next one must still see the change
+                seen = project if "projects" in self.tables else previous
+                pstate[project["gid"]] = {**result.state, "modified_at": seen.get("modified_at")}
+            yield from self._emit(
+                "sections",
+                result.sections + self._tombstones("sections", result.deleted_sections),
+            )
+            # a task deleted in Asana takes its subtasks with it
+            gone = result.deleted_tasks | self.previous.descendants(result.deleted_tasks)
+            gone -= deleted
+            deleted |= gone
+            rows = []
             for t in result.tasks:
-                tasks[t["gid"]] = t
-            deleted |= result.deleted_tasks
-        # a task deleted in Asana takes its subtasks with it
-        deleted |= self.staged.descendants(deleted)
-        for gid in deleted:
-            tasks.pop(gid, None)
-        batch.add(
-            "tasks", (clean({**t, "is_deleted": False, "deleted_at": None}) for t in tasks.values())
-        )
-        batch.add("tasks", self._tombstones("tasks", deleted))
-        if self.include_stories and tasks:
-            for gid, stories in zip(tasks, self.pool.map(self._stories, list(tasks)), strict=True):
-                batch.add("stories", ({**st, "task_gid": gid} for st in stories))
-        return batch
+                if t["gid"] not in emitted and t["gid"] not in deleted:
+                    emitted.add(t["gid"])
+                    rows.append(clean({**t, "is_deleted": False, "deleted_at": None}))
+            alive += [r["gid"] for r in rows]
+            yield from self._emit("tasks", rows + self._tombstones("tasks", gone))
+        if "stories" in self.tables and self.include_stories:
+            for gid, stories in self._parallel(self._stories, alive):
+                yield from self._emit("stories", [{**st, "task_gid": gid} for st in stories])
+
+    def _emit(self, table: str, rows: list[Row]) -> Iterator[tuple[str, list[Row]]]:
+        if rows and table in self.tables:
+            yield table, rows
+
+    def _parallel(self, work: Callable[[T], R], items: list[T]) -> Iterator[tuple[T, R]]:
+        """(item, work(item)) in the order they finish, at most `window` submitted ahead."""
+        pending: dict[Future[R], T] = {}
+        todo = iter(items)
+        while True:
+            for item in todo:
+                pending[self.pool.submit(work, item)] = item
+                if len(pending) >= self.window:
+                    break
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield pending.pop(future), future.result()
 
     def _selected(self, project: Row) -> bool:
         return not self.project_filter or bool(
@@ -182,41 +207,35 @@ class AsanaSync:
                 "Asana project %r from the `projects` filter was not found: skipped", wanted
             )
 
-    def _workspace_listings(self, ws: Row) -> tuple[list[Row], ...]:
+    def _workspace_listings(self, ws: Row) -> dict[str, list[Row]]:
+        """The workspace's listings of the tables asked for, and always its projects."""
         c, gid = self.client, ws["gid"]
-        return (
-            c.list(
-                c.users_api.get_users_for_workspace,
-                gid,
-                opts={"opt_fields": s.opt_fields(s.USER_FIELDS)},
-            ),
-            c.list(
-                c.teams_api.get_teams_for_workspace,
-                gid,
-                opts={"opt_fields": s.opt_fields(s.TEAM_FIELDS)},
-            ),
-            c.list(
-                c.tags_api.get_tags_for_workspace,
-                gid,
-                opts={"opt_fields": s.opt_fields(s.TAG_FIELDS)},
-            ),
-            c.list(
+        calls = {
+            "users": (c.users_api.get_users_for_workspace, s.USER_FIELDS),
+            "teams": (c.teams_api.get_teams_for_workspace, s.TEAM_FIELDS),
+            "tags": (c.tags_api.get_tags_for_workspace, s.TAG_FIELDS),
+            "custom_fields": (
                 c.custom_fields_api.get_custom_fields_for_workspace,
-                gid,
-                opts={"opt_fields": s.opt_fields(s.CUSTOM_FIELD_FIELDS)},
+                s.CUSTOM_FIELD_FIELDS,
             ),
-            c.list(
-                c.projects_api.get_projects_for_workspace,
-                gid,
-                opts={"opt_fields": s.opt_fields(s.PROJECT_FIELDS)},
-            ),
-        )
+            "projects": (c.projects_api.get_projects_for_workspace, s.PROJECT_FIELDS),
+        }
+        return {
+            table: c.list(method, gid, opts={"opt_fields": s.opt_fields(fields)})
+            for table, (method, fields) in calls.items()
+            if table in self.tables or table == "projects"
+        }
 
     # -- one project (runs in a worker thread: HTTP only, no dlt calls) ------------------------
 
     def _project(self, project: Row, state: dict[str, Any]) -> ProjectResult:
         gid = project["gid"]
         result = ProjectResult(gid, state)
+        if not self.fetch_tasks:
+            # the event feed also carries task changes: reading it here would lose them
+            if self.fetch_sections:
+                self._list_sections(gid, result)
+            return result
         try:
             events, sync, valid = self.client.events(gid, state.get("sync"))
             state["sync"] = sync
@@ -226,6 +245,8 @@ class AsanaSync:
                 self._full(project, result)
             elif events:
                 self._incremental(project, events, result)
+            if state.get("sections_stale") and self.fetch_sections:
+                self._list_sections(gid, result)
         except AsanaError as exc:
             if exc.status not in (403, 404):
                 raise
@@ -241,17 +262,14 @@ class AsanaSync:
     def _full(self, project: Row, result: ProjectResult) -> None:
         c, gid = self.client, project["gid"]
         result.full = True
-        started = utcnow()
-        result.sections = self._sections(gid)
-        result.deleted_sections = self.staged.section_gids(gid) - {
-            x["gid"] for x in result.sections
-        }
+        started = utc_now()
+        self._list_sections(gid, result)
         listed = c.list(
             c.tasks_api.get_tasks, opts={"project": gid, "opt_fields": s.opt_fields(s.TASK_FIELDS)}
         )
         result.tasks += listed
         result.tasks += self._subtasks(listed, result)
-        missing = self.staged.task_gids_in_project(gid) - {t["gid"] for t in listed}
+        missing = self.previous.task_gids_in_project(gid) - {t["gid"] for t in listed}
         self._recheck(missing, result)
         result.state["cursor"] = self._cursor(listed, started, result.state.get("cursor"))
         result.state["reconciled_at"] = self.now.isoformat()
@@ -265,10 +283,7 @@ class AsanaSync:
             ).append(e)
         task_events = by_kind.get("task", [])
         if by_kind.get("section"):
-            result.sections = self._sections(gid)
-            result.deleted_sections = self.staged.section_gids(gid) - {
-                x["gid"] for x in result.sections
-            }
+            self._list_sections(gid, result)
         deleted = {e["resource"]["gid"] for e in task_events if e["action"] == "deleted"}
         undeleted = {e["resource"]["gid"] for e in task_events if e["action"] == "undeleted"}
         # the last word on a task wins: deleted then undeleted means alive
@@ -278,7 +293,7 @@ class AsanaSync:
             elif e["action"] == "undeleted":
                 deleted.discard(e["resource"]["gid"])
         if any(e["action"] in ("changed", "added", "undeleted") for e in task_events):
-            started = utcnow()
+            started = utc_now()
             opts = {
                 "project": gid,
                 "modified_since": result.state["cursor"],
@@ -301,19 +316,26 @@ class AsanaSync:
         if not listed:
             return old or (started - dt.timedelta(seconds=1)).isoformat()
         newest = max(_ts(t["modified_at"]) for t in listed if t.get("modified_at"))
-        cursor = newest - (utcnow() - started) - dt.timedelta(seconds=1)
+        cursor = newest - (utc_now() - started) - dt.timedelta(seconds=1)
         if old and _ts(old) > cursor:
             return old
         return cursor.isoformat()
 
-    def _sections(self, project: str) -> list[Row]:
+    def _list_sections(self, project: str, result: ProjectResult) -> None:
+        """The project's sections and the staged ones gone; or, when sections are not asked
+        for this run, a note in the state that they must be listed when they next are."""
+        if not self.fetch_sections:
+            result.state["sections_stale"] = True
+            return
         c = self.client
         rows = c.list(
             c.sections_api.get_sections_for_project,
             project,
             opts={"opt_fields": s.opt_fields(s.SECTION_FIELDS)},
         )
-        return [{**r, "is_deleted": False, "deleted_at": None} for r in rows]
+        result.sections = [{**r, "is_deleted": False, "deleted_at": None} for r in rows]
+        result.deleted_sections = self.previous.section_gids(project) - {r["gid"] for r in rows}
+        result.state.pop("sections_stale", None)
 
     def _subtasks(self, parents: list[Row], result: ProjectResult) -> list[Row]:
         """Subtasks at any depth below `parents`; staged ones no longer listed are re-checked."""
@@ -321,7 +343,7 @@ class AsanaSync:
             return []
         c, out, level_parents = self.client, [], parents
         while level_parents:
-            staged = self.staged.subtask_gids({p["gid"] for p in level_parents})
+            staged = self.previous.subtask_gids({p["gid"] for p in level_parents})
             level: list[Row] = []
             for parent in level_parents:
                 subs = []
@@ -360,6 +382,5 @@ class AsanaSync:
     # -- deletions ------------------------------------------------------------------------
 
     def _tombstones(self, table: str, gids: set[str]) -> list[Row]:
-        rows = self.staged.rows(table, gids)
         stamp = self.now.isoformat()
-        return [{**r, "is_deleted": True, "deleted_at": r.get("deleted_at") or stamp} for r in rows]
+        return [tombstone(r, stamp) for r in self.previous.rows(table, gids)]

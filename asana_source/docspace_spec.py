@@ -1,0 +1,57 @@
+"""What the DocSpace destination needs from Asana: the mapping SQL and the link writer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pm_runtime.link_writer import LinkWriter
+from pm_runtime.source_spec import MappingQuery, SourceSpec
+
+MAPPING = Path(__file__).parent / "docspace_mapping"
+
+
+def _link_writer() -> LinkWriter:
+    from asana_source.link_writer import asana_link_writer
+
+    return asana_link_writer()
+
+
+DOCSPACE_SPEC = SourceSpec(
+    name="asana",
+    dataset="asana_data",
+    desired_tree=MappingQuery(
+        MAPPING / "desired_tree.sql",
+        requires={"projects": ()},
+        optional_tables={
+            "projects__custom_fields": "_dlt_parent_id VARCHAR, name VARCHAR, display_value VARCHAR, enum_value__name VARCHAR",
+            "sections": "gid VARCHAR, name VARCHAR, project__gid VARCHAR, is_deleted BOOLEAN",
+            "tasks": "gid VARCHAR, name VARCHAR, parent__gid VARCHAR, is_deleted BOOLEAN, _dlt_id VARCHAR",
+            "tasks__memberships": "_dlt_parent_id VARCHAR, project__gid VARCHAR, section__gid VARCHAR",
+        },
+        optional_columns={
+            "projects": ("archived", "completed", "is_deleted", "team__name"),
+            "sections": ("is_deleted",),
+            "tasks": ("is_deleted", "parent__gid"),
+            "tasks__memberships": ("section__gid",),
+            "projects__custom_fields": ("display_value", "enum_value__name"),
+        },
+    ),
+    people=(
+        MappingQuery(
+            MAPPING / "people_owners.sql",
+            requires={"projects": ("owner__gid", "owner__email")},
+            optional_columns={"projects": ("owner__name",)},
+        ),
+        MappingQuery(
+            MAPPING / "people_members.sql",
+            requires={"projects__members": ("email",)},
+            optional_columns={"projects__members": ("name",)},
+        ),
+    ),
+    links=MappingQuery(
+        MAPPING / "links.sql",
+        optional_tables={"projects": "gid VARCHAR, is_deleted BOOLEAN"},
+        optional_columns={"projects": ("is_deleted",)},
+    ),
+    link_writer=_link_writer,
+)
