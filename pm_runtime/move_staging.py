@@ -19,7 +19,7 @@ import duckdb
 
 from pm_runtime.errors import UserFacingError
 from pm_runtime.staging import staging_database_path
-from pm_runtime.staging_database import DESTINATIONS, StagingDatabase, transpile
+from pm_runtime.staging_database import DESTINATIONS, SqlConnection, open_warehouse, transpile
 
 SYSTEM_SCHEMAS = {"information_schema", "pg_catalog", "main"}
 BATCH_ROWS = 5000
@@ -59,8 +59,17 @@ def _batches(cur: duckdb.DuckDBPyConnection) -> Iterator[list[tuple[Any, ...]]]:
         yield rows
 
 
+def _insert(target: SqlConnection, table: str, columns: list[str], rows: list[Any]) -> None:
+    from psycopg2.extras import execute_values
+
+    with target.client.native_connection.cursor() as cur:
+        execute_values(
+            cur, f"INSERT INTO {table} ({', '.join(columns)}) VALUES %s", rows, page_size=1000
+        )
+
+
 def move(
-    target: StagingDatabase, duckdb_path: str, schemas: list[str] | None, replace: bool
+    target_name: str, duckdb_path: str, schemas: list[str] | None, replace: bool
 ) -> dict[str, int]:
     """Copy every table; returns rows copied per `schema.table`."""
     copied: dict[str, int] = {}
@@ -69,12 +78,12 @@ def move(
         tables = _tables(con, schemas)
         if not tables:
             raise UserFacingError(f"{duckdb_path} holds no staged tables to move")
-        with target.session() as session:
+        with open_warehouse(target_name) as session:
             existing = {
                 (s, t)
-                for s, t in session.query(
+                for s, t in session.execute(
                     "SELECT table_schema, table_name FROM information_schema.tables"
-                )
+                ).fetchall()
             }
             clash = [f"{s}.{t}" for s, t in tables if (s, t) in existing]
             if clash and not replace:
@@ -86,7 +95,7 @@ def move(
                 session.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
                 if (schema, table) in existing:
                     session.execute(f'DROP TABLE "{schema}"."{table}" CASCADE')
-                session.execute(_create_statement(con, schema, table, target.dialect))
+                session.execute(_create_statement(con, schema, table, session.dialect))
                 columns = [
                     c
                     for (c,) in con.execute(
@@ -99,7 +108,7 @@ def move(
                 cur = con.execute(f'SELECT {", ".join(quoted)} FROM "{schema}"."{table}"')
                 n = 0
                 for rows in _batches(cur):
-                    session.insert(f'"{schema}"."{table}"', quoted, rows)
+                    _insert(session, f'"{schema}"."{table}"', quoted, rows)
                     n += len(rows)
                 copied[f"{schema}.{table}"] = n
     finally:
@@ -125,9 +134,8 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        target = StagingDatabase(args.to)
         copied = move(
-            target, args.from_duckdb or staging_database_path(), args.schema, args.replace
+            args.to, args.from_duckdb or staging_database_path(), args.schema, args.replace
         )
     except UserFacingError as exc:
         print(f"error: {exc}")

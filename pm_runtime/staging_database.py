@@ -1,29 +1,34 @@
-"""The staging database as any dlt SQL destination: DuckDB by default, PostgreSQL (or MotherDuck) by config.
-
-The sources load into it through dlt; the reverse-ETL side (desired-state SQL, ledger, run log) reads
-and writes it through dlt's own SQL client, so one configuration names where everything lives:
+"""The staging database as a dlt SQL destination other than the DuckDB file: PostgreSQL (or MotherDuck).
 
     [staging]
     destination = "postgres"      # duckdb (default) | postgres | motherduck
-    # credentials: dlt's own keys, e.g. DESTINATION__POSTGRES__CREDENTIALS=postgresql://user:pw@host:5432/db
+    # credentials are dlt's own: DESTINATION__POSTGRES__CREDENTIALS=postgresql://user:pw@host:5432/db
 
-Every `session()` is a short transaction-sized hold: DuckDB lets a single process open a file at a
-time, so holding it only while a statement batch runs lets readers (the dashboard, BI tools) in between.
+The sources load there through dlt. The reverse-ETL side (desired-state SQL, the ledger, the run
+log, write-back and member records) reaches it through dlt's own SQL client: `open_staging` in
+`pm_runtime.staging` hands out a `SqlConnection`, which speaks the small part of DuckDB's
+connection API the destination uses (`execute`, `executemany`, `register`), so one body of SQL
+serves every backend.
+
+That SQL is written once, in DuckDB's dialect, and transpiled by sqlglot (the version dlt itself
+depends on) — plus the two JSON builders sqlglot leaves untranslated for PostgreSQL 15.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import dlt
 
-from pm_runtime.errors import ConfigurationError
+from pm_runtime.errors import ConfigurationError, UserFacingError
 
 DESTINATIONS = ("duckdb", "postgres", "motherduck")
+DESTINATION_KEY = "staging.destination"
 DESTINATION_ENV = "STAGING__DESTINATION"
 DIALECTS = {"duckdb": "duckdb", "motherduck": "duckdb", "postgres": "postgres"}
 
@@ -33,125 +38,26 @@ def configured_destination() -> str:
     value = os.environ.get(DESTINATION_ENV)
     if value is None:
         try:
-            value = dlt.config.get("staging.destination")
+            value = dlt.config.get(DESTINATION_KEY)
         except Exception:
             value = None
     name = str(value or "duckdb").strip().lower()
     if name not in DESTINATIONS:
         raise ConfigurationError(
-            f"staging.destination must be one of {', '.join(DESTINATIONS)}, got {value!r}"
+            f"{DESTINATION_KEY} must be one of {', '.join(DESTINATIONS)}, got {value!r}"
         )
     return name
 
 
-@dataclass
-class Session:
-    """Statements on one open connection; `%s` placeholders on every backend."""
-
-    client: Any  # dlt SqlClientBase
-    dialect: str
-
-    def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in (self.client.execute_sql(sql, *params) or [])]
-
-    def execute(self, sql: str, *params: Any) -> None:
-        self.client.execute_sql(sql, *params)
-
-    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        """Append rows (batched in one statement)."""
-        if not rows:
-            return
-        if self.dialect == "postgres":
-            from psycopg2.extras import execute_values
-
-            with self.client.native_connection.cursor() as cur:
-                execute_values(
-                    cur,
-                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES %s",
-                    [tuple(r) for r in rows],
-                    page_size=1000,
-                )
-            return
-        marks = ", ".join("?" for _ in columns)
-        self.client.native_connection.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", [list(r) for r in rows]
-        )
-
-    def upsert(
-        self, table: str, columns: Sequence[str], key: str, rows: Sequence[Sequence[Any]]
-    ) -> None:
-        """Insert rows, replacing those whose `key` exists (one statement per batch)."""
-        if not rows:
-            return
-        cols = ", ".join(columns)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
-        if self.dialect == "postgres":
-            from psycopg2.extras import execute_values
-
-            with self.client.native_connection.cursor() as cur:
-                execute_values(
-                    cur,
-                    f"INSERT INTO {table} ({cols}) VALUES %s "
-                    f"ON CONFLICT ({key}) DO UPDATE SET {updates}",
-                    [tuple(r) for r in rows],
-                    page_size=1000,
-                )
-            return
-        import pyarrow as pa
-
-        con = self.client.native_connection
-        batch = pa.Table.from_pylist([dict(zip(columns, r, strict=True)) for r in rows])
-        con.register("pm_upsert_batch", batch)
-        try:
-            con.execute(
-                f"INSERT INTO {table} ({cols}) SELECT {cols} FROM pm_upsert_batch "
-                f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
-            )
-        finally:
-            con.unregister("pm_upsert_batch")
-
-    def columns(self, schema: str) -> dict[str, set[str]]:
-        """Tables of a schema (dataset) and their columns, from information_schema."""
-        tables: dict[str, set[str]] = {}
-        for table, column in self.query(
-            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = %s",
-            schema,
-        ):
-            tables.setdefault(str(table), set()).add(str(column))
-        return tables
+def warehouse_destination(name: str) -> Any:
+    """dlt's destination factory for a warehouse; credentials come from dlt's own config keys."""
+    return getattr(dlt.destinations, name)()
 
 
-class StagingDatabase:
-    """Where the staged data, the ledger and the run log live; opened per short session."""
-
-    def __init__(self, destination_name: str | None = None, credentials: Any = None) -> None:
-        self.name = destination_name or configured_destination()
-        self.dialect = DIALECTS[self.name]
-        self._credentials = credentials
-
-    def destination(self) -> Any:
-        """The dlt destination the source pipelines load into."""
-        if self.name == "duckdb":
-            from pm_runtime.staging import staging_database_path
-
-            return dlt.destinations.duckdb(credentials=self._credentials or staging_database_path())
-        factory = getattr(dlt.destinations, self.name)
-        return factory(credentials=self._credentials) if self._credentials else factory()
-
-    @contextlib.contextmanager
-    def session(self, dataset: str = "docspace_state") -> Iterator[Session]:
-        """An open connection for a few statements, closed on exit (a short hold)."""
-        client = dlt.dataset(self.destination(), dataset).sql_client
-        with client:
-            yield Session(client, self.dialect)
-
-    def transpile(self, sql: str) -> str:
-        """SQL written for DuckDB, in this database's dialect (see `transpile`)."""
-        return transpile(sql, self.dialect)
+# -- SQL written for DuckDB, run elsewhere --------------------------------------------------------
 
 
 def _postgres_json(node: Any) -> Any:
-    """DuckDB's JSON builders, which sqlglot leaves untranslated for PostgreSQL 15."""
     from sqlglot import exp
 
     if isinstance(node, exp.JSONObject):
@@ -164,14 +70,157 @@ def _postgres_json(node: Any) -> Any:
     return node
 
 
+@functools.lru_cache(maxsize=512)
 def transpile(sql: str, dialect: str) -> str:
-    """The mapping and state SQL is written once, in DuckDB's dialect; other backends get it through
-    sqlglot (the version dlt already depends on), plus the few JSON functions sqlglot does not map."""
+    """`sql` (DuckDB's dialect, `?` placeholders) in `dialect`, one statement per `;`."""
     if dialect == "duckdb":
         return sql
     import sqlglot
 
-    statements = sqlglot.parse(sql, read="duckdb")
+    statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
     if dialect == "postgres":
-        statements = [s.transform(_postgres_json) for s in statements if s is not None]
-    return ";\n".join(s.sql(dialect=dialect) for s in statements if s is not None)
+        statements = [s.transform(_postgres_json) for s in statements]
+    return ";\n".join(s.sql(dialect=dialect) for s in statements)
+
+
+def upsert_statement(
+    table: str, columns: Sequence[str], keys: Sequence[str], select: str | None = None
+) -> str:
+    """Insert rows (`?` values, or `select`), replacing those whose `keys` exist. DuckDB's
+    `INSERT OR REPLACE` has no PostgreSQL form; `ON CONFLICT … DO UPDATE` is the same on both."""
+    cols = ", ".join(columns)
+    rows = select or f"VALUES ({', '.join('?' for _ in columns)})"
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+    return (
+        f"INSERT INTO {table} ({cols}) {rows} "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    )
+
+
+_NAMED = re.compile(r"\$(\w+)")
+
+
+def _inline_named(sql: str, params: dict[str, Any]) -> str:
+    """DuckDB's `$name` parameters (the mapping SQL's layout switches) as literals."""
+
+    def literal(m: re.Match[str]) -> str:
+        if m.group(1) not in params:  # a comment naming a parameter the query does not use
+            return m.group(0)
+        value = params[m.group(1)]
+        if isinstance(value, bool):
+            return "TRUE" if value else "FALSE"
+        if isinstance(value, int | float):
+            return repr(value)
+        return "'" + str(value).replace("'", "''") + "'"
+
+    return _NAMED.sub(literal, sql)
+
+
+class _Rows:
+    """The result of `execute`, read like DuckDB's: `fetchall`, `fetchone`."""
+
+    def __init__(self, rows: list[tuple[Any, ...]], columns: list[str] | None = None) -> None:
+        self._rows = rows
+        self.columns = columns or []
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._rows
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._rows[0] if self._rows else None
+
+
+class SqlConnection:
+    """One open dlt SQL client, used through the DuckDB connection calls the destination makes."""
+
+    def __init__(self, client: Any, dialect: str) -> None:
+        self.client = client
+        self.dialect = dialect
+        self._registered: set[str] = set()
+
+    def _native(self, sql: str) -> str:
+        return transpile(sql, self.dialect)
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> _Rows:
+        if isinstance(params, dict):
+            sql, params = _inline_named(sql, params), None
+        con = self.client.native_connection
+        rows: list[tuple[Any, ...]] = []
+        columns: list[str] = []
+        with con.cursor() as cur:
+            for statement in self._native(sql).split(";\n"):
+                cur.execute(statement, list(params) if params else None)
+                if cur.description is not None:
+                    rows = [tuple(r) for r in cur.fetchall()]
+                    columns = [d[0] for d in cur.description]
+        return _Rows(rows, columns)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        from psycopg2.extras import execute_batch
+
+        with self.client.native_connection.cursor() as cur:
+            execute_batch(cur, self._native(sql), [list(r) for r in rows], page_size=500)
+
+    def register(self, name: str, table: Any) -> None:
+        """An Arrow table as a relation `name` for the session (a temporary table here)."""
+        import pyarrow as pa
+
+        types = {
+            pa.string(): "TEXT",
+            pa.int64(): "BIGINT",
+            pa.int32(): "INTEGER",
+            pa.bool_(): "BOOLEAN",
+            pa.float64(): "DOUBLE PRECISION",
+        }
+        columns = ", ".join(
+            f'"{f.name}" {types.get(f.type, "TIMESTAMPTZ" if pa.types.is_timestamp(f.type) else "TEXT")}'
+            for f in table.schema
+        )
+        con = self.client.native_connection
+        with con.cursor() as cur:
+            cur.execute(f'DROP TABLE IF EXISTS pg_temp."{name}"')
+            cur.execute(f'CREATE TEMPORARY TABLE "{name}" ({columns})')
+            if table.num_rows:
+                from psycopg2.extras import execute_values
+
+                names = ", ".join(f'"{c}"' for c in table.column_names)
+                execute_values(
+                    cur,
+                    f'INSERT INTO "{name}" ({names}) VALUES %s',
+                    [tuple(r.values()) for r in table.to_pylist()],
+                    page_size=1000,
+                )
+        self._registered.add(name)
+
+    def unregister(self, name: str) -> None:
+        with self.client.native_connection.cursor() as cur:
+            cur.execute(f'DROP TABLE IF EXISTS pg_temp."{name}"')
+        self._registered.discard(name)
+
+    def close(self) -> None:
+        for name in list(self._registered):
+            self.unregister(name)
+
+
+@contextlib.contextmanager
+def open_warehouse(name: str) -> Iterator[SqlConnection]:
+    """A short session on the warehouse through dlt's SQL client (autocommit, like DuckDB's)."""
+    client = dlt.dataset(warehouse_destination(name), "docspace_state").sql_client
+    try:
+        client.open_connection()
+    except Exception as exc:
+        raise UserFacingError(
+            f"cannot reach the {name} staging database ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}); check its credentials "
+            f"(DESTINATION__{name.upper()}__CREDENTIALS) and that the server is up"
+        ) from None
+    connection = SqlConnection(client, DIALECTS[name])
+    try:
+        yield connection
+    finally:
+        try:
+            connection.close()
+        finally:
+            client.close_connection()
