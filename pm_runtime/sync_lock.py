@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import os
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -155,3 +156,36 @@ def postgres_sync_lock(
                 cur.execute("SELECT pg_advisory_unlock(%s)", [key])
     finally:
         con.close()
+
+
+@contextlib.contextmanager
+def sync_lock(pipeline: str, timeout: float | None = None) -> Iterator[None]:
+    """The lock for `pipeline` in whichever staging database is configured, waiting up to
+    `[staging] lock_timeout` seconds and saying once, on stderr, who holds it."""
+    from pm_runtime.staging import staging_database_path
+    from pm_runtime.staging_database import configured_destination, open_warehouse
+    from pm_runtime.staging_lock import lock_timeout
+
+    wait = lock_timeout() if timeout is None else timeout
+
+    def say(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    warehouse = configured_destination()
+    if warehouse == "duckdb":
+        with file_sync_lock(staging_database_path(), pipeline, wait, say):
+            yield
+        return
+    if warehouse != "postgres":
+        # MotherDuck has no advisory locks; a second sync there is not stopped (documented)
+        yield
+        return
+    with contextlib.ExitStack() as stack:
+
+        def connect() -> Any:
+            # a session of its own, held for the whole run: the lock lives as long as it does
+            return stack.enter_context(open_warehouse(warehouse)).client.native_connection
+
+        with postgres_sync_lock(connect, pipeline, wait, say):
+            yield
+
