@@ -66,7 +66,7 @@ def sandbox() -> Iterator:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator:
     """A real PostgreSQL server (Debian's package) for this pytest worker; skips when not installed."""
-    from tests.postgres_server import start_server
+    from sandbox.postgres_server import start_server
 
     server = start_server()
     if server is None:

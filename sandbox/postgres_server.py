@@ -1,4 +1,4 @@
-"""A real PostgreSQL server for the tests: Debian's `postgresql` package, started in a temporary directory.
+"""A real PostgreSQL server for tests and benchmarks: Debian's `postgresql` package, started in a temporary directory.
 
 Never mocked: `initdb` + `pg_ctl` make a throw-away cluster on a free loopback port (one per pytest
 worker), and each test gets a database of its own. Running as root (CI, this sandbox), the server
