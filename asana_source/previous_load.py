@@ -27,10 +27,10 @@ class AsanaPreviousLoad(PreviousLoad):
         }
 
     def project_gids(self, workspace: str) -> set[str]:
-        return self.live_gids("projects", "workspace__gid = ?", workspace)
+        return self.live_gids("projects", "workspace__gid = %s", workspace)
 
     def section_gids(self, project: str) -> set[str]:
-        return self.live_gids("sections", "project__gid = ?", project)
+        return self.live_gids("sections", "project__gid = %s", project)
 
     def task_gids_in_project(self, project: str) -> set[str]:
         tasks, members = self.table("tasks"), self.table("tasks__memberships")
@@ -38,7 +38,7 @@ class AsanaPreviousLoad(PreviousLoad):
             return set()
         rows = self.query(
             f"SELECT t.gid FROM {tasks} t JOIN {members} m ON m._dlt_parent_id = t._dlt_id "
-            "WHERE coalesce(t.is_deleted, false) = false AND m.project__gid = ?",
+            "WHERE coalesce(t.is_deleted, false) = false AND m.project__gid = %s",
             project,
         )
         return {r[0] for r in rows}
@@ -51,7 +51,7 @@ class AsanaPreviousLoad(PreviousLoad):
             return out
         for gid, parent in self.query(
             f"SELECT gid, parent__gid FROM {tasks} WHERE {LIVE} "
-            f"AND parent__gid IN ({', '.join('?' * len(parents))})",
+            f"AND parent__gid IN ({', '.join(['%s'] * len(parents))})",
             *sorted(parents),
         ):
             out[parent].add(gid)

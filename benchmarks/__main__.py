@@ -16,6 +16,7 @@ BENCHMARKS = {
     "trello_extract": "Trello source: requests and wall time vs the paging minimum and a naive script",
     "docspace_apply": "DocSpace apply: vs the write floor and a naive create loop; no-op; plan memory",
     "first_run": "First run, 80% of projects archived: writes with archived_projects skip vs mirror",
+    "warehouse_staging": "PostgreSQL staging beside DuckDB: the 50 × 40 apply and the 100 × 100 extract",
     "watch": "--watch: change-to-folder latency, idle cost vs the minimum and vs cron, flat memory",
 }
 

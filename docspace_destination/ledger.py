@@ -29,6 +29,7 @@ import duckdb
 import pyarrow as pa
 
 from pm_runtime.staging import open_staging
+from pm_runtime.staging_database import upsert_statement
 
 SCHEMA = "docspace_state"
 
@@ -159,8 +160,12 @@ class Ledger:
             db.register("ledger_batch", table)
             try:
                 db.execute(
-                    f"INSERT OR REPLACE INTO {SCHEMA}.ledger ({', '.join(_COLUMNS)}) "
-                    f"SELECT {', '.join(_COLUMNS)} FROM ledger_batch"
+                    upsert_statement(
+                        f"{SCHEMA}.ledger",
+                        _COLUMNS,
+                        ["key"],
+                        f"SELECT {', '.join(_COLUMNS)} FROM ledger_batch",
+                    )
                 )
             finally:
                 db.unregister("ledger_batch")

@@ -37,12 +37,14 @@ from docspace_destination.source_sql import run_mapping
 from pm_runtime.errors import UserFacingError
 from pm_runtime.source_spec import SourceSpec, spec_for
 from pm_runtime.staging import open_staging
+from pm_runtime.staging_database import upsert_statement
 
 log = logging.getLogger(__name__)
 
 PAGE = 100
 RANK = {"owner": 0, "member": 1, "observer": 2}
 
+_MEMBER_COLUMNS = ("room_key", "source", "room_id", "email", "user_id", "access", "updated_at")
 _DDL = f"""
 CREATE SCHEMA IF NOT EXISTS {SCHEMA};
 CREATE TABLE IF NOT EXISTS {SCHEMA}.room_members (
@@ -176,7 +178,11 @@ class MemberSync:
         with open_staging() as con:
             if remember:
                 con.executemany(
-                    f"INSERT OR REPLACE INTO {SCHEMA}.room_members VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    upsert_statement(
+                        f"{SCHEMA}.room_members",
+                        _MEMBER_COLUMNS,
+                        ["room_key", "email"],
+                    ),
                     [
                         [room_key, self.source, room_id, email, uid, level, now]
                         for email, uid, level in remember

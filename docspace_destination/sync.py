@@ -31,6 +31,7 @@ from docspace_destination.plan import Action, Observed, Plan, plan, refreshed, w
 from docspace_destination.settings import DocSpaceSettings, load_settings
 from pm_runtime.source_spec import SourceSpec, spec_for
 from pm_runtime.staging import open_staging
+from pm_runtime.sync_lock import sync_lock
 
 ROOMS_ROOT_ARCHIVE = 20
 
@@ -158,6 +159,14 @@ class Sync:
         )
 
     def run(self, *, plan_only: bool = False, refresh: bool = False) -> SyncResult:
+        """Plan, and unless `plan_only` apply; two applies of one pipeline never overlap (the
+        second waits for the first, then stops naming it: `pm_runtime.sync_lock`)."""
+        if plan_only:
+            return self._run(plan_only=True, refresh=refresh)
+        with sync_lock(self.pipeline_name):
+            return self._run(plan_only=False, refresh=refresh)
+
+    def _run(self, *, plan_only: bool, refresh: bool) -> SyncResult:
         started, t0 = datetime.now(UTC), time.perf_counter()
         # opt-in steps after the apply; bad settings stop the run before any write
         extras = load_extras(self.source, self.settings.apply.room_type)

@@ -34,6 +34,7 @@ from pm_runtime.http_policy import AmbiguousWriteError
 from pm_runtime.link_writer import Attachment, LinkWriter, ParentGone, WriteRefused
 from pm_runtime.source_spec import SourceSpec, spec_for
 from pm_runtime.staging import open_staging
+from pm_runtime.staging_database import upsert_statement
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +144,7 @@ class WriteBack:
             return
         with open_staging() as con:
             con.executemany(
-                f"INSERT OR REPLACE INTO {SCHEMA}.writebacks "
-                f"({', '.join(_COLUMNS)}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                upsert_statement(f"{SCHEMA}.writebacks", [*_COLUMNS, "updated_at"], ["key"]),
                 batch,
             )
 

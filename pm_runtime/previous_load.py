@@ -131,7 +131,7 @@ class PreviousLoad:
         cols = sorted(self.columns(table))
         sql = (
             f"SELECT {self.select_list(cols)} FROM {qualified} "
-            f"WHERE {key} IN ({', '.join('?' * len(wanted))})"
+            f"WHERE {key} IN ({', '.join(['%s'] * len(wanted))})"
         )
         rows = self.query(sql + (f" AND ({where})" if where else ""), *wanted)
         records = [dict(zip(cols, r, strict=True)) for r in rows]
@@ -149,7 +149,7 @@ class PreviousLoad:
             cols = sorted(self.columns(name))
             rows = self.query(
                 f"SELECT {self.select_list(cols)} FROM {self.table(name)} WHERE _dlt_parent_id IN "
-                f"({', '.join('?' * len(by_id))}) ORDER BY _dlt_list_idx",
+                f"({', '.join(['%s'] * len(by_id))}) ORDER BY _dlt_list_idx",
                 *by_id,
             )
             children = [dict(zip(cols, r, strict=True)) for r in rows]

@@ -14,6 +14,7 @@ import duckdb
 
 from pm_runtime.errors import UserFacingError
 from pm_runtime.staging import open_staging, staging_database_path
+from pm_runtime.staging_database import configured_destination
 from pm_runtime.staging_lock import shown_path
 
 
@@ -21,6 +22,8 @@ def main(argv: list[str]) -> int:
     if not argv:
         print(__doc__.strip())
         return 2
+    if configured_destination() != "duckdb":
+        return _query_warehouse(" ".join(argv))
     path = staging_database_path()
     if not os.path.exists(path):
         print(
@@ -36,6 +39,33 @@ def main(argv: list[str]) -> int:
     except duckdb.Error as exc:
         print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _query_warehouse(sql: str) -> int:
+    """The same on a PostgreSQL staging: the SQL as written (PostgreSQL's dialect), rows printed."""
+    try:
+        with open_staging(read_only=True) as con:
+            result = con.client.native_connection.cursor()
+            try:
+                result.execute(sql)
+                columns = [d[0] for d in result.description or []]
+                rows = result.fetchmany(200) if result.description else []
+            finally:
+                result.close()
+    except UserFacingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # the server's message for a bad query is the useful part
+        print(f"error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
+    cells = [columns] + [["NULL" if v is None else str(v) for v in r] for r in rows]
+    widths = [min(60, max(len(row[i]) for row in cells)) for i in range(len(columns))]
+    for n, row in enumerate(cells):
+        print("  ".join(v[:60].ljust(w) for v, w in zip(row, widths, strict=True)))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+    print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return 0
 
 

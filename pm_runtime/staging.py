@@ -28,6 +28,11 @@ from dlt.destinations.impl.duckdb.configuration import (
     DuckDbCredentials,
 )
 
+from pm_runtime.staging_database import (
+    configured_destination,
+    open_warehouse,
+    warehouse_destination,
+)
 from pm_runtime.staging_lock import wait_while_locked
 
 DEFAULT_DUCKDB_PATH = Path("data") / "pm.duckdb"
@@ -88,6 +93,16 @@ def open_staging(
         if outer is not None:
             yield outer
             return
+        warehouse = configured_destination()
+        if warehouse != "duckdb":
+            # a server: no file lock to wait for; concurrent readers and writers are its job
+            with open_warehouse(warehouse) as sql:
+                _open_here.con = sql
+                try:
+                    yield sql  # type: ignore[misc]
+                finally:
+                    _open_here.con = None
+            return
         path = staging_database_path()
         con = wait_while_locked(lambda: _connect(path, read_only), path, timeout)
         _open_here.con = con
@@ -143,10 +158,47 @@ class staging_duckdb(dlt.destinations.duckdb):  # noqa: N801 - dlt names destina
 def staging_pipeline(
     pipeline_name: str, dataset_name: str, progress: str | None = None
 ) -> dlt.Pipeline:
-    """The source → DuckDB pipeline (`asana` → `asana_data`, `trello` → `trello_data`)."""
+    """The source → staging pipeline (`asana` → `asana_data`, `trello` → `trello_data`), into
+    DuckDB or the warehouse `[staging] destination` names."""
+    warehouse = configured_destination()
+    destination = (
+        staging_duckdb(credentials=staging_database_path())
+        if warehouse == "duckdb"
+        else warehouse_destination(warehouse)
+    )
     return dlt.pipeline(
         pipeline_name=pipeline_name,
-        destination=staging_duckdb(credentials=staging_database_path()),
+        destination=destination,
         dataset_name=dataset_name,
         progress=progress,
     )
+
+
+def fit_file_formats(pipeline: dlt.Pipeline, source: Any) -> Any:
+    """Drop a resource's file-format hint the staging destination cannot load (the Asana source
+    asks for parquet, which DuckDB merges ~25x faster; PostgreSQL then takes dlt's preferred
+    format instead of warning about it for every table on every run)."""
+    caps = pipeline.destination.capabilities()
+    supported = set(caps.supported_loader_file_formats or [])
+    if pipeline.destination.destination_name == "postgres" and not _has_module(
+        "adbc_driver_manager"
+    ):
+        supported.discard("parquet")  # dlt loads parquet into PostgreSQL only through ADBC
+    for resource in source.resources.values():
+        wanted = resource.compute_table_schema().get("file_format")
+        if wanted and wanted not in supported:
+            resource.apply_hints(file_format=caps.preferred_loader_file_format)
+    return source
+
+
+def staging_label() -> str:
+    """What the staging database is, for messages: DuckDB, PostgreSQL, MotherDuck."""
+    return {"duckdb": "DuckDB", "postgres": "PostgreSQL", "motherduck": "MotherDuck"}[
+        configured_destination()
+    ]
+
+
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None

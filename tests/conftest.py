@@ -20,7 +20,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / ".dlt-data"))
     monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
     for key in list(os.environ):
-        if key.startswith(("SOURCES__", "DESTINATION__")):
+        if key.startswith(("SOURCES__", "DESTINATION__", "STAGING__")):
             monkeypatch.delenv(key)
     return tmp_path
 
@@ -61,3 +61,35 @@ def sandbox() -> Iterator:
 
     with Sandbox() as sb:
         yield sb
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator:
+    """A real PostgreSQL server (Debian's package) for this pytest worker; skips when not installed."""
+    from sandbox.postgres_server import start_server
+
+    server = start_server()
+    if server is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql); .ci/run installs it")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """A fresh, empty database on the test server."""
+    return postgres_server.create_database()
+
+
+STAGINGS = ["duckdb", "postgres"]
+
+
+@pytest.fixture(params=STAGINGS)
+def staging(request, monkeypatch) -> str:
+    """Runs the test once on each staging database: the DuckDB file and a real PostgreSQL."""
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        monkeypatch.setenv("STAGING__DESTINATION", "postgres")
+        monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", url)
+    return request.param
+

@@ -7,8 +7,6 @@ from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
-
 from pipelines.command import main
 from sandbox import Sandbox
 
@@ -72,15 +70,11 @@ class AsanaWorld:
         return self.sb.docspace.log.writes()
 
     def ledger(self, where: str = "true") -> list[tuple]:
-        from pm_runtime.staging import staging_database_path
+        from tests.staged import staged_rows
 
-        con = duckdb.connect(staging_database_path(), read_only=True)
-        try:
-            return con.execute(
-                f"SELECT key, status, title FROM docspace_state.ledger WHERE {where} ORDER BY key"
-            ).fetchall()
-        finally:
-            con.close()
+        return staged_rows(
+            f"SELECT key, status, title FROM docspace_state.ledger WHERE {where} ORDER BY key"
+        )
 
 
 EXPECTED_FLAT = {

@@ -13,7 +13,7 @@ from tests.sync_world import EXPECTED_FLAT, AsanaWorld, duplicates
 
 
 @pytest.fixture
-def world(workspace, sandbox, monkeypatch) -> AsanaWorld:
+def world(workspace, staging, sandbox, monkeypatch) -> AsanaWorld:
     for key, value in sandbox.environment().items():
         monkeypatch.setenv(key, value)
     return AsanaWorld(sandbox).build()

@@ -41,7 +41,7 @@ def sample_script(portal: str, projects: dict[str, list[str]]) -> None:
 
 
 def test_migration_from_the_sample_scripts_adds_only_marker_tags_then_writes_nothing(
-    workspace, sandbox, monkeypatch
+    workspace, staging, sandbox, monkeypatch
 ):
     for key, value in sandbox.environment().items():
         monkeypatch.setenv(key, value)

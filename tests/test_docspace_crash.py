@@ -18,12 +18,12 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from sandbox import DOCSPACE_API_KEY, EmulatorServer
 from sandbox.docspace import DocSpaceEmulator
 from sandbox.sample import populate
+from tests.staged import staged_execute
 from tests.sync_world import AsanaWorld, duplicates
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,11 +37,7 @@ def _fresh_docspace() -> EmulatorServer:
 
 
 def _forget_docspace_side(workspace: Path) -> None:
-    from pm_runtime.staging import staging_database_path
-
-    con = duckdb.connect(staging_database_path())
-    con.execute("DROP SCHEMA IF EXISTS docspace_state CASCADE")
-    con.close()
+    staged_execute("DROP SCHEMA IF EXISTS docspace_state CASCADE")
     shutil.rmtree(workspace / ".dlt-data" / "pipelines" / "asana_docspace", ignore_errors=True)
 
 
@@ -51,7 +47,7 @@ def _tree(emulator: DocSpaceEmulator) -> dict:
 
 @pytest.mark.slow
 def test_sigkill_at_random_points_during_apply_never_duplicates_or_loses_anything(
-    workspace, sandbox, monkeypatch
+    workspace, staging, sandbox, monkeypatch
 ):
     for key, value in sandbox.environment().items():
         monkeypatch.setenv(key, value)

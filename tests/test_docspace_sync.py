@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.staged import staged_execute, staged_rows
 from tests.sync_world import EXPECTED_FLAT, AsanaWorld, duplicates
 
 
 @pytest.fixture
-def world(workspace, sandbox, monkeypatch) -> AsanaWorld:
+def world(workspace, staging, sandbox, monkeypatch) -> AsanaWorld:
     for key, value in sandbox.environment().items():
         monkeypatch.setenv(key, value)
     return AsanaWorld(sandbox).build()
@@ -97,14 +98,8 @@ def test_existing_rooms_and_folders_are_adopted_not_duplicated(world):
 
 
 def test_with_the_ledger_dropped_a_run_adopts_everything_and_creates_nothing(world):
-    import duckdb
-
-    from pm_runtime.staging import staging_database_path
-
     world.run()
-    con = duckdb.connect(staging_database_path())
-    con.execute("DROP TABLE docspace_state.ledger")
-    con.close()
+    staged_execute("DROP TABLE docspace_state.ledger")
     before = world.writes()
     assert world.run().code == 0
     assert world.writes() == before
@@ -190,17 +185,11 @@ def test_refresh_puts_back_a_room_renamed_by_hand_and_recreates_a_deleted_folder
 
 
 def test_every_run_is_logged_with_its_counts(world):
-    import duckdb
-
-    from pm_runtime.staging import staging_database_path
-
     world.run()
     world.run()
-    con = duckdb.connect(staging_database_path(), read_only=True)
-    rows = con.execute(
+    rows = staged_rows(
         "SELECT created, unchanged, writes, outcome FROM docspace_state.runs ORDER BY started_at"
-    ).fetchall()
-    con.close()
+    )
     assert rows == [(8, 0, 8, "ok"), (0, 8, 0, "ok")]
 
 

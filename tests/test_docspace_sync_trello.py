@@ -8,7 +8,7 @@ from tests.sync_world import AsanaWorld, duplicates
 
 
 @pytest.fixture
-def board(workspace, sandbox, monkeypatch):
+def board(workspace, staging, sandbox, monkeypatch):
     for key, value in sandbox.environment().items():
         monkeypatch.setenv(key, value)
     t = sandbox.trello.emulator

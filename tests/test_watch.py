@@ -208,7 +208,8 @@ def test_a_duckdb_file_locked_by_another_process_is_waited_out(
 ) -> None:
     import duckdb
 
-    w = start(*FAST)
+    # a cycle waits this long for the file, then fails and is retried after a back-off
+    w = start(*FAST, STAGING__LOCK_TIMEOUT="1")
     caught_up(w, world)
     w.wait_for(lambda: run_rows(workspace) == 1, 10, "the catch-up's run row")
     holder = duckdb.connect(str(workspace / "pm.duckdb"))  # this process now holds the write lock
