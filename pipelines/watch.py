@@ -26,6 +26,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +146,13 @@ def lock_path(source: str) -> Path:
     return Path(get_dlt_pipelines_dir()) / f"{source}.watch.pid"
 
 
-def watch(source: str, args: argparse.Namespace, sandbox: Any = None) -> int:
+def watch(
+    source: str,
+    args: argparse.Namespace,
+    companion: Callable[[threading.Event], Any] | None = None,
+) -> int:
+    """Watch until stopped. `companion(stop)`, if given, starts something alongside (the sandbox
+    demo's sample changes) and returns a thread-like object, joined briefly on the way out."""
     from pipelines.watch_loop import Budgets, Watcher, is_fatal_error
     from pm_runtime.secrets_watch import SecretsFingerprint, secrets_files
 
@@ -203,16 +210,12 @@ def watch(source: str, args: argparse.Namespace, sandbox: Any = None) -> int:
             f"SIGTERM or Ctrl-C stops (PID {os.getpid()}).",
             flush=True,
         )
-        mutations = None
-        if sandbox is not None:
-            from sandbox.mutations import SampleMutations
-
-            mutations = SampleMutations(sandbox, source, stop, sys.stdout).start()
+        alongside = companion(stop) if companion is not None else None
         try:
             return _run_until_stopped(watcher, stop, sync_step)
         finally:
-            if mutations is not None:
-                mutations.join(2.0)
+            if alongside is not None:
+                alongside.join(2.0)
             detector.close()
             # the Asana SDK's clients close their thread pools in __del__, which fails noisily
             # at interpreter exit: let them go now
