@@ -10,119 +10,21 @@ Exit codes: 0 done (or, with --plan, nothing to do); 1 an error or a failed reco
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import logging
-import os
-import signal
-import subprocess
 import sys
-import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
+from pipelines.flags import build_parser
+from pipelines.handover import hand_over_to_sandbox
 from pipelines.report import format_plan, format_summary
+from pipelines.sources import SOURCES
 from pm_runtime.errors import UserFacingError, find_user_error
 
-SOURCES: dict[str, dict[str, str]] = {
-    "asana": {
-        "module": "asana_source",
-        "function": "asana_source",
-        "dataset": "asana_data",
-        "title": "Asana",
-        "secret_hint": "SOURCES__ASANA__ACCESS_TOKEN (or access_token under [sources.asana] in .dlt/secrets.toml)",
-    },
-    "trello": {
-        "module": "trello_source",
-        "function": "trello_source",
-        "dataset": "trello_data",
-        "title": "Trello",
-        "secret_hint": "SOURCES__TRELLO__API_KEY and SOURCES__TRELLO__TOKEN "
-        "(or api_key/token under [sources.trello] in .dlt/secrets.toml)",
-    },
-}
 EXIT_OK, EXIT_FAILED, EXIT_CHANGES, EXIT_LIMITED = 0, 1, 2, 3
-SANDBOX_DIR = Path("data") / "sandbox"  # where `python -m sandbox demo` keeps its state
-PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 log = logging.getLogger("pipelines")
-
-
-def build_parser(source: str) -> argparse.ArgumentParser:
-    title = SOURCES[source]["title"]
-    parser = argparse.ArgumentParser(
-        prog=f"python pipelines/{source}_to_docspace.py",
-        description=(
-            f"Load {title} into DuckDB (pipeline '{source}', dataset '{SOURCES[source]['dataset']}'), then make "
-            f"ONLYOFFICE DocSpace match it (pipeline '{source}_docspace'): a room per "
-            f"{'project' if source == 'asana' else 'board'}, a folder per {'task' if source == 'asana' else 'card'}."
-        ),
-        epilog="Exit codes: 0 ok / nothing to do, 1 error or failed records, 2 --plan found changes, "
-        "3 stopped at DocSpace's daily write limit.",
-    )
-    parser.add_argument(
-        "--plan",
-        action="store_true",
-        help="load the source, then print what would change in DocSpace and change nothing "
-        "(exit 0: nothing to do, 2: changes pending)",
-    )
-    parser.add_argument(
-        "--refresh",
-        action="store_true",
-        help="read DocSpace before planning, so hand-made renames, moves and deletions are corrected",
-    )
-    parser.add_argument(
-        "--max-writes",
-        type=int,
-        metavar="N",
-        help="stop cleanly after N DocSpace writes; the next run continues (default 9000; DocSpace allows 10,000/day)",
-    )
-    parser.add_argument(
-        "--concurrency",
-        type=int,
-        metavar="N",
-        help="concurrent DocSpace writes, 1..15 (default 8; DocSpace rejects more than 15)",
-    )
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--extract-only",
-        action="store_true",
-        help="only load the source into DuckDB; do not touch DocSpace",
-    )
-    mode.add_argument(
-        "--sync-only",
-        action="store_true",
-        help="skip the source; plan and apply from what DuckDB already holds",
-    )
-    parser.add_argument(
-        "--sandbox",
-        action="store_true",
-        help="run everything against embedded local emulators with sample data (no account needed); "
-        f"state goes to {SANDBOX_DIR}/",
-    )
-    parser.add_argument(
-        "--watch",
-        action="store_true",
-        help="keep running: poll the source's change signal every --interval seconds and apply "
-        "what changed within seconds (SIGTERM/Ctrl-C stops; see README, 'Running continuously')",
-    )
-    parser.add_argument(
-        "--interval",
-        type=float,
-        metavar="S",
-        help="with --watch: seconds between looks (default 30; stretched to stay within --api-share)",
-    )
-    parser.add_argument(
-        "--api-share",
-        type=float,
-        metavar="F",
-        help="with --watch: share of each API's quota the watcher may use (default 0.5)",
-    )
-    parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="more detail (-vv: debug logs)"
-    )
-    return parser
 
 
 # --------------------------------------------------------------------------- steps
@@ -273,36 +175,3 @@ def guarded(
                 )
         print(f"error: {message}")
         return EXIT_FAILED
-
-
-def hand_over_to_sandbox(source: str, argv: list[str]) -> int:
-    """`--sandbox`: the same command line, run by `python -m sandbox demo` in a child process.
-
-    The product never imports the emulators; the child shares this terminal (stdout/stderr)
-    and its exit code is ours. SIGTERM is passed on; so is SIGINT unless the terminal already
-    sent Ctrl-C to the child (it is in the terminal's foreground process group with us).
-    """
-    env = dict(os.environ)  # the child finds the project's packages from any working directory
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_DIR), env.get("PYTHONPATH")]))
-    sys.stdout.flush()
-    child = subprocess.Popen([sys.executable, "-m", "sandbox", "demo", source, *argv], env=env)
-
-    def pass_on(signum: int, frame: Any) -> None:
-        if signum == signal.SIGINT and _in_foreground():
-            return
-        with contextlib.suppress(ProcessLookupError):
-            child.send_signal(signum)
-
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, pass_on)
-    while True:
-        with contextlib.suppress(InterruptedError):
-            return child.wait()
-
-
-def _in_foreground() -> bool:
-    try:
-        return os.tcgetpgrp(sys.stdin.fileno()) == os.getpgrp()
-    except (OSError, ValueError):
-        return False

@@ -75,7 +75,7 @@ class ExtractStep:
     """The source → DuckDB load of a one-off run, with the detector's arguments (one pipeline object)."""
 
     def __init__(self, source: str) -> None:
-        from pipelines.command import SOURCES
+        from pipelines.sources import SOURCES
 
         spec = SOURCES[source]
         self.source, self.dataset = source, spec["dataset"]
