@@ -19,8 +19,10 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from pipelines.command import EXIT_FAILED, SANDBOX_DIR, SOURCES, build_parser, guarded, run
+from pipelines.command import EXIT_FAILED, guarded, run
+from pipelines.flags import SANDBOX_DIR, build_parser
 from pipelines.report import format_next_steps
+from pipelines.sources import SOURCES
 from sandbox import Sandbox
 
 

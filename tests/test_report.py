@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime
 
 from docspace_destination.apply import ApplyReport, ApplySettings
-from docspace_destination.extras import StepReport
+from docspace_destination.opt_in_steps import StepReport
 from docspace_destination.plan import Action, Plan
 from docspace_destination.sync import SyncResult
 from pipelines.report import format_next_steps, format_plan, format_summary
