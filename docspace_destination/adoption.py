@@ -30,7 +30,9 @@ BY_MARKER, BY_TITLE = "marker", "title"
 
 
 def marker_form(tag: str) -> str:
-    """A tag as the cloud's database compares it: MySQL's collation ignores case and trailing spaces."""
+    """A tag as the portal compares tag names: the cloud's MySQL collation (utf8_general_ci on
+    files_tag.name) ignores case and trailing spaces, so a marker typed `Asana:Project:1` by
+    hand is the same marker. Our markers are ASCII, so case-folding is what matters."""
     return tag.rstrip(" ").casefold()
 
 
@@ -38,6 +40,12 @@ def tag_list(room: dict[str, Any]) -> list[str]:
     """A room DTO's tags; the server sends names, older clients' models expect objects."""
     tags = room.get("tags") or []
     return [t if isinstance(t, str) else str(t.get("name", "")) for t in tags]
+
+
+def has_marker(room: dict[str, Any], marker: str) -> bool:
+    """Whether a room DTO carries this marker tag (compared as the portal compares tags)."""
+    form = marker_form(marker)
+    return any(marker_form(t) == form for t in tag_list(room))
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,13 +97,33 @@ class ApplySettings:
     adopt_existing: bool = True  # a room without a marker is adopted by its exact title
 
     def __post_init__(self) -> None:
-        if not 1 <= self.concurrency <= MAX_CONCURRENCY:
-            raise UserFacingError(
+        problem = self.limits_problem(self.concurrency, self.max_writes)
+        if problem:
+            raise UserFacingError(problem)
+
+    @staticmethod
+    def limits_problem(
+        concurrency: int | None, max_writes: int | None, *, as_flags: bool = False
+    ) -> str | None:
+        """What is wrong with these limits (None: nothing), worded for settings or, `as_flags`,
+        for the command line's --concurrency/--max-writes (checked before anything runs)."""
+        if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
+            if as_flags:
+                return (
+                    f"--concurrency must be between 1 and {MAX_CONCURRENCY} "
+                    f"(DocSpace rejects more than {MAX_CONCURRENCY} concurrent writes)"
+                )
+            return (
                 f"concurrency must be between 1 and {MAX_CONCURRENCY} (DocSpace allows 15 concurrent writes), "
-                f"got {self.concurrency}"
+                f"got {concurrency}"
             )
-        if self.max_writes < 0:
-            raise UserFacingError(f"max_writes must be >= 0, got {self.max_writes}")
+        if max_writes is not None and max_writes < 0:
+            return (
+                "--max-writes must be 0 or more"
+                if as_flags
+                else f"max_writes must be >= 0, got {max_writes}"
+            )
+        return None
 
 
 @dataclass

@@ -13,13 +13,11 @@ apply stops. Titles are cut to the API's limits before they are sent
 from __future__ import annotations
 
 import json
-import random
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,6 +25,7 @@ import urllib3
 from urllib3.exceptions import HTTPError as TransportError
 
 from docspace_destination.titles import FOLDER_TITLE_MAX, ROOM_TITLE_MAX, fit_title
+from pm_runtime import http_policy
 from pm_runtime.errors import UserFacingError
 from pm_runtime.transport import require_secure_url
 
@@ -62,8 +61,11 @@ class DocSpaceError(Exception):
         self.where = where
 
 
-class AmbiguousWriteError(DocSpaceError):
-    """A write whose outcome is unknown: it may have been applied. Look before retrying."""
+class AmbiguousWriteError(DocSpaceError, http_policy.AmbiguousWriteError):
+    """A write whose outcome is unknown: it may have been applied. Look before retrying.
+
+    A DocSpaceError (status, message, where) that is also the one "outcome unknown" error of
+    every client (`pm_runtime.http_policy`)."""
 
 
 class WriteLimitReached(DocSpaceError):
@@ -175,19 +177,6 @@ class Pacer:
             else:
                 self._limit[kind] = min(float(self.max_in_flight), limit + 1 / limit)
             self._cond.notify_all()
-
-
-def _seconds_until(value: str | None) -> float:
-    if not value:
-        return 0.0
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return 0.0
 
 
 class DocSpaceClient:
@@ -309,23 +298,23 @@ class DocSpaceClient:
         RedisFixedWindowRateLimiter.TryGetMetadata. A long Retry-After means "come back
         tomorrow": retrying would only spend the run, so the caller stops.
         """
-        retry_after = _seconds_until(headers.get("Retry-After"))
+        retry_after = http_policy.parse_retry_after(headers.get("Retry-After")) or 0.0
         if retry_after > self.max_retry_after:
             raise WriteLimitReached(_reset_time(headers, retry_after), where)
         if throttles > self.max_throttled_retries:
             raise DocSpaceError(429, f"still rate limited after {throttles - 1} retries", where)
         self.stats.note("retries")
-        wait = retry_after or min(
-            self.backoff * (2 ** (throttles - 1)) * (0.5 + random.random()), THROTTLE_WAIT_CAP
-        )
-        time.sleep(wait)
+        time.sleep(retry_after or self._backoff(throttles, THROTTLE_WAIT_CAP))
 
     def _sleep_before_retry(self, attempt: int, retry_after: str | None) -> None:
         self.stats.note("retries")
-        wait = _seconds_until(retry_after) if retry_after else 0.0
-        if not wait:
-            wait = self.backoff * (2 ** (attempt - 1)) * (0.5 + random.random())
+        wait = http_policy.parse_retry_after(retry_after) or self._backoff(attempt, 60.0)
         time.sleep(min(wait, 60.0))
+
+    def _backoff(self, attempt: int, cap: float) -> float:
+        """The shared jittered backoff from this client's base (`backoff`, 0 in fast tests);
+        its ceiling grows 1.5x the base per doubling, as this client always waited."""
+        return http_policy.backoff(attempt - 1, base=1.5 * self.backoff, cap=cap)
 
     def _unwrap(self, resp: urllib3.BaseHTTPResponse, where: str) -> Any:
         ok = 200 <= resp.status < 400

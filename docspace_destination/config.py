@@ -3,6 +3,17 @@
 `[destination.docspace.asana] layout = "grouped"` wins over `[destination.docspace] layout`;
 environment variables in dlt's naming work too (DESTINATION__DOCSPACE__LAYOUT).
 Bad values raise ConfigurationError naming the key.
+
+This is the one reader; each concern has one typed module that calls it once per key, with
+the key's default and its error message: `settings` (portal, mapping, limits, rooms) and
+`opt_in_steps` (write-back, members). Those modules are plain frozen dataclasses filled by
+one function, not dlt `@configspec`s, because every key has a per-source override
+(`destination.docspace.<source>.<key>` over `destination.docspace.<key>`), values come as
+TOML or as environment strings alike (a list or a table given as JSON text), and the messages
+name the key in our words ("... must be true or false, got 'x'"): a configspec would resolve
+one section and raise its own conversion errors, so it would need this wrapper anyway.
+(`[watch]` is read in `pipelines.watch_settings`, the staging lock's timeout in
+`pm_runtime.staging_lock`.)
 """
 
 from __future__ import annotations

@@ -25,14 +25,14 @@ from typing import Any
 import duckdb
 
 from docspace_destination.client import DocSpaceClient, DocSpaceError
-from docspace_destination.extras import (
+from docspace_destination.ledger import APPLIED, SCHEMA, Ledger, LedgerEntry
+from docspace_destination.opt_in_steps import (
     ACCESS_NAMES,
     ROOM_ACCESSES,
     SECTION,
     ExtrasSettings,
     StepReport,
 )
-from docspace_destination.ledger import APPLIED, SCHEMA, Ledger, LedgerEntry
 from docspace_destination.source_sql import run_mapping
 from pm_runtime.errors import UserFacingError
 from pm_runtime.source_spec import SourceSpec, spec_for

@@ -1,7 +1,16 @@
 """Configuration of the DocSpace side, resolved the dlt way (.dlt/*.toml or environment).
 
 Keys live under [destination.docspace]; a source may override any of them under
-[destination.docspace.asana] / [destination.docspace.trello].
+[destination.docspace.asana] / [destination.docspace.trello]. Read here, once each
+(through `config`, see there why a plain dataclass), with their defaults:
+
+    base_url, api_key             # required (api_key in secrets.toml)
+    room_type = "Collaboration"   private = false   tags = []   adopt_existing = true
+    layout = "flat"   subtasks = "nested"   room_title = "{name}"   folder_title = "{name}"
+    concurrency = 8   max_writes = 9000        # --concurrency / --max-writes win
+    room_templates (none)   archived_projects = "skip"
+
+The opt-in steps' keys (write_back, sync_members, role_map...) are read in `opt_in_steps`.
 """
 
 from __future__ import annotations

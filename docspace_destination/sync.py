@@ -24,9 +24,9 @@ from docspace_destination.apply import OUTCOMES, Applier, ApplyReport
 from docspace_destination.client import DocSpaceClient, DocSpaceError
 from docspace_destination.desired import desired_tree
 from docspace_destination.destination import actions_resource, docspace_destination
-from docspace_destination.extras import StepReport, load_extras
 from docspace_destination.inflight import resolve_intents
 from docspace_destination.ledger import Ledger, LedgerEntry
+from docspace_destination.opt_in_steps import StepReport, load_extras
 from docspace_destination.plan import Action, Observed, Plan, plan, refreshed, wants_existing_rooms
 from docspace_destination.settings import DocSpaceSettings, load_settings
 from pm_runtime.source_spec import SourceSpec, spec_for

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from docspace_destination.adoption import has_marker
 from docspace_destination.client import AmbiguousWriteError, DocSpaceClient, DocSpaceError
 
 JOB_TIMEOUT = 300.0
@@ -29,23 +30,6 @@ JOB_TIMEOUT = 300.0
 
 class TemplateJobFailed(Exception):
     """The portal's template job failed or did not finish in time."""
-
-
-def tag_names(room: dict[str, Any]) -> set[str]:
-    tags = room.get("tags") or []
-    return {t if isinstance(t, str) else str(t.get("name", "")) for t in tags}
-
-
-def marker_key(tag: str) -> str:
-    """How the portal compares tag names: the cloud's MySQL collation (utf8_general_ci on
-    files_tag.name) ignores case and trailing spaces, so a marker typed `Asana:Project:1` by
-    hand is the same marker. Our markers are ASCII, so case-folding is what matters."""
-    return tag.casefold().rstrip(" ")
-
-
-def has_marker(room: dict[str, Any], marker: str) -> bool:
-    key = marker_key(marker)
-    return any(marker_key(t) == key for t in tag_names(room))
 
 
 class TemplateJobs:

@@ -26,8 +26,8 @@ import duckdb
 import pyarrow as pa
 
 from docspace_destination.client import DocSpaceClient
-from docspace_destination.extras import ExtrasSettings, StepReport
 from docspace_destination.ledger import SCHEMA, Ledger, LedgerEntry
+from docspace_destination.opt_in_steps import ExtrasSettings, StepReport
 from docspace_destination.source_sql import run_mapping
 from pm_runtime.errors import UserFacingError
 from pm_runtime.http_policy import AmbiguousWriteError

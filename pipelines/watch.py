@@ -26,10 +26,11 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipelines.watch_files import DEFAULT_KEEP
+from pipelines.watch_settings import WatchSettingsError, read_watch_settings
 from pm_runtime.budget import RequestBudget
 from pm_runtime.changes import ChangeDetector
 from pm_runtime.pidlock import PidLock
@@ -37,27 +38,6 @@ from pm_runtime.pidlock import PidLock
 GRACE_SECONDS = 8.0
 MAX_SYNC_WAIT_SECONDS = 120.0  # writes in flight are bounded by the client's timeouts; never hang
 EXIT_CRASHED = 70  # EX_SOFTWARE: unexpected, worth a restart (1 means: fix the configuration)
-DEFAULT_INTERVAL = 30.0
-
-# each API's published quota: (requests, per seconds), and DocSpace's daily writes
-QUOTAS = {
-    "asana": (1500, 60.0, "requests/min"),  # developers.asana.com/docs/rate-limits (paid plans)
-    "trello": (
-        100,
-        10.0,
-        "requests/10 s per token",
-    ),  # developer.atlassian.com/cloud/trello/guides/rest-api/rate-limits
-}
-DOCSPACE_QUOTA = (1500, 60.0)  # api-notes, "Rate limits"
-DOCSPACE_WRITES_PER_DAY = 10000  # api-notes, "Rate limits"
-
-
-def _config(key: str, default: float) -> float:
-    """`[watch] <key>` in .dlt/config.toml or WATCH__<KEY>."""
-    import dlt
-
-    value = dlt.config.get(f"watch.{key}")
-    return float(value) if value is not None else default
 
 
 def make_detector(source: str) -> ChangeDetector:
@@ -74,7 +54,7 @@ class ExtractStep:
     """The source → DuckDB load of a one-off run, with the detector's arguments (one pipeline object)."""
 
     def __init__(self, source: str) -> None:
-        from pipelines.command import SOURCES
+        from pipelines.sources import SOURCES
 
         spec = SOURCES[source]
         self.source, self.dataset = source, spec["dataset"]
@@ -145,43 +125,39 @@ def lock_path(source: str) -> Path:
     return Path(get_dlt_pipelines_dir()) / f"{source}.watch.pid"
 
 
-def watch(source: str, args: argparse.Namespace, sandbox: Any = None) -> int:
+def watch(
+    source: str,
+    args: argparse.Namespace,
+    companion: Callable[[threading.Event], Any] | None = None,
+) -> int:
+    """Watch until stopped. `companion(stop)`, if given, starts something alongside (the sandbox
+    demo's sample changes) and returns a thread-like object, joined briefly on the way out."""
     from pipelines.watch_loop import Budgets, Watcher, is_fatal_error
     from pm_runtime.secrets_watch import SecretsFingerprint, secrets_files
 
-    interval = args.interval if args.interval is not None else _config("interval", DEFAULT_INTERVAL)
-    if interval <= 0:
-        print("error: --interval must be more than 0 seconds")
+    try:
+        settings = read_watch_settings(source, args.interval, args.api_share)
+    except WatchSettingsError as exc:
+        print(f"error: {exc}")
         return 1
-    share = args.api_share if args.api_share is not None else _config("api_share", 0.5)
-    if not 0 < share <= 1:
-        print("error: --api-share must be more than 0 and at most 1")
-        return 1
-    quota, window, unit = QUOTAS[source]
-    quota = _config(f"{source}_quota", quota)
+    share = settings.api_share
     budgets = Budgets(
-        source=RequestBudget(source, quota, window, share),
-        docspace=RequestBudget(
-            "docspace", _config("docspace_quota", DOCSPACE_QUOTA[0]), 60.0, share
-        ),
+        source=RequestBudget(source, settings.source_quota, settings.source_window, share),
+        docspace=RequestBudget("docspace", settings.docspace_quota, 60.0, share),
         docspace_writes=RequestBudget(
-            "docspace writes",
-            _config("docspace_writes_per_day", DOCSPACE_WRITES_PER_DAY),
-            86400.0,
-            share,
+            "docspace writes", settings.docspace_writes_per_day, 86400.0, share
         ),
     )
     title = "Asana" if source == "asana" else "Trello"
-    quota_text = f"{share:.0%} of {title}'s {quota:,.0f} {unit}"
-    reconcile_hours = _config("reconcile_every_hours", 24.0)
-    if source == "asana":
-        reconcile_hours = _config_source("sources.asana.reconcile_every_hours", reconcile_hours)
+    quota_text = (
+        f"{share:.0%} of {title}'s {settings.source_quota:,.0f} {settings.source_quota_unit}"
+    )
+    interval = settings.interval
 
     with PidLock(lock_path(source), f"a watcher for pipeline '{source}'"):
         detector = make_detector(source)
         stop = threading.Event()
-        keep = int(_config("keep_load_packages", DEFAULT_KEEP))
-        sync_step = SyncStep(source, args.concurrency, keep)
+        sync_step = SyncStep(source, args.concurrency, settings.keep_load_packages)
         watcher = Watcher(
             source,
             detector,
@@ -194,7 +170,7 @@ def watch(source: str, args: argparse.Namespace, sandbox: Any = None) -> int:
             out=sys.stdout,
             verbose=args.verbose,
             max_writes=args.max_writes,
-            reconcile_every=reconcile_hours * 3600.0,
+            reconcile_every=settings.reconcile_every_hours * 3600.0,
             credentials_changed=_credentials_watch(source, SecretsFingerprint, secrets_files),
             is_fatal=is_fatal_error,
         )
@@ -203,27 +179,16 @@ def watch(source: str, args: argparse.Namespace, sandbox: Any = None) -> int:
             f"SIGTERM or Ctrl-C stops (PID {os.getpid()}).",
             flush=True,
         )
-        mutations = None
-        if sandbox is not None:
-            from sandbox.mutations import SampleMutations
-
-            mutations = SampleMutations(sandbox, source, stop, sys.stdout).start()
+        alongside = companion(stop) if companion is not None else None
         try:
             return _run_until_stopped(watcher, stop, sync_step)
         finally:
-            if mutations is not None:
-                mutations.join(2.0)
+            if alongside is not None:
+                alongside.join(2.0)
             detector.close()
             # the Asana SDK's clients close their thread pools in __del__, which fails noisily
             # at interpreter exit: let them go now
             gc.collect()
-
-
-def _config_source(key: str, default: float) -> float:
-    import dlt
-
-    value = dlt.config.get(key)
-    return float(value) if value is not None else default
 
 
 def _credentials_watch(source: str, fingerprint: Any, files: Any) -> Any:

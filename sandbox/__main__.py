@@ -1,4 +1,8 @@
-"""`python -m sandbox serve [--seed N] [--sample small|demo|none]`: serve the three emulators."""
+"""`python -m sandbox serve [--seed N] [--sample small|demo|none]`: serve the three emulators.
+
+`python -m sandbox demo asana|trello [flags]`: the pipeline's command line with those flags,
+against embedded emulators with sample data (what `--sandbox` of the pipelines runs).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,11 @@ import threading
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["demo"]:  # its flags are the pipeline's own: parsed by the pipeline's parser
+        from sandbox.demo import main as demo
+
+        return demo(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser(
@@ -21,6 +30,11 @@ def main(argv: list[str] | None = None) -> int:
         choices=["none", "small", "demo"],
         default="demo",
         help="sample data to load (default demo)",
+    )
+    sub.add_parser(
+        "demo",
+        help="run `pipelines/<source>_to_docspace.py <flags>` against embedded emulators "
+        "with sample data: demo asana|trello [flags]",
     )
     args = parser.parse_args(argv)
 

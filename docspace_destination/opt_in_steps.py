@@ -1,7 +1,8 @@
 """Settings and reports of the opt-in steps that follow an apply: write-back and room members.
 
 Keys live under [destination.docspace] (a source may override them under
-[destination.docspace.asana] / [destination.docspace.trello]), read the dlt way:
+[destination.docspace.asana] / [destination.docspace.trello]), read here once each (through
+`config`), the dlt way:
 
     write_back = true            # links to rooms/folders written back to the projects
     write_back_tasks = true      # Asana: also on every task (Trello always writes cards)

@@ -1,0 +1,86 @@
+"""The flags of `python pipelines/<source>_to_docspace.py`, the same for every source."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pipelines.sources import SOURCES
+
+SANDBOX_DIR = Path("data") / "sandbox"  # where `python -m sandbox demo` keeps its state
+
+
+def build_parser(source: str) -> argparse.ArgumentParser:
+    title = SOURCES[source]["title"]
+    parser = argparse.ArgumentParser(
+        prog=f"python pipelines/{source}_to_docspace.py",
+        description=(
+            f"Load {title} into DuckDB (pipeline '{source}', dataset '{SOURCES[source]['dataset']}'), then make "
+            f"ONLYOFFICE DocSpace match it (pipeline '{source}_docspace'): a room per "
+            f"{'project' if source == 'asana' else 'board'}, a folder per {'task' if source == 'asana' else 'card'}."
+        ),
+        epilog="Exit codes: 0 ok / nothing to do, 1 error or failed records, 2 --plan found changes, "
+        "3 stopped at DocSpace's daily write limit.",
+    )
+    parser.add_argument(
+        "--plan",
+        action="store_true",
+        help="load the source, then print what would change in DocSpace and change nothing "
+        "(exit 0: nothing to do, 2: changes pending)",
+    )
+    parser.add_argument(
+        "--refresh",
+        action="store_true",
+        help="read DocSpace before planning, so hand-made renames, moves and deletions are corrected",
+    )
+    parser.add_argument(
+        "--max-writes",
+        type=int,
+        metavar="N",
+        help="stop cleanly after N DocSpace writes; the next run continues (default 9000; DocSpace allows 10,000/day)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="concurrent DocSpace writes, 1..15 (default 8; DocSpace rejects more than 15)",
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--extract-only",
+        action="store_true",
+        help="only load the source into DuckDB; do not touch DocSpace",
+    )
+    mode.add_argument(
+        "--sync-only",
+        action="store_true",
+        help="skip the source; plan and apply from what DuckDB already holds",
+    )
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run everything against embedded local emulators with sample data (no account needed); "
+        f"state goes to {SANDBOX_DIR}/",
+    )
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="keep running: poll the source's change signal every --interval seconds and apply "
+        "what changed within seconds (SIGTERM/Ctrl-C stops; see README, 'Running continuously')",
+    )
+    parser.add_argument(
+        "--interval",
+        type=float,
+        metavar="S",
+        help="with --watch: seconds between looks (default 30; stretched to stay within --api-share)",
+    )
+    parser.add_argument(
+        "--api-share",
+        type=float,
+        metavar="F",
+        help="with --watch: share of each API's quota the watcher may use (default 0.5)",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more detail (-vv: debug logs)"
+    )
+    return parser

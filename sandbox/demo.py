@@ -1,0 +1,116 @@
+"""`python -m sandbox demo <source> [flags]`: the product's command line against embedded emulators.
+
+What `python pipelines/<source>_to_docspace.py --sandbox` hands over to (as a child process, so
+the product never imports this package): local Asana, Trello and DocSpace emulators with the
+demo sample, the environment pointing the pipelines at them (state under data/sandbox, fresh each
+time), the opt-in features switched on, then the very run the flags ask for. A full run ends with
+the DocSpace tree read back from the emulator and the commands to look further; `--watch` also
+changes the sample now and then, so folders are seen to follow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from pipelines.command import EXIT_FAILED, guarded, run
+from pipelines.flags import SANDBOX_DIR, build_parser
+from pipelines.report import format_next_steps
+from pipelines.sources import SOURCES
+from sandbox import Sandbox
+
+
+@contextlib.contextmanager
+def embedded_sandbox() -> Iterator[Sandbox]:
+    """Local emulators with sample data; state under data/sandbox, fresh each time."""
+    from sandbox.docspace_sample import template_rules
+    from sandbox.sample import populate
+
+    if SANDBOX_DIR.exists():
+        shutil.rmtree(SANDBOX_DIR)
+    SANDBOX_DIR.mkdir(parents=True)
+    with Sandbox() as sb:
+        populate(sb, size="demo")
+        env = sb.environment()
+        env["DESTINATION__DUCKDB__CREDENTIALS"] = str((SANDBOX_DIR / "pm.duckdb").resolve())
+        env["DLT_DATA_DIR"] = str((SANDBOX_DIR / "dlt").resolve())
+        # show off the opt-in features on the sample: rooms from templates by project type, members
+        env["DESTINATION__DOCSPACE__ROOM_TEMPLATES"] = json.dumps(template_rules())
+        env["DESTINATION__DOCSPACE__SYNC_MEMBERS"] = "add"
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            yield sb
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+def format_tree(source: str) -> str:
+    """The DocSpace tree this source maps to, read back from DocSpace."""
+    from docspace_destination.client import DocSpaceClient
+    from docspace_destination.ledger import Ledger
+    from docspace_destination.settings import load_settings
+
+    settings = load_settings(source)
+    client = DocSpaceClient(settings.base_url, settings.api_key)
+    try:
+        rooms = sorted(
+            (  # the ledger is read in one short transaction; the walk below only asks DocSpace
+                e
+                for e in Ledger().load(source).values()
+                if e.kind == "room" and e.docspace_id is not None
+            ),
+            key=lambda e: e.title or "",
+        )
+        lines = ["", f"DocSpace tree for {source} ({len(rooms)} rooms):"]
+
+        def walk(folder_id: int, depth: int) -> None:
+            for child in sorted(client.subfolders(folder_id), key=lambda c: c.get("title", "")):
+                lines.append(f"{'    ' * depth}📁 {child.get('title')}")
+                walk(int(child["id"]), depth + 1)
+
+        for room in rooms:
+            state = " (archived)" if room.archived else ""
+            lines.append(f"  🏠 {room.title}{state}")
+            walk(room.docspace_id, 2)
+        return "\n".join(lines)
+    finally:
+        client.close()
+
+
+def run_demo(source: str, args: argparse.Namespace) -> int:
+    with embedded_sandbox() as sb:
+        print("Sandbox: local Asana, Trello and DocSpace emulators with sample data.", flush=True)
+        if args.watch:  # the sample changes now and then, so folders are seen to follow
+            from pipelines.watch import watch
+            from sandbox.mutations import SampleMutations
+
+            def changes(stop: Any) -> Any:
+                return SampleMutations(sb, source, stop, sys.stdout).start()
+
+            return watch(source, args, companion=changes)
+        code = run(source, args)
+        if code != EXIT_FAILED and not args.extract_only and not args.plan:
+            print(format_tree(source))
+            print(format_next_steps(source, SOURCES[source]["dataset"], os.environ, sys.executable))
+        return code
+
+
+def main(argv: list[str]) -> int:
+    """`argv`: the source, then the product command line's own flags (`--sandbox` may be among them)."""
+    if not argv or argv[0] not in SOURCES:
+        print(f"usage: python -m sandbox demo {{{','.join(SOURCES)}}} [flags of the pipeline]")
+        return 2
+    source = argv[0]
+    args = build_parser(source).parse_args(argv[1:])
+    return guarded(source, args, run_demo)
