@@ -188,4 +188,3 @@ def sync_lock(pipeline: str, timeout: float | None = None) -> Iterator[None]:
 
         with postgres_sync_lock(connect, pipeline, wait, say):
             yield
-

@@ -92,4 +92,3 @@ def staging(request, monkeypatch) -> str:
         monkeypatch.setenv("STAGING__DESTINATION", "postgres")
         monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", url)
     return request.param
-
