@@ -28,10 +28,10 @@ from docspace_destination.client import DocSpaceClient, DocSpaceError
 from docspace_destination.ledger import APPLIED, SCHEMA, Ledger, LedgerEntry
 from docspace_destination.opt_in_steps import (
     ACCESS_NAMES,
-    ROOM_ACCESSES,
     SECTION,
     ExtrasSettings,
     StepReport,
+    levels_allowed_instead,
 )
 from docspace_destination.source_sql import run_mapping
 from pm_runtime.errors import UserFacingError
@@ -236,9 +236,8 @@ class MemberSync:
         level = self.settings.role_map.get(person.role)
         if level is None:
             return None
-        allowed = ROOM_ACCESSES.get(room_type)
-        if allowed is not None and level not in allowed:
-            names = ", ".join(f"{ACCESS_NAMES[a]} ({a})" for a in sorted(allowed))
+        names = levels_allowed_instead(level, room_type)
+        if names is not None:
             raise RoomRefused(
                 f"{SECTION}.role_map.{person.role} = {ACCESS_NAMES.get(level, level)} ({level}) "
                 f"is not available in this room (type {room_type}); it allows {names}"

@@ -83,10 +83,17 @@ def access_level(value: Any, key: str) -> int:
     return ACCESS_LEVELS[name]
 
 
-def check_level(level: int, room_type: int, key: str) -> None:
+def levels_allowed_instead(level: int, room_type: int) -> str | None:
+    """The access levels a room type offers, as text, when `level` is not one of them."""
     allowed = ROOM_ACCESSES.get(room_type)
-    if allowed is not None and level not in allowed:
-        names = ", ".join(f"{ACCESS_NAMES[a]} ({a})" for a in sorted(allowed))
+    if allowed is None or level in allowed:
+        return None
+    return ", ".join(f"{ACCESS_NAMES[a]} ({a})" for a in sorted(allowed))
+
+
+def check_level(level: int, room_type: int, key: str) -> None:
+    names = levels_allowed_instead(level, room_type)
+    if names is not None:
         raise ConfigurationError(
             f"{key}: {ACCESS_NAMES.get(level, level)} ({level}) is not available in rooms of "
             f"type {room_type}; this room type allows {names}"

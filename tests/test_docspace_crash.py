@@ -41,6 +41,30 @@ def _forget_docspace_side(workspace: Path) -> None:
     shutil.rmtree(workspace / ".dlt-data" / "pipelines" / "asana_docspace", ignore_errors=True)
 
 
+def _sync_killed_after(server: EmulatorServer, writes: int) -> None:
+    """A sync in a process of its own, SIGKILLed once DocSpace has taken `writes` writes."""
+    env = {
+        **os.environ,
+        "DESTINATION__DOCSPACE__BASE_URL": server.root_url,
+        "PYTHONPATH": str(ROOT),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "pipelines" / "asana_to_docspace.py"), "--sync-only"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while (
+        server.emulator.log.writes() < writes
+        and proc.poll() is None
+        and time.monotonic() < deadline
+    ):
+        time.sleep(0.001)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
 def _tree(emulator: DocSpaceEmulator) -> dict:
     return {r.title: emulator.tree(r.id) for r in emulator.rooms("any")}
 
@@ -70,27 +94,8 @@ def test_sigkill_at_random_points_during_apply_never_duplicates_or_loses_anythin
     for attempt in range(KILLS):
         _forget_docspace_side(workspace)
         server = _fresh_docspace()
-        env = {
-            **os.environ,
-            "DESTINATION__DOCSPACE__BASE_URL": server.root_url,
-            "PYTHONPATH": str(ROOT),
-        }
         kill_after = rng.randrange(1, total_writes)
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "pipelines" / "asana_to_docspace.py"), "--sync-only"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while (
-            server.emulator.log.writes() < kill_after
-            and proc.poll() is None
-            and time.monotonic() < deadline
-        ):
-            time.sleep(0.001)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        _sync_killed_after(server, kill_after)
 
         monkeypatch.setenv("DESTINATION__DOCSPACE__BASE_URL", server.root_url)
         run = world.run("--sync-only")
@@ -231,27 +236,8 @@ def test_sigkill_during_moves_renames_and_an_archive_keeps_every_folder_and_docu
     for attempt in range(KILLS):
         restore()
         server = _docspace_from(state, 0.1)
-        env = {
-            **os.environ,
-            "DESTINATION__DOCSPACE__BASE_URL": server.root_url,
-            "PYTHONPATH": str(ROOT),
-        }
         kill_after = rng.randrange(1, total_writes)
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "pipelines" / "asana_to_docspace.py"), "--sync-only"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while (
-            server.emulator.log.writes() < kill_after
-            and proc.poll() is None
-            and time.monotonic() < deadline
-        ):
-            time.sleep(0.001)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        _sync_killed_after(server, kill_after)
 
         monkeypatch.setenv("DESTINATION__DOCSPACE__BASE_URL", server.root_url)
         run = world.run("--sync-only")
