@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -29,18 +28,12 @@ from pm_runtime.errors import ConfigurationError, UserFacingError
 
 DESTINATIONS = ("duckdb", "postgres", "motherduck")
 DESTINATION_KEY = "staging.destination"
-DESTINATION_ENV = "STAGING__DESTINATION"
 DIALECTS = {"duckdb": "duckdb", "motherduck": "duckdb", "postgres": "postgres"}
 
 
 def configured_destination() -> str:
     """`[staging] destination` (or STAGING__DESTINATION); duckdb when unset."""
-    value = os.environ.get(DESTINATION_ENV)
-    if value is None:
-        try:
-            value = dlt.config.get(DESTINATION_KEY)
-        except Exception:
-            value = None
+    value = dlt.config.get(DESTINATION_KEY)  # dlt reads STAGING__DESTINATION first
     name = str(value or "duckdb").strip().lower()
     if name not in DESTINATIONS:
         raise ConfigurationError(

@@ -73,3 +73,13 @@ def test_changes_after_the_move_reach_docspace_from_postgres(world, postgres_url
     world.asana.rename_task(world.ids["build"], "Build v2")
     assert world.run().code == 0
     assert set(world.tree()["Alpha"]) == {"Build v2", "Design", "Shared"}
+
+
+def test_an_unknown_staging_destination_is_one_line_naming_the_key(world, monkeypatch):
+    monkeypatch.setenv("STAGING__DESTINATION", "oracle")
+    run = world.run()
+    assert run.code == 1
+    assert run.output.strip().splitlines() == [
+        "error: staging.destination must be one of duckdb, postgres, motherduck, got 'oracle'"
+    ]
+    assert world.writes() == 0
