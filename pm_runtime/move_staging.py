@@ -19,7 +19,7 @@ import duckdb
 
 from pm_runtime.errors import UserFacingError
 from pm_runtime.staging import staging_database_path
-from pm_runtime.staging_database import DESTINATIONS, SqlConnection, open_warehouse, transpile
+from pm_runtime.staging_database import DESTINATIONS, open_warehouse, transpile
 
 SYSTEM_SCHEMAS = {"information_schema", "pg_catalog", "main"}
 BATCH_ROWS = 5000
@@ -57,15 +57,6 @@ def _create_statement(con: duckdb.DuckDBPyConnection, schema: str, table: str, d
 def _batches(cur: duckdb.DuckDBPyConnection) -> Iterator[list[tuple[Any, ...]]]:
     while rows := cur.fetchmany(BATCH_ROWS):
         yield rows
-
-
-def _insert(target: SqlConnection, table: str, columns: list[str], rows: list[Any]) -> None:
-    from psycopg2.extras import execute_values
-
-    with target.client.native_connection.cursor() as cur:
-        execute_values(
-            cur, f"INSERT INTO {table} ({', '.join(columns)}) VALUES %s", rows, page_size=1000
-        )
 
 
 def move(
@@ -108,7 +99,7 @@ def move(
                 cur = con.execute(f'SELECT {", ".join(quoted)} FROM "{schema}"."{table}"')
                 n = 0
                 for rows in _batches(cur):
-                    _insert(session, f'"{schema}"."{table}"', quoted, rows)
+                    session.insert_rows(f'"{schema}"."{table}"', quoted, rows)
                     n += len(rows)
                 copied[f"{schema}.{table}"] = n
     finally:

@@ -175,17 +175,27 @@ class SqlConnection:
         with con.cursor() as cur:
             cur.execute(f'DROP TABLE IF EXISTS pg_temp."{name}"')
             cur.execute(f'CREATE TEMPORARY TABLE "{name}" ({columns})')
-            if table.num_rows:
-                from psycopg2.extras import execute_values
-
-                names = ", ".join(f'"{c}"' for c in table.column_names)
-                execute_values(
-                    cur,
-                    f'INSERT INTO "{name}" ({names}) VALUES %s',
-                    [tuple(r.values()) for r in table.to_pylist()],
-                    page_size=1000,
-                )
+        if table.num_rows:
+            self.insert_rows(
+                f'"{name}"',
+                [f'"{c}"' for c in table.column_names],
+                [tuple(r.values()) for r in table.to_pylist()],
+            )
         self._registered.add(name)
+
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Append rows in a few multi-row statements (psycopg2's execute_values)."""
+        from psycopg2.extras import execute_values
+
+        with self.client.native_connection.cursor() as cur:
+            execute_values(
+                cur,
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES %s",
+                [tuple(r) for r in rows],
+                page_size=1000,
+            )
 
     def unregister(self, name: str) -> None:
         with self.client.native_connection.cursor() as cur:
