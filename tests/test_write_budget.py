@@ -56,3 +56,24 @@ def test_runs_of_max_writes_5_converge_to_the_full_tree_with_no_failure(world):
     assert world.run("--plan", "--refresh").code == 0
     assert world.run().code == 0
     assert world.writes() == sent
+
+
+def test_refresh_with_max_writes_after_a_room_was_deleted_by_hand_defers_what_it_cannot_rebuild(
+    world,
+):
+    assert world.run().code == 0
+    rooms = world.docspace.rooms("active")
+    biggest = max(rooms, key=lambda r: len(world.docspace.folders(r.id)))
+    world.docspace.delete(biggest.id)
+    sent = world.writes()
+    run = world.run("--refresh", "--max-writes", "5")
+    assert run.code == 0, run.output
+    assert _count(run.output, "failed") == 0 and _count(run.output, "deferred") > 0
+    assert world.writes() - sent <= 5
+    for _ in range(30):
+        if not _count(run.output, "deferred"):
+            break
+        run = world.run("--max-writes", "5")
+        assert run.code == 0 and _count(run.output, "failed") == 0, run.output
+    assert world.run("--plan", "--refresh").code == 0
+    assert duplicates(world.docspace) == []
