@@ -138,6 +138,7 @@ def test_a_run_started_during_another_waits_and_then_brings_the_change_made_mean
     assert duplicates(duck_world.docspace) == []
 
 
+@pytest.mark.slow
 def test_skip_if_running_exits_0_at_once_with_one_line_naming_the_run_under_way(duck_world):
     assert duck_world.run("--extract-only").code == 0
     first = _start_slow_run(duck_world)
