@@ -158,13 +158,37 @@ def take_over_legacy_state(
         return False
     new.mkdir(parents=True, exist_ok=True)
     moved = [n for n in names if (old / n).is_dir()]
-    for n in moved:
-        shutil.move(str(old / n), str(new / n))
+    try:
+        for n in moved:
+            _move_folder(old / n, new / n)
+    except OSError as exc:
+        say(
+            f"could not move dlt state from {old} to {_shown(new)} ({exc.strerror or exc}); "
+            "dlt restores it from the staging database instead"
+        )
+        return False
     say(
         f"dlt state of {', '.join(moved)} moved from {old} to {_shown(new)} "
         "(it now lives with its staging database; see README, 'Where state lives')"
     )
     return True
+
+
+def _move_folder(source: Path, target: Path) -> None:
+    """A rename; across file systems a copy that appears whole or not at all, then the removal."""
+    try:
+        os.rename(source, target)
+        return
+    except OSError:
+        pass
+    partial = target.with_name(f".{target.name}.moving")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        shutil.copytree(source, partial, symlinks=True)
+        os.rename(partial, target)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    shutil.rmtree(source, ignore_errors=True)
 
 
 def _shown(path: Path) -> str:
