@@ -100,7 +100,7 @@ def test_three_runs_started_together_each_finish_or_stop_with_one_line(world):
 
 def _start_slow_run(world: AsanaWorld) -> subprocess.Popen:
     """A full run that holds the lock while its DocSpace writes crawl (until `faults.clear()`)."""
-    world.sb.docspace.faults.latency(2.0, route="POST *")
+    world.sb.docspace.faults.latency(1.0, route="POST *")
     first = _start("--concurrency", "1")
     _wait_for_writes(world, first)
     return first
