@@ -215,10 +215,9 @@ class Sync:
                 from docspace_destination.writeback import WriteBack
 
                 steps["writeback"] = WriteBack(self.client, self.spec, extras).run()
-            limited = report is not None and report.write_limit_resets_at is not None
-            if (
-                not plan_only and extras.members_enabled and not limited
-            ):  # no DocSpace writes left today
+            # no DocSpace writes left (--max-writes, or the daily limit): members wait for the next run
+            limited = report is not None and report.budget_exhausted
+            if not plan_only and extras.members_enabled and not limited:
                 from docspace_destination.members import MemberSync
 
                 steps["members"] = MemberSync(self.client, self.spec, extras).run()

@@ -77,3 +77,10 @@ def test_refresh_with_max_writes_after_a_room_was_deleted_by_hand_defers_what_it
         assert run.code == 0 and _count(run.output, "failed") == 0, run.output
     assert world.run("--plan", "--refresh").code == 0
     assert duplicates(world.docspace) == []
+
+
+def test_a_spent_budget_leaves_room_members_to_the_next_run(world, monkeypatch):
+    monkeypatch.setenv("DESTINATION__DOCSPACE__SYNC_MEMBERS", "add")
+    run = world.run("--max-writes", "5")
+    assert run.code == 0, run.output
+    assert world.writes() <= 5
