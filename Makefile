@@ -20,9 +20,10 @@ demo: $(STAMP)
 # dlt's dashboard (marimo) on a pipeline: `make show PIPELINE=asana` (or trello); DEMO=1 for the
 # data `make demo` left in data/sandbox. dlt starts `marimo` from PATH, hence .venv/bin; the
 # pipeline's state does not record the database file, so it is named (dlt keeps credentials out
-# of config.toml; DESTINATION__DUCKDB__CREDENTIALS from the environment wins).
+# of config.toml; DESTINATION__DUCKDB__CREDENTIALS from the environment wins), and dlt's working
+# state is where the pipelines keep it: data/dlt beside data/pm.duckdb (README, "Where state lives").
 PIPELINE ?= asana
-SHOW_ENV := DESTINATION__DUCKDB__CREDENTIALS="$${DESTINATION__DUCKDB__CREDENTIALS:-$(CURDIR)/data/pm.duckdb}"
+SHOW_ENV := DLT_DATA_DIR="$${DLT_DATA_DIR:-$(CURDIR)/data/dlt}" DESTINATION__DUCKDB__CREDENTIALS="$${DESTINATION__DUCKDB__CREDENTIALS:-$(CURDIR)/data/pm.duckdb}"
 ifdef DEMO
 SHOW_ENV := DLT_DATA_DIR=$(CURDIR)/data/sandbox/dlt DESTINATION__DUCKDB__CREDENTIALS=$(CURDIR)/data/sandbox/pm.duckdb
 endif

@@ -157,6 +157,7 @@ class Applier:
         settings: ApplySettings,
         entries: dict[str, LedgerEntry] | None = None,
         on_progress: Callable[[Action, str], None] | None = None,
+        spent: int = 0,
     ) -> None:
         self.client = client
         self.ledger = ledger
@@ -166,7 +167,7 @@ class Applier:
         self.report = ApplyReport()
         self.on_progress = on_progress
         self._lock = threading.Lock()
-        self._writes = 0
+        self._writes = spent  # writes this run already made (a crashed run's package, resumed)
         self._claimed = {e.docspace_id for e in self.entries.values() if e.docspace_id is not None}
         self._children: dict[int, list[dict[str, Any]]] = {}
         self._fresh: set[int] = set()  # made by this run, so known to be empty
@@ -183,8 +184,11 @@ class Applier:
             self.settings.concurrency, thread_name_prefix="docspace-apply"
         ) as pool:
             for _, step in groupby(actions, key=lambda a: (PHASE[a.op], a.depth)):
-                if self.report.write_limit_resets_at is not None:
-                    self._defer_all(step)  # the daily limit: stop at once, the next run continues
+                if self.report.budget_exhausted:
+                    # the write budget (--max-writes) or DocSpace's daily limit is spent: nothing
+                    # below can run — a child of a deferred parent least of all — so it waits,
+                    # untouched, for the next run (deferred, not failed)
+                    self._defer_all(step)
                     continue
                 todo = []
                 for a in step:
@@ -351,6 +355,11 @@ class Applier:
             if self._writes + writes > self.settings.max_writes:
                 raise BudgetExhausted
             self._writes += writes
+
+    @property
+    def writes_made(self) -> int:
+        """DocSpace writes counted against the budget so far (resumed ones included)."""
+        return self._writes
 
     def _id_of(self, key: str | None) -> int | None:
         if key is None:

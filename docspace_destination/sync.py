@@ -29,6 +29,7 @@ from docspace_destination.ledger import Ledger, LedgerEntry
 from docspace_destination.opt_in_steps import StepReport, load_extras
 from docspace_destination.plan import Action, Observed, Plan, plan, refreshed, wants_existing_rooms
 from docspace_destination.settings import DocSpaceSettings, load_settings
+from pm_runtime.dlt_state import pipelines_dir
 from pm_runtime.source_spec import SourceSpec, spec_for
 from pm_runtime.staging import open_staging
 from pm_runtime.sync_lock import sync_lock
@@ -126,6 +127,7 @@ class Sync:
             pipeline_name=self.pipeline_name,
             destination=docspace_destination(applier),
             dataset_name=f"{self.source}_docspace",
+            pipelines_dir=pipelines_dir(),  # with the staging it works from, not in ~/.dlt
         )
         # DocSpace cannot hold dlt's state; sending it would only add a no-op job, and dlt's loader
         # waits a full second on such a job (our ledger is the state that matters)
@@ -159,11 +161,12 @@ class Sync:
         )
 
     def run(self, *, plan_only: bool = False, refresh: bool = False) -> SyncResult:
-        """Plan, and unless `plan_only` apply; two applies of one pipeline never overlap (the
-        second waits for the first, then stops naming it: `pm_runtime.sync_lock`)."""
+        """Plan, and unless `plan_only` apply; two runs of one pipeline never overlap (the
+        second waits for the first, then stops naming it: `pm_runtime.sync_lock`, which the
+        command line already holds from before the extract)."""
         if plan_only:
             return self._run(plan_only=True, refresh=refresh)
-        with sync_lock(self.pipeline_name):
+        with sync_lock(self.source):
             return self._run(plan_only=False, refresh=refresh)
 
     def _run(self, *, plan_only: bool, refresh: bool) -> SyncResult:
@@ -172,9 +175,9 @@ class Sync:
         extras = load_extras(self.source, self.settings.apply.room_type)
         try:
             ledger = Ledger()
-            resumed = False
+            resumed, spent = False, 0
             if not plan_only:
-                resumed = self._finish_pending(ledger)
+                resumed, spent = self._finish_pending(ledger)
                 # moves/archives a crashed run left on their way: the plan starts from where things are
                 resolve_intents(self.client, ledger, self.source)
             the_plan = self.make_plan(ledger, refresh)
@@ -189,6 +192,7 @@ class Sync:
                     self.source,
                     self.settings.apply,
                     on_progress=self.on_progress,
+                    spent=spent,  # one budget per run: --max-writes counts the resumed writes too
                 )
                 todo = the_plan.ordered()
                 if todo:
@@ -211,10 +215,9 @@ class Sync:
                 from docspace_destination.writeback import WriteBack
 
                 steps["writeback"] = WriteBack(self.client, self.spec, extras).run()
-            limited = report is not None and report.write_limit_resets_at is not None
-            if (
-                not plan_only and extras.members_enabled and not limited
-            ):  # no DocSpace writes left today
+            # no DocSpace writes left (--max-writes, or the daily limit): members wait for the next run
+            limited = report is not None and report.budget_exhausted
+            if not plan_only and extras.members_enabled and not limited:
                 from docspace_destination.members import MemberSync
 
                 steps["members"] = MemberSync(self.client, self.spec, extras).run()
@@ -234,15 +237,16 @@ class Sync:
         finally:
             self.client.close()
 
-    def _finish_pending(self, ledger: Ledger) -> bool:
-        """A load package left by a crashed run is applied before a fresh plan is made."""
+    def _finish_pending(self, ledger: Ledger) -> tuple[bool, int]:
+        """A load package left by a crashed run is applied before a fresh plan is made.
+        Returns whether there was one, and the DocSpace writes it took."""
         if not self._pipeline(None).has_pending_data:  # dlt's local files: no database needed
-            return False
+            return False, 0
         applier = Applier(
             self.client, ledger, self.source, self.settings.apply, on_progress=self.on_progress
         )
         self._pipeline(applier).load()
-        return True
+        return True, applier.writes_made
 
     def _run_row(self, result: SyncResult, started: datetime) -> dict[str, Any]:
         counts = result.report.counts if result.report else {}

@@ -19,6 +19,7 @@ from typing import Any
 from pipelines.flags import build_parser
 from pipelines.handover import hand_over_to_sandbox
 from pipelines.report import format_plan, format_summary
+from pipelines.run_lock import one_run_at_a_time
 from pipelines.sources import SOURCES
 from pm_runtime.errors import UserFacingError, find_user_error
 
@@ -56,6 +57,7 @@ def _progress_bar(total: int, enabled: bool) -> Any:
     return tqdm(total=total, desc="DocSpace", unit="action", file=sys.stderr)
 
 
+@one_run_at_a_time  # the pipeline's lock from before the extract to the last write
 def run(source: str, args: argparse.Namespace) -> int:
     from docspace_destination.desired import NothingStaged
     from docspace_destination.sync import Sync

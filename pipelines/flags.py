@@ -57,6 +57,12 @@ def build_parser(source: str) -> argparse.ArgumentParser:
         help="skip the source; plan and apply from what DuckDB already holds",
     )
     parser.add_argument(
+        "--skip-if-running",
+        action="store_true",
+        help="for schedulers: when another run of this pipeline is under way, say so and exit 0 "
+        "at once instead of waiting for it (staging.lock_timeout)",
+    )
+    parser.add_argument(
         "--sandbox",
         action="store_true",
         help="run everything against embedded local emulators with sample data (no account needed); "

@@ -8,6 +8,8 @@ the sync are the very ones a one-off run uses (the source's dlt pipeline,
 Process rules:
 - one watcher per pipeline: an exclusive `flock` on `<dlt pipelines dir>/<source>.watch.pid`;
   a second one refuses with one line naming the first one's PID;
+- each cycle that extracts and syncs holds the pipeline's run lock (`pm_runtime.sync_lock`)
+  from the extract to the last write, so a one-off run beside the watcher never interleaves;
 - the loop runs in a worker thread, the main thread only handles signals: SIGTERM/SIGINT
   let the DocSpace writes in flight finish, defer the rest (the next run continues, as
   after `--max-writes`), and exit 0; a poll or an extract still running after
@@ -34,6 +36,7 @@ from pipelines.watch_settings import WatchSettingsError, read_watch_settings
 from pm_runtime.budget import RequestBudget
 from pm_runtime.changes import ChangeDetector
 from pm_runtime.pidlock import PidLock
+from pm_runtime.sync_lock import sync_lock
 
 GRACE_SECONDS = 8.0
 MAX_SYNC_WAIT_SECONDS = 120.0  # writes in flight are bounded by the client's timeouts; never hang
@@ -103,12 +106,11 @@ class SyncStep:
             self._prune()
 
     def _prune(self) -> None:
-        from dlt.common.pipeline import get_dlt_pipelines_dir
-
         from pipelines.watch_files import prune_loaded_packages
+        from pm_runtime.dlt_state import pipelines_dir
 
         for name in (self.source, f"{self.source}_docspace"):
-            prune_loaded_packages(Path(get_dlt_pipelines_dir()) / name, self.keep_packages)
+            prune_loaded_packages(Path(pipelines_dir()) / name, self.keep_packages)
 
     def stop(self) -> None:
         # the applier checks the write budget before every write: a zero budget defers what
@@ -120,9 +122,9 @@ class SyncStep:
 
 
 def lock_path(source: str) -> Path:
-    from dlt.common.pipeline import get_dlt_pipelines_dir
+    from pm_runtime.dlt_state import pipelines_dir
 
-    return Path(get_dlt_pipelines_dir()) / f"{source}.watch.pid"
+    return Path(pipelines_dir()) / f"{source}.watch.pid"
 
 
 def watch(
@@ -173,6 +175,7 @@ def watch(
             reconcile_every=settings.reconcile_every_hours * 3600.0,
             credentials_changed=_credentials_watch(source, SecretsFingerprint, secrets_files),
             is_fatal=is_fatal_error,
+            exclusive=lambda: sync_lock(source),
         )
         print(
             f"Watching {title} every {interval:g}s (within {quota_text}); "

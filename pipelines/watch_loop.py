@@ -14,15 +14,18 @@ The first cycle after start is a catch-up (a full incremental extract and a sync
 changes made while no watcher ran), and every `reconcile_every` seconds an unfiltered
 extract lets the source run its periodic full reconcile.
 
-A failing cycle (API down, 5xx after retries, DuckDB locked) backs off and logs one line;
+A failing cycle (API down, 5xx after retries, DuckDB locked, another run of the pipeline
+holding its lock past `[staging] lock_timeout`) backs off and logs one line;
 only rejected credentials (or edited ones) end the loop.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -88,6 +91,7 @@ class Watcher:
         credentials_changed: Callable[[], str | None] = lambda: None,
         is_fatal: Callable[[BaseException], bool] = lambda exc: False,
         clock: Callable[[], float] = time.monotonic,
+        exclusive: Callable[[], AbstractContextManager[Any]] = contextlib.nullcontext,
     ) -> None:
         self.source = source
         self.detector = detector
@@ -104,6 +108,9 @@ class Watcher:
         self.credentials_changed = credentials_changed
         self.is_fatal = is_fatal
         self.clock = clock
+        # the pipeline's run lock, held from the extract to the last write of a cycle (a one-off
+        # run of the same pipeline waits for it, and the cycle waits for such a run, then backs off)
+        self.exclusive = exclusive
         self.phase = "idle"  # idle | detect | extract | sync: what a stop request interrupts
         self.stats = CycleStats()
         self._stretch_told = False
@@ -204,7 +211,8 @@ class Watcher:
             return
         if self.stop.is_set():
             return
-        self._apply(changes, full, reason, t0)
+        with self.exclusive():
+            self._apply(changes, full, reason, t0)
 
     def _apply(self, changes: Changes, full: bool, label: str, t0: float) -> None:
         rows: dict[str, int] = {}

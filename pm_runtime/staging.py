@@ -166,11 +166,14 @@ def staging_pipeline(
         if warehouse == "duckdb"
         else warehouse_destination(warehouse)
     )
+    from pm_runtime.dlt_state import pipelines_dir
+
     return dlt.pipeline(
         pipeline_name=pipeline_name,
         destination=destination,
         dataset_name=dataset_name,
         progress=progress,
+        pipelines_dir=pipelines_dir(),  # with the staging it describes (pm_runtime.dlt_state)
     )
 
 

@@ -1,8 +1,11 @@
-"""One apply per pipeline at a time, even across machines: a lock held in (or beside) the staging database.
+"""One run per pipeline at a time, even across machines: a lock held in (or beside) the staging database.
 
-Two syncs of the same pipeline that apply at once (an overlapping cron, two machines sharing a
-warehouse) would both plan from the same ledger and both create what is missing. The staging database
-is what they share, so the lock lives there:
+Two runs of the same pipeline at once (an overlapping cron, a run beside a watcher, two machines
+sharing a warehouse) would both plan from the same ledger and both create what is missing, and
+before that share dlt's working folder: one loads a half-written file of the other, or finds its
+package gone and reports "nothing staged". So the lock is taken before the source is extracted
+and held until the last DocSpace write (`pipelines.run_lock`, the watcher's cycle, `Sync.run`).
+The staging database is what the runs share, so the lock lives there:
 
 - PostgreSQL: a session-level advisory lock (`pg_try_advisory_lock`) on a connection kept open for the
   run. The server drops it when that connection ends, so a killed sync never leaves it behind. The
@@ -12,7 +15,8 @@ is what they share, so the lock lives there:
   in between. The kernel drops an flock when its process dies, so a crash leaves no stale lock; the
   file's text (host, PID, start time) names the holder.
 
-The second sync waits up to `timeout` seconds, then stops with one line naming the holder.
+The second run waits up to `timeout` seconds, then stops with one line naming the holder
+(`--skip-if-running`: does not wait, and exits 0 saying so).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import hashlib
 import os
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -34,7 +39,11 @@ POLL_SECONDS = 0.2
 
 
 class SyncLockHeld(UserFacingError):
-    """Another sync of this pipeline holds the lock and did not let go in time."""
+    """Another run of this pipeline holds the lock and did not let go in time."""
+
+
+class RunSkipped(UserFacingError):
+    """`--skip-if-running`: another run of this pipeline holds the lock, so this one does nothing."""
 
 
 def _holder_text() -> str:
@@ -53,16 +62,23 @@ def _wait(
     pipeline: str,
     timeout: float,
     say: Callable[[str], None] | None,
+    busy: type[UserFacingError] = SyncLockHeld,
 ) -> None:
     deadline = time.monotonic() + timeout
     told = False
     while not try_acquire():
+        if busy is RunSkipped:
+            raise RunSkipped(
+                f"skipped: another run of the {pipeline} pipeline is running ({holder()}) (--skip-if-running)"
+            )
         if not told and say is not None:
-            say(f"waiting up to {timeout:.0f}s: another sync of {pipeline} is running ({holder()})")
+            say(
+                f"waiting up to {timeout:g}s: another run of the {pipeline} pipeline is running ({holder()})"
+            )
             told = True
         if time.monotonic() >= deadline:
-            raise SyncLockHeld(
-                f"another sync of {pipeline} is still running ({holder()}); waited {timeout:.0f}s "
+            raise busy(
+                f"another run of the {pipeline} pipeline is still running ({holder()}); waited {timeout:g}s "
                 "— try again when it has finished, or raise staging.lock_timeout"
             )
         time.sleep(POLL_SECONDS)
@@ -74,6 +90,8 @@ def file_sync_lock(
     pipeline: str,
     timeout: float = 60.0,
     say: Callable[[str], None] | None = None,
+    *,
+    busy: type[UserFacingError] = SyncLockHeld,
 ) -> Iterator[None]:
     """Hold `<database>.<pipeline>.lock` for the duration of the block (DuckDB staging)."""
     import fcntl
@@ -94,7 +112,7 @@ def file_sync_lock(
         return text or "holder unknown"
 
     try:
-        _wait(try_acquire, holder, pipeline, timeout, say)
+        _wait(try_acquire, holder, pipeline, timeout, say, busy)
         os.ftruncate(fd, 0)
         os.pwrite(fd, _holder_text().encode(), 0)
         try:
@@ -112,6 +130,8 @@ def postgres_sync_lock(
     pipeline: str,
     timeout: float = 60.0,
     say: Callable[[str], None] | None = None,
+    *,
+    busy: type[UserFacingError] = SyncLockHeld,
 ) -> Iterator[None]:
     """Hold a session advisory lock on a connection of its own for the block (PostgreSQL staging).
 
@@ -148,7 +168,7 @@ def postgres_sync_lock(
             name = str(name or "").removeprefix("pm-docspace-sync ")
             return f"{name or 'a client'} (server backend {pid}, from {addr or 'local socket'})"
 
-        _wait(try_acquire, holder, pipeline, timeout, say)
+        _wait(try_acquire, holder, pipeline, timeout, say, busy)
         try:
             yield
         finally:
@@ -158,26 +178,57 @@ def postgres_sync_lock(
         con.close()
 
 
+_held = threading.local()  # the pipelines this thread holds the lock of (the lock is re-entrant)
+
+
 @contextlib.contextmanager
-def sync_lock(pipeline: str, timeout: float | None = None) -> Iterator[None]:
-    """The lock for `pipeline` in whichever staging database is configured, waiting up to
-    `[staging] lock_timeout` seconds and saying once, on stderr, who holds it."""
+def sync_lock(
+    pipeline: str, timeout: float | None = None, *, skip_if_held: bool = False
+) -> Iterator[None]:
+    """The lock for one run of `pipeline` (a source: `asana`) in whichever staging database is
+    configured, from the extract to the last DocSpace write, waiting up to `[staging]
+    lock_timeout` seconds and saying once, on stderr, who holds it.
+
+    Re-entrant in one thread: the command line takes it before the extract and the sync inside
+    finds it held. `skip_if_held` does not wait: `RunSkipped` at once when another run has it.
+    The first holder in a process also takes over dlt state left in dlt's old default folder
+    (`pm_runtime.dlt_state`), so no other process is between its steps while it moves.
+    """
+    held: set[str] = getattr(_held, "pipelines", None) or set()
+    _held.pipelines = held
+    if pipeline in held:
+        yield
+        return
+    with _acquired(pipeline, timeout, skip_if_held):
+        held.add(pipeline)
+        try:
+            from pm_runtime.dlt_state import take_over_legacy_state
+
+            take_over_legacy_state(pipeline, (pipeline, f"{pipeline}_docspace"))
+            yield
+        finally:
+            held.discard(pipeline)
+
+
+@contextlib.contextmanager
+def _acquired(pipeline: str, timeout: float | None, skip_if_held: bool) -> Iterator[None]:
     from pm_runtime.staging import staging_database_path
     from pm_runtime.staging_database import configured_destination, open_warehouse
     from pm_runtime.staging_lock import lock_timeout
 
-    wait = lock_timeout() if timeout is None else timeout
+    wait = 0.0 if skip_if_held else (lock_timeout() if timeout is None else timeout)
+    busy = RunSkipped if skip_if_held else SyncLockHeld
 
     def say(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
     warehouse = configured_destination()
     if warehouse == "duckdb":
-        with file_sync_lock(staging_database_path(), pipeline, wait, say):
+        with file_sync_lock(staging_database_path(), pipeline, wait, say, busy=busy):
             yield
         return
     if warehouse != "postgres":
-        # MotherDuck has no advisory locks; a second sync there is not stopped (documented)
+        # MotherDuck has no advisory locks; a second run there is not stopped (documented)
         yield
         return
     with contextlib.ExitStack() as stack:
@@ -186,5 +237,5 @@ def sync_lock(pipeline: str, timeout: float | None = None) -> Iterator[None]:
             # a session of its own, held for the whole run: the lock lives as long as it does
             return stack.enter_context(open_warehouse(warehouse)).client.native_connection
 
-        with postgres_sync_lock(connect, pipeline, wait, say):
+        with postgres_sync_lock(connect, pipeline, wait, say, busy=busy):
             yield

@@ -35,11 +35,12 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, s
     root = clone_project(tmp_path_factory.mktemp("clone") / "project")
     with Sandbox() as sb:
         populate(sb, size="small")
-        env = {**sb.environment(), "DLT_DATA_DIR": str(root / ".dlt-data")}
+        env = sb.environment()  # no DLT_DATA_DIR: dlt's state goes where README says, data/dlt
         for script in ("asana_to_docspace.py", "trello_to_docspace.py"):
             done = run_as_printed(root, f".venv/bin/python pipelines/{script}", env, timeout=300)
             assert done.returncode == 0, done.stdout + done.stderr
-    return root, {"DLT_DATA_DIR": env["DLT_DATA_DIR"]}
+    assert (root / "data" / "dlt" / "pipelines" / "asana" / "state.json").is_file()
+    return root, {}
 
 
 def test_the_section_lists_queries_the_dashboard_and_dlt_commands() -> None:

@@ -54,7 +54,7 @@ def test_a_second_sync_stops_with_one_line_naming_the_one_that_applies(world, mo
     assert second.code == 1
     errors = [line for line in second.output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1
-    assert "another sync of asana_docspace" in errors[0] and f"PID {first.pid}" in errors[0]
+    assert "another run of the asana pipeline" in errors[0] and f"PID {first.pid}" in errors[0]
     assert world.tree() == EXPECTED_FLAT
     assert duplicates(world.docspace) == []
 

@@ -280,3 +280,39 @@ def test_sigterm_during_a_stuck_extract_exits_0_within_10_seconds(
     assert w.exit_code(timeout=12) == 0
     assert time.monotonic() - t0 < 10
     assert "stopped while extracting: the next start repeats it" in w.output
+
+
+HOLD_THE_RUN_LOCK = (
+    "import time; from pm_runtime.sync_lock import sync_lock\n"
+    "with sync_lock('asana'):\n"
+    "    print('held', flush=True); time.sleep(60)\n"
+)
+
+
+def test_a_cycle_meeting_a_run_under_way_backs_off_and_then_applies(
+    world: AsanaWorld, start: Any, workspace: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    w = start(*FAST, STAGING__LOCK_TIMEOUT="0.5")
+    caught_up(w, world)
+    root = Path(__file__).resolve().parents[1]
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_RUN_LOCK],
+        cwd=workspace,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        world.asana.add_task("While busy", [(world.ids["alpha"], world.ids["todo"])])
+        line = w.wait_for_line("cycle failed", 30)
+        assert f"another run of the asana pipeline is still running (PID {holder.pid}" in line
+    finally:
+        holder.kill()
+        holder.wait()
+    w.wait_for(lambda: "While busy" in folder_titles(world.docspace), 30, "the retried cycle")
+    assert w.proc.poll() is None
