@@ -99,6 +99,11 @@ class DocSpaceAuthError(UserFacingError):
 def room_type_id(value: str | int) -> int:
     """Room type from config: a number or a name (`Collaboration`, `CustomRoom`, `VirtualDataRoom`...)."""
     if isinstance(value, int) or str(value).isdigit():
+        if int(value) not in set(ROOM_TYPES.values()):
+            raise ValueError(
+                f"{value!r} is not a DocSpace room type; use one of "
+                f"{sorted(set(ROOM_TYPES.values()))} or a name ({', '.join(sorted(ROOM_TYPES))})"
+            )
         return int(value)
     key = str(value).replace(" ", "").replace("-", "").lower()
     if key not in ROOM_TYPES:

@@ -16,6 +16,7 @@ from typing import Any
 
 import dlt
 
+from pm_runtime.errors import ConfigurationError
 from trello_source import settings
 from trello_source.client import TrelloAccessError, TrelloClient
 
@@ -73,12 +74,11 @@ class BoardSync:
                 try:
                     listing.append(self.client.get(f"/boards/{board_id}", fields=fields))
                 except TrelloAccessError as exc:
-                    log.warning(
-                        "Skipping Trello board %s: cannot read it (%s %s)",
-                        board_id,
-                        exc.status,
-                        exc.message,
-                    )
+                    # a filter naming a board nobody can read is a setting mistake, not a skip
+                    raise ConfigurationError(
+                        f"sources.trello.board_ids: board {board_id!r} cannot be read with this "
+                        f"token ({exc.status} {exc.message})"
+                    ) from None
         state = self._state()
         plans = []
         for board in listing:
