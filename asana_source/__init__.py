@@ -47,6 +47,7 @@ TABLES: dict[str, dict[str, Any]] = {
         "owner__email": {"data_type": "text", "nullable": True},
         "due_on": {"data_type": "date", "nullable": True},
         "start_on": {"data_type": "date", "nullable": True},
+        "completed_at": {"data_type": "timestamp", "nullable": True},
     },
     "sections": {**DELETION_COLUMNS, "project__gid": {"data_type": "text"}},
     "tasks": {

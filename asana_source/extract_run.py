@@ -47,6 +47,11 @@ def clean(row: Row) -> Row:
         out["custom_fields"] = [
             {k: v for k, v in cf.items() if v is not None} for cf in out["custom_fields"]
         ]
+    if isinstance(out.get("memberships"), list):  # a task in no section: no null `section`
+        out["memberships"] = [
+            {k: v for k, v in m.items() if v is not None} if isinstance(m, dict) else m
+            for m in out["memberships"]
+        ]
     return out
 
 

@@ -124,7 +124,9 @@ class Sync:
     def _pipeline(self, applier: Applier | None) -> dlt.Pipeline:
         pipeline = dlt.pipeline(
             pipeline_name=self.pipeline_name,
-            destination=docspace_destination(applier),
+            destination=docspace_destination(applier)(
+                portal_url=self.client.portal, source_dataset=self.spec.dataset
+            ),
             dataset_name=f"{self.source}_docspace",
         )
         # DocSpace cannot hold dlt's state; sending it would only add a no-op job, and dlt's loader
