@@ -5,7 +5,7 @@ load, and after ~20 s of the client's retries. `check_portal` sends one
 `GET /api/2.0/files/rooms?count=1` — the rooms listing the sync needs anyway (so it checks the
 key's rooms scope too), the cheapest request the API key must be allowed to make
 (FilesControllerHelper / VirtualRoomsController.GetRoomsFolderAsync, `count` pages it down to
-one room) — without retries and with a short timeout, and turns what went wrong into one line
+one room) — without retries (but two quick ones on a 5xx or 429) and with a short timeout, and turns what went wrong into one line
 naming the portal URL and the cause. It writes nothing.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import ssl
+import time
 from urllib.parse import urlsplit
 
 import urllib3
@@ -24,6 +25,7 @@ from pm_runtime.transport import require_secure_url
 
 CHECK_PATH = "/files/rooms?count=1&searchArea=0"
 CHECK_TIMEOUT = 5.0
+BUSY_ATTEMPTS = 3  # 0.5 s + 1 s of waiting at most: a typo costs seconds, a blip is ridden out
 KEY = "destination.docspace.base_url"
 
 
@@ -61,12 +63,17 @@ def check_portal(base_url: str, api_key: str, timeout: float = CHECK_TIMEOUT) ->
     port = parts.port or (443 if parts.scheme == "https" else 80)
     pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=timeout))
     try:
-        resp = pool.request(
-            "GET",
-            f"{root}/api/2.0{CHECK_PATH}",
-            headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
-            redirect=False,
-        )
+        for attempt in range(BUSY_ATTEMPTS):  # a busy portal (5xx, 429) gets two more tries
+            resp = pool.request(
+                "GET",
+                f"{root}/api/2.0{CHECK_PATH}",
+                headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
+                redirect=False,
+            )
+            if resp.status < 500 and resp.status != 429:
+                break
+            if attempt + 1 < BUSY_ATTEMPTS:
+                time.sleep(0.5 * 2**attempt)
     except u3.HTTPError as exc:
         cause = _connection_cause(exc, parts.hostname or "", port)
         raise PortalUnreachable(
