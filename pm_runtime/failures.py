@@ -41,7 +41,8 @@ def chain(exc: BaseException | None) -> list[BaseException]:
         wrapped = [getattr(e, a, None) for a in ("exception", "job_exception", "inner_exc")]
         wrapped += [a for a in getattr(e, "args", ()) if isinstance(a, BaseException)]
         stack.extend(w for w in wrapped if isinstance(w, BaseException))
-        stack.extend([e.__cause__, e.__context__])
+        # `raise ... from None` hides the context: what it replaced was said better by `e`
+        stack.extend([e.__cause__, None if e.__suppress_context__ else e.__context__])
     return found
 
 
@@ -155,7 +156,9 @@ def describe_failure(exc: BaseException, hints: dict[str, str] | None = None) ->
                 return found
     inner = causes[-1]
     where = _step(exc)
-    why = first_line(f"{type(inner).__name__}: {inner}") if str(inner) else type(inner).__name__
+    # a builtin's name says what kind of problem it is; a library's own error says it itself
+    named = type(inner).__module__ == "builtins" or not str(inner)
+    why = first_line(f"{type(inner).__name__}: {inner}" if named else str(inner))
     if where:
         return f"{where}: {why}"
     return f"{why}  (-vv shows the traceback)"

@@ -38,6 +38,7 @@ class Case:
     where: str = "last"  # the line checked: "last", or "any" (a warning before a plan)
     command: str = "asana"  # asana | move_staging | query: the entry point
     subprocess: bool = False
+    faults: Callable[[Sandbox], None] | None = None  # injected for this case only
     writes: int | None = 0  # None: any number (a run that is meant to apply)
 
 
@@ -115,6 +116,12 @@ CASES = [
         "asana-unknown-project",
         env={"SOURCES__ASANA__PROJECTS": '["Gamma"]'},
         expect=("sources.asana.projects", "Gamma"),
+    ),
+    Case(
+        "asana-answering-500",
+        env={"SOURCES__ASANA__MAX_RETRIES": "0"},
+        faults=lambda sb: sb.asana.faults.errors(1.0, statuses=(500,)),
+        expect=("resource workspaces", "Asana answered 500 to get_workspaces"),
     ),
     Case(
         "asana-token-rejected",  # already right
@@ -376,7 +383,7 @@ def _run_subprocess(case: Case, env: dict[str, str], cwd: Path) -> tuple[int, st
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_a_failure_is_one_line_naming_its_cause_and_writes_nothing(
-    case: Case, shared: Sandbox, workspace: Path, monkeypatch, capsys
+    case: Case, shared: Sandbox, workspace: Path, monkeypatch, capsys, request
 ) -> None:
     if case.id == "duckdb-folder-is-a-file" and sys.platform == "win32":
         pytest.skip("POSIX paths")
@@ -384,6 +391,9 @@ def test_a_failure_is_one_line_naming_its_cause_and_writes_nothing(
     if case.setup:
         case.setup(workspace)
     writes = shared.docspace.log.writes()
+    if case.faults:
+        case.faults(shared)
+        request.addfinalizer(shared.asana.faults.clear)
     unset = [k for k, v in env.items() if v == UNSET]
     if case.subprocess:
         env = {k: v for k, v in env.items() if k not in unset}

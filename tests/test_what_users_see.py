@@ -46,7 +46,9 @@ def test_the_readmes_duckdb_queries_run_on_postgresql(
     monkeypatch.setenv("STAGING__DESTINATION", "postgres")
     monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres_url)
     with psycopg2.connect(postgres_url) as con, con.cursor() as cur:
-        cur.execute("CREATE SCHEMA docspace_state; CREATE TABLE docspace_state.ledger (status text)")
+        cur.execute(
+            "CREATE SCHEMA docspace_state; CREATE TABLE docspace_state.ledger (status text)"
+        )
         cur.execute("INSERT INTO docspace_state.ledger VALUES ('done'), ('done'), ('pending')")
     from pm_runtime.query import main
 
