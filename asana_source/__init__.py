@@ -83,7 +83,7 @@ def asana_source(
         whole_number_problem("sources.asana.max_workers", max_workers, minimum=1, maximum=64),
         whole_number_problem("sources.asana.max_retries", max_retries, minimum=0),
         number_problem("sources.asana.max_retry_after", max_retry_after, minimum=0),
-        number_problem("sources.asana.reconcile_every_hours", reconcile_every_hours, above=0),
+        number_problem("sources.asana.reconcile_every_hours", reconcile_every_hours, minimum=0),
         _filter_problem("sources.asana.workspaces", workspaces),
         _filter_problem("sources.asana.projects", projects),
     )

@@ -95,9 +95,11 @@ def read_watch_settings(
     if not 0 < share <= 1:
         raise WatchSettingsError("--api-share must be more than 0 and at most 1")
     quota, window, unit = QUOTAS[source]
-    reconcile = _number("watch.reconcile_every_hours", DEFAULT_RECONCILE_HOURS)
+    reconcile = _number(
+        "watch.reconcile_every_hours", DEFAULT_RECONCILE_HOURS, above=None, minimum=0
+    )
     if source == "asana":
-        reconcile = _number("sources.asana.reconcile_every_hours", reconcile)
+        reconcile = _number("sources.asana.reconcile_every_hours", reconcile, above=None, minimum=0)
     return WatchSettings(
         interval=interval,
         api_share=share,
