@@ -110,13 +110,25 @@ def _postgres_problem(exc: BaseException) -> str | None:
 
 
 def _os_problem(exc: BaseException) -> str | None:
-    if isinstance(exc, PermissionError | FileNotFoundError | IsADirectoryError) or (
-        isinstance(exc, OSError) and getattr(exc, "errno", None) == 30  # EROFS
-    ):
-        name = getattr(exc, "filename", None) or ""
-        why = exc.strerror or type(exc).__name__  # type: ignore[attr-defined]
-        return f"{name}: {why}" if name else why
-    return None
+    """A file or folder the run cannot use (read-only, not a folder, full disk...)."""
+    if not isinstance(exc, OSError) or not exc.errno:
+        return None
+    name, why = exc.filename or "", exc.strerror or type(exc).__name__
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        why = "it is a file where a folder is needed"
+    what = f"cannot use {name}: {why}" if name else why
+    return f"{what} — check that folder's permissions, or DESTINATION__DUCKDB__CREDENTIALS"
+
+
+def _coercion_problem(exc: BaseException) -> str | None:
+    """dlt could not read a setting as its type (`SOURCES__ASANA__WORKSPACES=Acme` for a list)."""
+    if type(exc).__name__ != "ConfigValueCannotBeCoercedException":
+        return None
+    field, value = getattr(exc, "field_name", "?"), getattr(exc, "field_value", None)
+    hint = getattr(exc, "hint", None)
+    kind = getattr(hint, "__name__", str(hint))
+    example = ' (a list is written ["a", "b"])' if kind == "list" else ""
+    return f"setting {field} must be a {kind}, got {value!r}{example}"
 
 
 def _step(exc: BaseException) -> str:
@@ -146,7 +158,7 @@ def describe_failure(exc: BaseException, hints: dict[str, str] | None = None) ->
         if isinstance(e, UserFacingError):
             return str(e)
     for e in causes:
-        found = _toml_problem(e) or _missing_credentials(e, hints or {})
+        found = _toml_problem(e) or _missing_credentials(e, hints or {}) or _coercion_problem(e)
         if found:
             return found
     for e in reversed(causes):  # innermost first: the driver's own words

@@ -84,7 +84,7 @@ CASES = [
         "duckdb-folder-is-a-file",
         env={"DESTINATION__DUCKDB__CREDENTIALS": "blocker/pm.duckdb"},
         setup=_file("blocker", "not a folder"),
-        expect=("blocker",),
+        expect=("cannot use", "blocker", "a file where a folder is needed"),
     ),
     Case(
         "postgres-closed-port",
@@ -111,6 +111,11 @@ CASES = [
         "asana-unknown-workspace",
         env={"SOURCES__ASANA__WORKSPACES": '["Nowhere"]'},
         expect=("sources.asana.workspaces", "Nowhere"),
+    ),
+    Case(
+        "asana-workspaces-not-a-list",
+        env={"SOURCES__ASANA__WORKSPACES": "Acme"},
+        expect=("workspaces", "must be a list", "'Acme'"),
     ),
     Case(
         "asana-unknown-project",
@@ -418,3 +423,25 @@ def test_a_failure_is_one_line_naming_its_cause_and_writes_nothing(
     assert not [s for s in SECRETS if s in output]
     if case.writes is not None:
         assert shared.docspace.log.writes() - writes == case.writes
+
+
+def test_a_wrong_postgresql_password_names_the_server_and_never_the_password(
+    workspace, shared, postgres_url, monkeypatch, capsys
+) -> None:
+    from pipelines.command import main
+
+    user, rest = postgres_url.split("://", 1)[1].split(":", 1)
+    wrong = postgres_url.replace(f"{user}:{rest.split('@')[0]}@", f"{user}:s3cret-pw@")
+    for key, value in shared.environment().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("STAGING__DESTINATION", "postgres")
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", wrong)
+    writes = shared.docspace.log.writes()
+    assert main("asana", []) == 1
+    output = capsys.readouterr()
+    last = output.out.strip().splitlines()[-1]
+    assert last.startswith("error: PostgreSQL at 127.0.0.1:"), last
+    assert "password authentication failed" in last
+    assert "s3cret-pw" not in output.out + output.err
+    assert "Traceback" not in output.out + output.err
+    assert shared.docspace.log.writes() == writes
