@@ -167,6 +167,10 @@ def describe_failure(exc: BaseException, hints: dict[str, str] | None = None) ->
             if found:
                 return found
     inner = causes[-1]
+    service, status = getattr(inner, "service", None), getattr(inner, "status", None)
+    if service and getattr(inner, "where", None):  # a client's error after its retries
+        said = f"{status} {inner.message}" if status else inner.message  # type: ignore[attr-defined]
+        return f"{service} {inner.where}: {said}"  # type: ignore[attr-defined]
     where = _step(exc)
     # a builtin's name says what kind of problem it is; a library's own error says it itself
     named = type(inner).__module__ == "builtins" or not str(inner)

@@ -155,6 +155,11 @@ CASES = [
         expect=("TLS",),
     ),
     Case(
+        "docspace-answering-503",
+        faults=lambda sb: sb.docspace.faults.errors(1.0, statuses=(503,)),
+        expect=("DocSpace at http://127.0.0.1:", "answered 503", "try again later"),
+    ),
+    Case(
         "docspace-base-url-with-a-path",
         env={DS + "BASE_URL": "{docspace}/some/path"},
         expect=("destination.docspace.base_url", "portal root"),
@@ -399,6 +404,7 @@ def test_a_failure_is_one_line_naming_its_cause_and_writes_nothing(
     if case.faults:
         case.faults(shared)
         request.addfinalizer(shared.asana.faults.clear)
+        request.addfinalizer(shared.docspace.faults.clear)
     unset = [k for k, v in env.items() if v == UNSET]
     if case.subprocess:
         env = {k: v for k, v in env.items() if k not in unset}
