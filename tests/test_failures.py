@@ -36,7 +36,7 @@ class Case:
     code: int = 1
     setup: Callable[[Path], None] | None = None
     where: str = "last"  # the line checked: "last", or "any" (a warning before a plan)
-    command: str = "asana"  # asana | move_staging | query: the entry point
+    command: str = "asana"  # asana | trello | move_staging | query: the entry point
     subprocess: bool = False
     faults: Callable[[Sandbox], None] | None = None  # injected for this case only
     writes: int | None = 0  # None: any number (a run that is meant to apply)
@@ -116,6 +116,12 @@ CASES = [
         "asana-workspaces-not-a-list",
         env={"SOURCES__ASANA__WORKSPACES": "Acme"},
         expect=("workspaces", "must be a list", "'Acme'"),
+    ),
+    Case(
+        "trello-unknown-board",
+        command="trello",
+        env={"SOURCES__TRELLO__BOARD_IDS": '["5f1e0000000000000000beef"]'},
+        expect=("sources.trello.board_ids", "5f1e0000000000000000beef"),
     ),
     Case(
         "asana-unknown-project",
@@ -371,7 +377,7 @@ def _run_in_process(case: Case) -> int:
         return query(_argv(case))
     from pipelines.command import main
 
-    return main("asana", _argv(case))
+    return main(case.command, _argv(case))
 
 
 def _run_subprocess(case: Case, env: dict[str, str], cwd: Path) -> tuple[int, str]:

@@ -74,11 +74,19 @@ class BoardSync:
                 try:
                     listing.append(self.client.get(f"/boards/{board_id}", fields=fields))
                 except TrelloAccessError as exc:
-                    # a filter naming a board nobody can read is a setting mistake, not a skip
-                    raise ConfigurationError(
-                        f"sources.trello.board_ids: board {board_id!r} cannot be read with this "
-                        f"token ({exc.status} {exc.message})"
-                    ) from None
+                    if exc.status in (400, 404):
+                        # no such board: a typo in the filter, not a board to skip quietly
+                        raise ConfigurationError(
+                            f"sources.trello.board_ids: there is no board {board_id!r} "
+                            f"({exc.status} {exc.message})"
+                        ) from None
+                    # a board that exists but this token may no longer read: the others go on
+                    log.warning(
+                        "Skipping Trello board %s: cannot read it (%s %s)",
+                        board_id,
+                        exc.status,
+                        exc.message,
+                    )
         state = self._state()
         plans = []
         for board in listing:
