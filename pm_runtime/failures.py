@@ -106,7 +106,12 @@ def _postgres_problem(exc: BaseException) -> str | None:
     host = re.search(r'server at "([^"]+)"(?:[^,]*), port (\d+)', str(exc))
     where = f"PostgreSQL at {host.group(1)}:{host.group(2)}" if host else "PostgreSQL"
     hint = " — check DESTINATION__POSTGRES__CREDENTIALS (host, port, user, password, database)"
-    return f"{where}: {text.removeprefix('connection to server ').strip()}{hint}"
+    server = (
+        r'connection to server (?:at "[^"]+"(?: \([^)]*\))?, port \d+ |on socket "[^"]+" )?failed:'
+    )
+    why = re.sub(rf"^{server}\s*", "", text)
+    why = re.sub(r"^FATAL:\s*", "", why)
+    return f"{where}: {why}{hint}"
 
 
 def _os_problem(exc: BaseException) -> str | None:
