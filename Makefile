@@ -27,7 +27,11 @@ SHOW_ENV := DLT_DATA_DIR="$${DLT_DATA_DIR:-$(CURDIR)/data/dlt}" DESTINATION__DUC
 ifdef DEMO
 SHOW_ENV := DLT_DATA_DIR=$(CURDIR)/data/sandbox/dlt DESTINATION__DUCKDB__CREDENTIALS=$(CURDIR)/data/sandbox/pm.duckdb
 endif
+# before any load there is nothing to show: say which command loads data first
+SHOW_FIRST := $(if $(DEMO),make demo,.venv/bin/python pipelines/$(PIPELINE)_to_docspace.py --extract-only)
 show: $(STAMP)
+	@$(SHOW_ENV) sh -c 'test -f "$$DESTINATION__DUCKDB__CREDENTIALS"' || { \
+	  echo "error: nothing loaded yet for pipeline $(PIPELINE): run '$(SHOW_FIRST)' first"; exit 1; }
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SHOW_ENV) dlt pipeline $(PIPELINE) show
 
 test: $(STAMP)

@@ -20,6 +20,12 @@ from asana_source.docspace_spec import DOCSPACE_SPEC
 from asana_source.extract_run import ExtractRun
 from asana_source.previous_load import AsanaPreviousLoad
 from asana_source.table_stream import TableStream
+from pm_runtime.setting_checks import (
+    check_settings,
+    number_problem,
+    string_list_problem,
+    whole_number_problem,
+)
 from pm_runtime.transport import require_secure_url
 
 DELETION_COLUMNS: dict[str, Any] = {
@@ -41,6 +47,7 @@ TABLES: dict[str, dict[str, Any]] = {
         "owner__email": {"data_type": "text", "nullable": True},
         "due_on": {"data_type": "date", "nullable": True},
         "start_on": {"data_type": "date", "nullable": True},
+        "completed_at": {"data_type": "timestamp", "nullable": True},
     },
     "sections": {**DELETION_COLUMNS, "project__gid": {"data_type": "text"}},
     "tasks": {
@@ -72,6 +79,14 @@ def asana_source(
 ) -> list[DltResource]:
     """Asana → `asana_data`. `workspaces`/`projects` filter by gid or name (default: all)."""
     base_url = require_secure_url(base_url, "sources.asana.base_url")
+    check_settings(
+        whole_number_problem("sources.asana.max_workers", max_workers, minimum=1, maximum=64),
+        whole_number_problem("sources.asana.max_retries", max_retries, minimum=0),
+        number_problem("sources.asana.max_retry_after", max_retry_after, minimum=0),
+        number_problem("sources.asana.reconcile_every_hours", reconcile_every_hours, minimum=0),
+        _filter_problem("sources.asana.workspaces", workspaces),
+        _filter_problem("sources.asana.projects", projects),
+    )
 
     def extract(tables: frozenset[str]) -> Any:
         client = AsanaClient(
@@ -97,6 +112,10 @@ def asana_source(
     tables = [t for t in TABLES if t != "stories" or include_stories]
     stream = TableStream(extract, tables)
     return [_resource(stream, name) for name in tables]
+
+
+def _filter_problem(key: str, value: Any) -> str | None:
+    return None if value is None else string_list_problem(key, value)
 
 
 def _resource(stream: TableStream, name: str) -> DltResource:

@@ -36,8 +36,10 @@ class AsanaError(Exception):
         message: str,
         body: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        where: str = "",
     ) -> None:
-        super().__init__(f"Asana answered {status}: {message}")
+        to = f" to {where}" if where else ""
+        super().__init__(f"Asana answered {status}{to}: {message}")
         self.status = status
         self.message = message
         self.body = body or {}
@@ -129,7 +131,7 @@ class AsanaClient:
             # a fresh dict per call: the SDK writes `offset` into the one it is given
             return method(*args, dict(opts), **kwargs)
         except ApiException as exc:
-            raise api_error(exc) from None
+            raise api_error(exc, getattr(method, "__name__", "")) from None
         except urllib3.exceptions.HTTPError as exc:  # MaxRetryError and friends
             raise AsanaUnavailable(
                 f"Asana at {self.base_url} did not answer after retries ({type(exc).__name__})"
@@ -179,7 +181,7 @@ class AsanaClient:
                 return out, sync, True
 
 
-def api_error(exc: ApiException) -> Exception:
+def api_error(exc: ApiException, where: str = "") -> Exception:
     """The SDK's exception as ours: a bad token as the one-line user error, no reply as
     `AsanaUnavailable`, anything else as `AsanaError` with Asana's own message."""
     if exc.status == 401:
@@ -198,4 +200,5 @@ def api_error(exc: ApiException) -> Exception:
     if exc.status == 0:
         return AsanaUnavailable(f"Asana could not be reached: {message}")
     headers = {str(k): str(v) for k, v in (exc.headers or {}).items()}
-    return AsanaError(exc.status or 0, message, body if isinstance(body, dict) else {}, headers)
+    body = body if isinstance(body, dict) else {}
+    return AsanaError(exc.status or 0, message, body, headers, where)

@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 from asana_source import settings as s
 from asana_source.client import AsanaClient, AsanaError
 from asana_source.previous_load import AsanaPreviousLoad
+from pm_runtime.errors import ConfigurationError
 from pm_runtime.previous_load import tombstone, utc_now
 
 log = logging.getLogger("asana_source")
@@ -45,6 +46,11 @@ def clean(row: Row) -> Row:
     if isinstance(out.get("custom_fields"), list):
         out["custom_fields"] = [
             {k: v for k, v in cf.items() if v is not None} for cf in out["custom_fields"]
+        ]
+    if isinstance(out.get("memberships"), list):  # a task in no section: no null `section`
+        out["memberships"] = [
+            {k: v for k, v in m.items() if v is not None} if isinstance(m, dict) else m
+            for m in out["memberships"]
         ]
     return out
 
@@ -119,6 +125,14 @@ class ExtractRun:
             c.workspaces_api.get_workspaces, opts={"opt_fields": s.opt_fields(s.WORKSPACE_FIELDS)}
         )
         if self.workspace_filter:
+            known = {w["gid"] for w in workspaces} | {w.get("name") for w in workspaces}
+            unknown = sorted(self.workspace_filter - known)
+            if unknown:
+                names = ", ".join(sorted(str(w.get("name")) for w in workspaces))
+                raise ConfigurationError(
+                    f"sources.asana.workspaces: no workspace {unknown[0]!r} for this token "
+                    f"(it sees: {names or 'none'})"
+                )
             workspaces = [
                 w for w in workspaces if {w["gid"], w.get("name")} & self.workspace_filter
             ]
@@ -137,7 +151,7 @@ class ExtractRun:
                 for gid in vanished:
                     self.state.get("projects", {}).pop(gid, None)
             projects += [p for p in ws_projects if self._selected(p)]
-        self._warn_unmatched_filter(projects)
+        self._check_project_filter(projects)
 
         pstate = self.state.setdefault("projects", {})
         emitted: set[str] = set()  # a task in two projects is listed twice: emit it once
@@ -200,11 +214,13 @@ class ExtractRun:
             {project["gid"], project.get("name")} & self.project_filter
         )
 
-    def _warn_unmatched_filter(self, projects: list[Row]) -> None:
+    def _check_project_filter(self, projects: list[Row]) -> None:
         found = {p["gid"] for p in projects} | {p.get("name") for p in projects}
-        for wanted in sorted(self.project_filter - found):
-            log.warning(
-                "Asana project %r from the `projects` filter was not found: skipped", wanted
+        unknown = sorted(self.project_filter - found)
+        if unknown:
+            raise ConfigurationError(
+                f"sources.asana.projects: no project {unknown[0]!r} in the workspaces read "
+                "(by name or gid; archived projects count too)"
             )
 
     def _workspace_listings(self, ws: Row) -> dict[str, list[Row]]:

@@ -54,6 +54,8 @@ ROOM_TYPES = {
 class DocSpaceError(Exception):
     """DocSpace refused a request; `status` is the HTTP status, the message is the server's."""
 
+    service = "DocSpace"  # how `pm_runtime.failures` names it in the one-line error
+
     def __init__(self, status: int, message: str, where: str) -> None:
         super().__init__(f"{where}: {status} {message}")
         self.status = status
@@ -99,6 +101,11 @@ class DocSpaceAuthError(UserFacingError):
 def room_type_id(value: str | int) -> int:
     """Room type from config: a number or a name (`Collaboration`, `CustomRoom`, `VirtualDataRoom`...)."""
     if isinstance(value, int) or str(value).isdigit():
+        if int(value) not in set(ROOM_TYPES.values()):
+            raise ValueError(
+                f"{value!r} is not a DocSpace room type; use one of "
+                f"{sorted(set(ROOM_TYPES.values()))} or a name ({', '.join(sorted(ROOM_TYPES))})"
+            )
         return int(value)
     key = str(value).replace(" ", "").replace("-", "").lower()
     if key not in ROOM_TYPES:
@@ -284,7 +291,8 @@ class DocSpaceClient:
                     "DocSpace rejected the API key (401): check destination.docspace.api_key"
                 )
             return self._unwrap(resp, where)
-        raise DocSpaceError(status, "gave up after retries", where)
+        why = "gave up after retries" if status else f"no connection after {failures} attempts"
+        raise DocSpaceError(status, why, where)
 
     def _back_off_throttled(self, throttles: int, headers: Any, where: str) -> None:
         """Wait out a 429, or raise WriteLimitReached when the wait is the daily window's.

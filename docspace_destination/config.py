@@ -23,6 +23,7 @@ from typing import Any
 import dlt
 
 from pm_runtime.errors import ConfigurationError
+from pm_runtime.setting_checks import whole_number_problem
 
 SECTION = "destination.docspace"
 
@@ -41,10 +42,22 @@ def config_value(source: str, key: str, default: Any = None, secret: bool = Fals
 
 def config_int(source: str, key: str, default: int) -> int:
     value = config_value(source, key, default)
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"{SECTION}.{key} must be a whole number, got {value!r}") from None
+    problem = whole_number_problem(f"{SECTION}.{key}", value)  # 8.5 is not 8
+    if problem:
+        raise ConfigurationError(problem)
+    return int(value)
+
+
+def set_but_empty(source: str, key: str) -> bool:
+    """The key is given as an empty string (`LAYOUT=` in the environment): a mistake, not "unset"."""
+    for path in (f"{SECTION}.{source}.{key}", f"{SECTION}.{key}"):
+        try:
+            value = dlt.config.get(path)
+        except Exception:
+            value = None
+        if value is not None:
+            return isinstance(value, str) and not value.strip()
+    return False
 
 
 def config_bool(source: str, key: str, default: bool) -> bool:

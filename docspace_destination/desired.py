@@ -31,6 +31,8 @@ from pm_runtime.source_spec import SourceSpec, spec_for
 
 LAYOUTS = ("flat", "grouped")
 SUBTASK_MODES = ("nested", "skip")
+# the fields a title template may use (rendered in `desired_tree`)
+TITLE_FIELDS = ("name", "id", "gid", "team")
 
 
 class NothingStaged(Exception):
@@ -116,7 +118,12 @@ def desired_tree(
     ) in rows:
         template = options.room_title if kind == "room" else options.folder_title
         extra = json.loads(attributes) if attributes else {}
-        fields = {"name": name, "id": source_id, "gid": source_id, "team": extra.get("team")}
+        fields = {
+            "name": name,
+            "id": source_id,
+            "gid": source_id,
+            "team": extra.get("team"),
+        }  # TITLE_FIELDS
         # cut to what the API accepts (rooms 170, folders 165 UTF-16 units) so desired == stored
         limit = ROOM_TITLE_MAX if kind == "room" else FOLDER_TITLE_MAX
         title = fit_title(render_title(template, fields, source_id), limit)

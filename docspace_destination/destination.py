@@ -11,7 +11,10 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
+from dlt.common.configuration import configspec
+from dlt.common.destination.client import DestinationClientDwhConfiguration
 from dlt.common.destination.exceptions import DestinationTerminalException
+from dlt.destinations.impl.destination.configuration import CustomDestinationClientConfiguration
 
 from docspace_destination.apply import Applier
 from docspace_destination.plan import Action
@@ -53,11 +56,30 @@ def _action(row: dict[str, Any]) -> Action:
     return Action(**values)
 
 
+@configspec
+class DocSpaceDestinationConfiguration(
+    CustomDestinationClientConfiguration, DestinationClientDwhConfiguration
+):
+    """The destination's configuration as `dlt pipeline <name>_docspace trace` shows it: the
+    portal and the dataset the plan was made from (dlt prints `str()` of it), never the key."""
+
+    portal_url: str | None = None
+    source_dataset: str | None = None
+
+    def __str__(self) -> str:
+        if not self.portal_url:
+            return "DocSpace"
+        dataset = f"planned from {self.source_dataset}, " if self.source_dataset else ""
+        return f"{self.portal_url} (DocSpace portal; {dataset}ledger docspace_state.ledger)"
+
+
 def docspace_destination(applier: Applier | None) -> Any:
-    """A dlt destination bound to this run's applier (client, ledger, budget)."""
+    """A dlt destination bound to this run's applier (client, ledger, budget); call the result
+    with `portal_url=`/`source_dataset=` to name them in dlt's trace."""
 
     @dlt.destination(
         name="docspace",
+        spec=DocSpaceDestinationConfiguration,
         batch_size=BATCH_SIZE,
         loader_file_format="parquet",
         max_table_nesting=0,

@@ -26,11 +26,13 @@ from docspace_destination.config import (
     config_choice,
     config_int,
     config_value,
+    set_but_empty,
 )
-from docspace_destination.desired import MappingOptions
+from docspace_destination.desired import TITLE_FIELDS, MappingOptions
 from docspace_destination.plan import ARCHIVED_PROJECTS, SKIP_ARCHIVED
 from docspace_destination.templates import TemplateRule, parse_rules
 from pm_runtime.errors import ConfigurationError
+from pm_runtime.setting_checks import portal_root_problem, template_problem
 
 DEFAULT_MAX_WRITES = 9000  # DocSpace allows 10,000 writes a day; leave room for people
 
@@ -46,6 +48,15 @@ class DocSpaceSettings:
     archived_projects: str = SKIP_ARCHIVED
 
 
+# keys whose empty value is a mistake rather than "use the default"
+TEXT_KEYS = ("layout", "subtasks", "room_title", "folder_title", "room_type", "archived_projects")
+
+
+def _raise(problem: str | None) -> None:
+    if problem:
+        raise ConfigurationError(problem)
+
+
 def _tags(source: str) -> list[str]:
     value = config_value(source, "tags", [])
     if isinstance(value, str) and value.strip().startswith("["):
@@ -53,7 +64,7 @@ def _tags(source: str) -> list[str]:
             value = json.loads(value)  # an environment variable holding a TOML/JSON list
         except ValueError:
             raise ConfigurationError(f"{SECTION}.tags is not a valid list: {value!r}") from None
-    elif isinstance(value, str):
+    elif isinstance(value, str) and "," in value:
         value = [t.strip() for t in value.split(",") if t.strip()]
     if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
         raise ConfigurationError(f"{SECTION}.tags must be a list of strings, got {value!r}")
@@ -80,10 +91,21 @@ def load_settings(
                 "Missing DocSpace API key: set DESTINATION__DOCSPACE__API_KEY or api_key under "
                 "[destination.docspace] in .dlt/secrets.toml"
             )
+    for key in TEXT_KEYS:
+        if set_but_empty(source, key):
+            raise ConfigurationError(
+                f"{SECTION}.{key} must not be empty (leave it out for the default)"
+            )
+    if base_url:
+        _raise(portal_root_problem(f"{SECTION}.base_url", str(base_url)))
     try:
         room_type = room_type_id(config_value(source, "room_type", "Collaboration"))
     except ValueError as exc:
         raise ConfigurationError(f"{SECTION}.room_type: {exc}") from None
+    for key in ("room_title", "folder_title"):
+        _raise(
+            template_problem(f"{SECTION}.{key}", config_value(source, key, "{name}"), TITLE_FIELDS)
+        )
     mapping = MappingOptions(
         layout=str(config_value(source, "layout", "flat")),
         subtasks=str(config_value(source, "subtasks", "nested")),

@@ -125,7 +125,9 @@ class Sync:
     def _pipeline(self, applier: Applier | None) -> dlt.Pipeline:
         pipeline = dlt.pipeline(
             pipeline_name=self.pipeline_name,
-            destination=docspace_destination(applier),
+            destination=docspace_destination(applier)(
+                portal_url=self.client.portal, source_dataset=self.spec.dataset
+            ),
             dataset_name=f"{self.source}_docspace",
             pipelines_dir=pipelines_dir(),  # with the staging it works from, not in ~/.dlt
         )

@@ -18,10 +18,11 @@ from typing import Any
 
 from pipelines.flags import build_parser
 from pipelines.handover import hand_over_to_sandbox
+from pipelines.preflight import check_before_running
 from pipelines.report import format_plan, format_summary
 from pipelines.run_lock import one_run_at_a_time
 from pipelines.sources import SOURCES
-from pm_runtime.errors import UserFacingError, find_user_error
+from pm_runtime.failures import describe_failure
 
 EXIT_OK, EXIT_FAILED, EXIT_CHANGES, EXIT_LIMITED = 0, 1, 2, 3
 
@@ -117,23 +118,6 @@ def run(source: str, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _missing_config_message(exc: BaseException, source: str) -> str | None:
-    from dlt.common.configuration.exceptions import ConfigFieldMissingException
-
-    seen: set[int] = set()
-    e: BaseException | None = exc
-    while e is not None and id(e) not in seen:
-        seen.add(id(e))
-        if isinstance(e, ConfigFieldMissingException):
-            fields = ", ".join(getattr(e, "fields", []) or [])
-            return (
-                f"Missing {SOURCES[source]['title']} credentials ({fields}): set "
-                f"{SOURCES[source]['secret_hint']}"
-            )
-        e = e.__cause__ or e.__context__
-    return None
-
-
 def main(source: str, argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(source).parse_args(argv)
@@ -158,6 +142,7 @@ def guarded(
         print("error: --watch cannot be combined with --plan, --extract-only or --sync-only")
         return EXIT_FAILED
     try:
+        check_before_running(source, args)  # settings, then DocSpace: before the source is read
         return body(source, args)
     except KeyboardInterrupt:
         print("interrupted: the next run continues where this one stopped")
@@ -165,15 +150,6 @@ def guarded(
     except Exception as exc:
         if args.verbose > 1:
             raise
-        user = find_user_error(exc)
-        message = str(user) if user else _missing_config_message(exc, source)
-        if message is None:
-            if isinstance(exc, UserFacingError):
-                message = str(exc)
-            else:
-                message = (
-                    f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
-                    + "  (-vv shows the traceback)"
-                )
-        print(f"error: {message}")
+        hints = {SOURCES[source]["title"]: SOURCES[source]["secret_hint"]}
+        print(f"error: {describe_failure(exc, hints)}")
         return EXIT_FAILED

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from pipelines.watch_files import DEFAULT_KEEP
 from pm_runtime.errors import UserFacingError
+from pm_runtime.setting_checks import number_problem, whole_number_problem
 
 DEFAULT_INTERVAL = 30.0
 DEFAULT_API_SHARE = 0.5
@@ -56,11 +57,31 @@ class WatchSettings:
     keep_load_packages: int
 
 
-def _number(key: str, default: float) -> float:
+def _number(
+    key: str, default: float, *, above: float | None = 0, minimum: float | None = None
+) -> float:
+    """`[watch]` value of `key` (a number above `above` / at least `minimum`), else `default`."""
     import dlt
 
     value = dlt.config.get(key)
-    return float(value) if value is not None else default
+    if value is None:
+        return default
+    problem = number_problem(key, value, above=above, minimum=minimum)
+    if problem:
+        raise WatchSettingsError(problem)
+    return float(value)
+
+
+def _whole(key: str, default: int) -> int:
+    import dlt
+
+    value = dlt.config.get(key)
+    if value is None:
+        return default
+    problem = whole_number_problem(key, value, minimum=0)
+    if problem:
+        raise WatchSettingsError(problem)
+    return int(value)
 
 
 def read_watch_settings(
@@ -74,9 +95,11 @@ def read_watch_settings(
     if not 0 < share <= 1:
         raise WatchSettingsError("--api-share must be more than 0 and at most 1")
     quota, window, unit = QUOTAS[source]
-    reconcile = _number("watch.reconcile_every_hours", DEFAULT_RECONCILE_HOURS)
+    reconcile = _number(
+        "watch.reconcile_every_hours", DEFAULT_RECONCILE_HOURS, above=None, minimum=0
+    )
     if source == "asana":
-        reconcile = _number("sources.asana.reconcile_every_hours", reconcile)
+        reconcile = _number("sources.asana.reconcile_every_hours", reconcile, above=None, minimum=0)
     return WatchSettings(
         interval=interval,
         api_share=share,
@@ -86,5 +109,5 @@ def read_watch_settings(
         docspace_quota=_number("watch.docspace_quota", DOCSPACE_QUOTA[0]),
         docspace_writes_per_day=_number("watch.docspace_writes_per_day", DOCSPACE_WRITES_PER_DAY),
         reconcile_every_hours=reconcile,
-        keep_load_packages=int(_number("watch.keep_load_packages", DEFAULT_KEEP)),
+        keep_load_packages=_whole("watch.keep_load_packages", DEFAULT_KEEP),
     )

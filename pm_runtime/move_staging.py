@@ -11,6 +11,7 @@ The target must not hold these tables yet (use --replace to overwrite them).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import duckdb
 
 from pm_runtime.errors import UserFacingError
+from pm_runtime.failures import describe_failure
 from pm_runtime.staging import staging_database_path
 from pm_runtime.staging_database import DESTINATIONS, open_warehouse, transpile
 
@@ -123,13 +125,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--replace", action="store_true", help="overwrite tables the target already has"
     )
+    parser.add_argument("-vv", dest="traceback", action="store_true", help="show tracebacks")
     args = parser.parse_args(argv)
     try:
-        copied = move(
-            args.to, args.from_duckdb or staging_database_path(), args.schema, args.replace
-        )
-    except UserFacingError as exc:
-        print(f"error: {exc}")
+        source = args.from_duckdb or staging_database_path()
+        if not os.path.isfile(source):
+            raise UserFacingError(
+                f"{source} does not exist: nothing to move (name the file with --from-duckdb)"
+            )
+        copied = move(args.to, source, args.schema, args.replace)
+    except Exception as exc:  # one line: the file, the server and why; never the password
+        if args.traceback:
+            raise
+        print(f"error: {describe_failure(exc)}")
         return 1
     for name, n in copied.items():
         print(f"  {name:<50} {n:>8} rows")

@@ -1,6 +1,7 @@
 """`python -m pm_runtime.query "SELECT ..."`: run SQL on the staging DuckDB and print the result.
 
 The duckdb Python package ships no command-line shell; this is the one-liner stand-in.
+The SQL is DuckDB's dialect on every staging database (transpiled for PostgreSQL).
 It opens the database read-only and, while a sync or a load holds it, waits for it
 ([staging] lock_timeout, default 60 s).
 """
@@ -13,8 +14,9 @@ import sys
 import duckdb
 
 from pm_runtime.errors import UserFacingError
+from pm_runtime.failures import describe_failure
 from pm_runtime.staging import open_staging, staging_database_path
-from pm_runtime.staging_database import configured_destination
+from pm_runtime.staging_database import configured_destination, transpile
 from pm_runtime.staging_lock import shown_path
 
 
@@ -22,6 +24,14 @@ def main(argv: list[str]) -> int:
     if not argv:
         print(__doc__.strip())
         return 2
+    try:
+        return _query(argv)
+    except Exception as exc:  # a bad setting, an unreadable file...: one line, no traceback
+        print(f"error: {describe_failure(exc)}", file=sys.stderr)
+        return 1
+
+
+def _query(argv: list[str]) -> int:
     if configured_destination() != "duckdb":
         return _query_warehouse(" ".join(argv))
     path = staging_database_path()
@@ -42,10 +52,22 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def _in_dialect(sql: str, dialect: str) -> str:
+    """The query as typed in DuckDB's dialect (the README's examples: `GROUP BY ALL`...) in the
+    warehouse's, as the mapping SQL is; what sqlglot cannot read is sent as typed."""
+    import sqlglot
+
+    try:
+        return transpile(sql, dialect)
+    except sqlglot.errors.ParseError:
+        return sql
+
+
 def _query_warehouse(sql: str) -> int:
-    """The same on a PostgreSQL staging: the SQL as written (PostgreSQL's dialect), rows printed."""
+    """The same on a PostgreSQL staging: DuckDB-dialect SQL transpiled to the server's, rows printed."""
     try:
         with open_staging(read_only=True) as con:
+            sql = _in_dialect(sql, con.dialect)
             result = con.client.native_connection.cursor()
             try:
                 result.execute(sql)

@@ -63,6 +63,23 @@ def _postgres_json(node: Any) -> Any:
     return node
 
 
+def _group_by_all(node: Any) -> Any:
+    """DuckDB's `GROUP BY ALL` (group by every selected column that aggregates nothing), which
+    PostgreSQL lacks, as the positions of those columns (`GROUP BY 1`)."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.Select):
+        group = node.args.get("group")
+        if isinstance(group, exp.Group) and group.args.get("all"):
+            plain = [
+                exp.Literal.number(i)
+                for i, e in enumerate(node.expressions, start=1)
+                if not e.find(exp.AggFunc)
+            ]
+            node.set("group", exp.Group(expressions=plain) if plain else None)
+    return node
+
+
 @functools.lru_cache(maxsize=512)
 def transpile(sql: str, dialect: str) -> str:
     """`sql` (DuckDB's dialect, `?` placeholders) in `dialect`, one statement per `;`."""
@@ -72,7 +89,7 @@ def transpile(sql: str, dialect: str) -> str:
 
     statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
     if dialect == "postgres":
-        statements = [s.transform(_postgres_json) for s in statements]
+        statements = [s.transform(_postgres_json).transform(_group_by_all) for s in statements]
     return ";\n".join(s.sql(dialect=dialect) for s in statements)
 
 

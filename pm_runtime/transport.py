@@ -22,6 +22,10 @@ def is_loopback(host: str) -> bool:
 def require_secure_url(url: str, key: str) -> str:
     """Return `url` without a trailing slash, or raise naming the config `key` if it would leak a token."""
     parts = urlsplit(url.strip())
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise ConfigurationError(f"{key} has an invalid port: {url!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(f"{key} must be an http(s) URL, got {url!r}")
     if parts.scheme == "http" and not is_loopback(parts.hostname):

@@ -59,5 +59,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def guarded_main(argv: list[str] | None = None) -> int:
+    """`main`, with any failure (a port in use...) as one `error:` line; `-vv` shows the traceback."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return main(argv)
+    except Exception as exc:
+        if "-vv" in argv:
+            raise
+        from pm_runtime.failures import describe_failure
+
+        print(f"error: {describe_failure(exc)}")
+        return 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(guarded_main())

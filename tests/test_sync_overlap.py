@@ -31,7 +31,7 @@ def world(workspace, staging, sandbox, monkeypatch) -> AsanaWorld:
 
 def _start_slow_sync(world: AsanaWorld) -> subprocess.Popen:
     """A sync whose DocSpace answers slowly; returns once it has started writing."""
-    world.sb.docspace.faults.latency(0.4)
+    world.sb.docspace.faults.latency(0.4, route="POST *")  # writes slow; the portal check is not
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "pipelines" / "asana_to_docspace.py"), "--sync-only"],
         env={**os.environ, "PYTHONPATH": str(ROOT)},

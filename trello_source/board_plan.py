@@ -16,6 +16,7 @@ from typing import Any
 
 import dlt
 
+from pm_runtime.errors import ConfigurationError
 from trello_source import settings
 from trello_source.client import TrelloAccessError, TrelloClient
 
@@ -73,6 +74,13 @@ class BoardSync:
                 try:
                     listing.append(self.client.get(f"/boards/{board_id}", fields=fields))
                 except TrelloAccessError as exc:
+                    if exc.status in (400, 404):
+                        # no such board: a typo in the filter, not a board to skip quietly
+                        raise ConfigurationError(
+                            f"sources.trello.board_ids: there is no board {board_id!r} "
+                            f"({exc.status} {exc.message})"
+                        ) from None
+                    # a board that exists but this token may no longer read: the others go on
                     log.warning(
                         "Skipping Trello board %s: cannot read it (%s %s)",
                         board_id,

@@ -1,0 +1,114 @@
+"""DocSpace checked first: one cheap read before the source is extracted, failing in seconds.
+
+A typo in `base_url` or a revoked key would otherwise surface only after the whole source
+load, and after ~20 s of the client's retries. `check_portal` sends one
+`GET /api/2.0/files/rooms?count=1` — the rooms listing the sync needs anyway (so it checks the
+key's rooms scope too), the cheapest request the API key must be allowed to make
+(FilesControllerHelper / VirtualRoomsController.GetRoomsFolderAsync, `count` pages it down to
+one room) — without retries (but two quick ones on a 5xx or 429) and with a short timeout, and turns what went wrong into one line
+naming the portal URL and the cause. It writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import time
+from urllib.parse import urlsplit
+
+import urllib3
+from urllib3 import exceptions as u3
+
+from docspace_destination.client import DocSpaceAuthError
+from pm_runtime.errors import UserFacingError
+from pm_runtime.transport import require_secure_url
+
+CHECK_PATH = "/files/rooms?count=1&searchArea=0"
+CHECK_TIMEOUT = 5.0
+BUSY_ATTEMPTS = 3  # 0.5 s + 1 s of waiting at most: a typo costs seconds, a blip is ridden out
+KEY = "destination.docspace.base_url"
+
+
+class PortalUnreachable(UserFacingError):
+    """The DocSpace portal did not answer as a DocSpace API (wrong URL, down, not DocSpace)."""
+
+
+def _connection_cause(exc: BaseException, host: str, port: int) -> str:
+    """What urllib3's error means to a user: unknown host, closed port, TLS to plain http..."""
+    text = str(exc)
+    inner = getattr(exc, "reason", None) or exc
+    if isinstance(inner, u3.SSLError | ssl.SSLError) or "SSL" in text or "ssl" in text:
+        return (
+            "the TLS handshake failed (is it a plain http:// server, or a certificate this "
+            f"machine does not trust?): {str(inner)[:120]}"
+        )
+    if (
+        isinstance(inner, u3.NameResolutionError)
+        or "Name or service not known" in text
+        or ("getaddrinfo" in text or "Temporary failure in name resolution" in text)
+    ):
+        return f"unknown host {host}"
+    if "Connection refused" in text:
+        return f"connection refused: nothing listens on {host}:{port}"
+    if isinstance(inner, u3.TimeoutError) or "timed out" in text:
+        return f"no answer within {CHECK_TIMEOUT:g} s"
+    return f"cannot connect ({type(inner).__name__})"
+
+
+def check_portal(base_url: str, api_key: str, timeout: float = CHECK_TIMEOUT) -> None:
+    """Raise a one-line UserFacingError unless `base_url` is a DocSpace portal that accepts
+    `api_key`; one GET, no retries, no write."""
+    root = require_secure_url(base_url, KEY).removesuffix("/api/2.0")
+    parts = urlsplit(root)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=timeout))
+    try:
+        for attempt in range(BUSY_ATTEMPTS):  # a busy portal (5xx, 429) gets two more tries
+            resp = pool.request(
+                "GET",
+                f"{root}/api/2.0{CHECK_PATH}",
+                headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
+                redirect=False,
+            )
+            if resp.status < 500 and resp.status != 429:
+                break
+            if attempt + 1 < BUSY_ATTEMPTS:
+                time.sleep(0.5 * 2**attempt)
+    except u3.HTTPError as exc:
+        cause = _connection_cause(exc, parts.hostname or "", port)
+        raise PortalUnreachable(
+            f"DocSpace at {root} cannot be reached: {cause} — check {KEY}"
+        ) from None
+    finally:
+        pool.clear()
+    where = f"DocSpace at {root}"
+    if resp.status == 401:
+        raise DocSpaceAuthError(
+            f"{where} rejected the API key (401): check destination.docspace.api_key"
+        )
+    if resp.status == 403:
+        raise DocSpaceAuthError(
+            f"{where} refused to list rooms with this API key (403): give the key the rooms and "
+            "files scopes (read and write)"
+        )
+    if resp.status == 404 or 300 <= resp.status < 400:
+        moved = resp.headers.get("Location")
+        raise PortalUnreachable(
+            f"{where} has no DocSpace API at /api/2.0 ({resp.status}"
+            + (f", redirects to {moved}" if moved else "")
+            + f"): {KEY} must be the portal root, e.g. https://yourname.onlyoffice.com"
+        )
+    if resp.status >= 500 or resp.status == 429:
+        raise PortalUnreachable(
+            f"{where} answered {resp.status} to GET /api/2.0/files/rooms: the portal is busy or "
+            "down; try again later"
+        )
+    try:
+        data = json.loads(resp.data or b"null")
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or "response" not in data:
+        raise PortalUnreachable(
+            f"{where} answered {resp.status} but not as DocSpace's API: {KEY} must be the "
+            "portal root"
+        )

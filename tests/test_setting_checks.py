@@ -1,0 +1,74 @@
+"""The per-setting rules: value in, one line naming the key out (None when the value fits)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pm_runtime.setting_checks import (
+    closest,
+    number_problem,
+    portal_root_problem,
+    template_problem,
+    unknown_key_warnings,
+    whole_number_problem,
+)
+
+FIELDS = ("name", "id", "gid", "team")
+
+
+@pytest.mark.parametrize("template", ["{name}", "{name} ({gid})", "[{team}] {name}", "Fixed"])
+def test_a_template_using_the_offered_fields_fits(template):
+    assert template_problem("k.room_title", template, FIELDS) is None
+
+
+@pytest.mark.parametrize(
+    ("template", "said"),
+    [
+        ("{nam}", "did you mean {name}"),
+        ("{title}", "unknown field {title}"),
+        ("{name", "not a valid template"),
+        ("{0}", "positional"),
+        ("{}", "positional"),
+        ("{name.upper}", "unknown field {name.upper}"),
+        ("", "must be a title template"),
+    ],
+)
+def test_a_bad_template_is_named_with_its_key(template, said):
+    problem = template_problem("k.room_title", template, FIELDS)
+    assert problem is not None and problem.startswith("k.room_title") and said in problem
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"), [(8, True), ("8", True), (8.5, False), ("abc", False), (True, False)]
+)
+def test_whole_numbers(value, ok):
+    assert (whole_number_problem("k.concurrency", value) is None) is ok
+
+
+def test_a_number_must_be_above_its_floor_and_the_key_is_named():
+    assert number_problem("watch.asana_quota", 150, above=0) is None
+    assert "watch.asana_quota must be more than 0" in number_problem(
+        "watch.asana_quota", 0, above=0
+    )
+    assert "'abc'" in number_problem("watch.asana_quota", "abc", above=0)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://p.example.com", "https://p.example.com/", "https://p.example.com/api/2.0"]
+)
+def test_the_portal_root_fits(url):
+    assert portal_root_problem("k.base_url", url) is None
+
+
+def test_a_page_under_the_portal_is_not_its_root():
+    problem = portal_root_problem("k.base_url", "https://p.example.com/some/path")
+    assert "portal root" in problem and "https://p.example.com" in problem
+
+
+def test_an_unknown_key_is_warned_about_with_the_closest_known_one():
+    found = {"destination.docspace": ["layuot", "layout"]}
+    known = {"destination.docspace": {"layout", "subtasks"}}
+    assert unknown_key_warnings(found, known) == [
+        "unknown setting destination.docspace.layuot (did you mean layout?): it is ignored"
+    ]
+    assert closest("zzz", {"layout"}) is None
