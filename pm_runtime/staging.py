@@ -132,10 +132,18 @@ class _WaitingConnectionPool(DuckDbConnectionPool):
         )
 
 
+# DuckDB takes 80% of the machine's memory by default and keeps what a merge touches: loading
+# 200,000 Asana tasks peaked at ~930 MB in-process. Capped, it spills to `<database>.tmp`.
+# `[staging] duckdb_memory_limit` / `STAGING__DUCKDB_MEMORY_LIMIT` changes it.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "256MB"
+
+
 @configspec(init=False)
 class StagingDuckDbCredentials(DuckDbCredentials):
     def on_resolved(self) -> None:
         super().on_resolved()
+        limit = str(dlt.config.get("staging.duckdb_memory_limit") or DEFAULT_DUCKDB_MEMORY_LIMIT)
+        self.pragmas = [*(self.pragmas or []), f"memory_limit={_quoted(limit)}"]
         self.conn_pool = _WaitingConnectionPool(self)
 
 
@@ -196,6 +204,10 @@ def staging_label() -> str:
     return {"duckdb": "DuckDB", "postgres": "PostgreSQL", "motherduck": "MotherDuck"}[
         configured_destination()
     ]
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _has_module(name: str) -> bool:
