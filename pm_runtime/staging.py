@@ -132,9 +132,11 @@ class _WaitingConnectionPool(DuckDbConnectionPool):
         )
 
 
-# DuckDB takes 80% of the machine's memory by default and keeps what a merge touches: loading
-# 200,000 Asana tasks peaked at ~930 MB in-process. Capped, it spills to `<database>.tmp`.
-# `[staging] duckdb_memory_limit` / `STAGING__DUCKDB_MEMORY_LIMIT` changes it.
+# DuckDB takes 80% of the machine's memory and a buffer set per core by default: the load of
+# 200,000 Asana tasks peaked at ~730 MB in-process (~930 MB with the extract's buffers). With
+# 256 MB and one thread it peaks at ~400 MB and takes no longer (the merge is I/O-bound);
+# below ~200 MB that load fails with DuckDB's "Out of Memory Error". A bigger first load may
+# need more: `[staging] duckdb_memory_limit` / `STAGING__DUCKDB_MEMORY_LIMIT` (e.g. "1GB").
 DEFAULT_DUCKDB_MEMORY_LIMIT = "256MB"
 
 
@@ -143,7 +145,7 @@ class StagingDuckDbCredentials(DuckDbCredentials):
     def on_resolved(self) -> None:
         super().on_resolved()
         limit = str(dlt.config.get("staging.duckdb_memory_limit") or DEFAULT_DUCKDB_MEMORY_LIMIT)
-        self.pragmas = [*(self.pragmas or []), f"memory_limit={_quoted(limit)}"]
+        self.pragmas = [*(self.pragmas or []), f"memory_limit={_quoted(limit)}", "threads=1"]
         self.conn_pool = _WaitingConnectionPool(self)
 
 
