@@ -12,14 +12,16 @@ take ~4 minutes. Pass `--baseline-projects 100` to measure it whole. The baselin
 with the request-per-minute quota switched off (a naive client has no 429 handling and
 would simply fail), so its time is a lower bound.
 
-Memory: the extract of `--memory-tasks` tasks (default 50,000; 0 skips it) runs in a
-process of its own against the emulator in another process, and prints that process's
-peak RSS (VmHWM) and CPU seconds per 10,000 tasks. `--memory-before REF` measures the
-source as it was at git commit REF the same way, against the same emulator, for the
-before/after figure (the source of REF is exported with `git archive` into a temp dir).
+Memory: the load into DuckDB of `--memory-tasks` tasks (default 200,000; 0 skips it) runs
+in a process of its own against the emulator in another process, beside the same load of
+`--memory-baseline` tasks (default 50,000), and prints the peak RSS (VmHWM) of each phase —
+extract, normalize, load — and CPU seconds per 10,000 tasks (benchmarks/phase_memory.py).
+`--memory-before REF` measures the source as it was at git commit REF the same way,
+against the same emulator, for the before/after figure (the source of REF is exported with
+`git archive` into a temp dir).
 
     python -m benchmarks.asana_extract [--projects 100] [--tasks 100] [--latency 0.02]
-        [--memory-tasks 50000] [--memory-before REF]
+        [--memory-tasks 200000] [--memory-baseline 50000] [--memory-before REF]
 """
 
 from __future__ import annotations
@@ -137,62 +139,11 @@ def serve_emulator(projects: int, tasks: int) -> None:
         sys.stdin.read()
 
 
-EXTRACT_CHILD = """
-import json, os, resource, sys, time
-sys.path.insert(0, {root!r})
-from asana_source import asana_source
-from pm_runtime.staging import staging_pipeline
+def extract_memory(root: Path, base_url: str, workdir: str) -> dict[str, Any]:
+    from benchmarks.phase_memory import phase_peaks
 
-
-def peak_mb():
-    # VmHWM is this process's own peak; ru_maxrss would include the parent's size from before exec
-    hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
-    return int(hwm) / 1024
-
-
-def reset_peak():
-    with open("/proc/self/clear_refs", "w") as f:  # "5" resets VmHWM to the current RSS
-        f.write("5")
-
-
-pipeline = staging_pipeline("asana", "asana_data")
-t0 = time.perf_counter()
-phases = {{}}
-for phase in {phases!r}:
-    reset_peak()
-    if phase == "extract":
-        pipeline.extract(asana_source())
-    else:
-        getattr(pipeline, phase)()
-    phases[phase] = peak_mb()
-usage = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({{"peak_mb": max(phases.values()), "phases": phases,
-                  "cpu_s": usage.ru_utime + usage.ru_stime,
-                  "seconds": time.perf_counter() - t0}}))
-"""
-
-
-def extract_memory(
-    root: Path, base_url: str, workdir: str, phases: tuple[str, ...] = ("extract",)
-) -> dict[str, Any]:
-    env = {
-        **os.environ,
-        "DLT_DATA_DIR": os.path.join(workdir, ".dlt-data"),
-        "DESTINATION__DUCKDB__CREDENTIALS": os.path.join(workdir, "asana.duckdb"),
-        "SOURCES__ASANA__ACCESS_TOKEN": ASANA_TOKEN,
-        "SOURCES__ASANA__BASE_URL": base_url,
-        "RUNTIME__LOG_LEVEL": "ERROR",
-    }
-    out = subprocess.run(
-        [sys.executable, "-c", EXTRACT_CHILD.format(root=str(root), phases=list(phases))],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=workdir,
-    )
-    if out.returncode:
-        raise RuntimeError(f"extract child failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    env = {"SOURCES__ASANA__ACCESS_TOKEN": ASANA_TOKEN, "SOURCES__ASANA__BASE_URL": base_url}
+    return phase_peaks(root, "asana_source:asana_source", workdir, env)
 
 
 def export_ref(ref: str, into: str) -> Path:
@@ -204,9 +155,6 @@ def export_ref(ref: str, into: str) -> Path:
     ).stdout
     subprocess.run(["tar", "-x", "-C", into], input=archive, check=True)
     return Path(into)
-
-
-PHASES = ("extract", "normalize", "load")
 
 
 def measure_size(tasks_total: int, before: str | None) -> tuple[int, list[tuple[str, dict]]]:
@@ -232,7 +180,7 @@ def measure_size(tasks_total: int, before: str | None) -> tuple[int, list[tuple[
             for label, root in versions:
                 workdir = os.path.join(tmp, f"run-{len(runs)}")
                 os.makedirs(workdir)
-                runs.append((label, extract_memory(root, info["base_url"], workdir, PHASES)))
+                runs.append((label, extract_memory(root, info["base_url"], workdir)))
     finally:
         server.stdin.close()  # type: ignore[union-attr]
         server.wait(timeout=30)
@@ -242,6 +190,8 @@ def measure_size(tasks_total: int, before: str | None) -> tuple[int, list[tuple[
 def memory_figures(tasks_total: int, before: str | None, baseline: int) -> None:
     """Peak RSS of extract, normalize and load at `baseline` tasks and at `tasks_total`:
     flat memory means the bigger account costs (almost) no more."""
+    from benchmarks.phase_memory import PHASES
+
     sizes = [n for n in (baseline, tasks_total) if n]
     measured = [measure_size(n, before if n == tasks_total else None) for n in sizes]
     print(

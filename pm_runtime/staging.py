@@ -185,19 +185,28 @@ def staging_pipeline(
 
 
 def fit_file_formats(pipeline: dlt.Pipeline, source: Any) -> Any:
-    """Drop a resource's file-format hint the staging destination cannot load (the Asana source
-    asks for parquet, which DuckDB merges ~25x faster; PostgreSQL then takes dlt's preferred
-    format instead of warning about it for every table on every run)."""
+    """Each resource's file format as the staging destination loads it best.
+
+    Into DuckDB, parquet for every resource that names no format: dlt's default there,
+    `insert_values`, hands DuckDB multi-megabyte INSERT statements whose parsing is outside
+    its memory limit (the Trello load of 4,000 cards peaked at ~390 MB, of which ~200 MB
+    parsing; through parquet it merges faster too). A hint the destination cannot load is
+    dropped: the Asana source asks for parquet, which PostgreSQL takes only through ADBC;
+    without it PostgreSQL gets dlt's preferred format instead of a warning for every table on
+    every run."""
     caps = pipeline.destination.capabilities()
     supported = set(caps.supported_loader_file_formats or [])
     if pipeline.destination.destination_name == "postgres" and not _has_module(
         "adbc_driver_manager"
     ):
         supported.discard("parquet")  # dlt loads parquet into PostgreSQL only through ADBC
+    unnamed = "parquet" if configured_destination() == "duckdb" else None
     for resource in source.resources.values():
         wanted = resource.compute_table_schema().get("file_format")
         if wanted and wanted not in supported:
             resource.apply_hints(file_format=caps.preferred_loader_file_format)
+        elif not wanted and unnamed in supported:
+            resource.apply_hints(file_format=unnamed)
     return source
 
 
