@@ -1,9 +1,13 @@
 """One extract run shared by the source's resources, each pulling its own table's rows.
 
 The run yields `(table, rows)` as its worker threads finish; dlt pulls its resources round
-robin. A resource whose table has nothing buffered advances the run by one step and, if
-that step brought rows for other tables only, yields None (dlt's "nothing yet") so the
-others drain theirs: at any moment only a step or two of rows waits in memory.
+robin. A resource whose table has nothing buffered advances the run by one step only when
+no table has anything buffered; otherwise, or if that step brought rows for other tables
+only, it yields None (dlt's "nothing yet") so the others drain theirs: at any moment at
+most one step of rows waits in memory. (Advancing whenever one's own buffer is empty let
+the resources whose tables were finished early — users, tags, … — advance the run on every
+round while the tasks resource drained one step per round: the whole account piled up in
+the buffers, ~2 KB per task.)
 
 The run starts on the first pull, inside dlt's extract, and asks dlt which resources were
 selected (`source.with_resources("tasks")`), so it fetches only what those need.
@@ -26,6 +30,7 @@ class TableStream:
         self._start = start
         self.tables = list(tables)
         self._steps: Steps | None = None
+        self._pulling: set[str] = set()  # tables whose resource dlt has started
         self._done = False
         self._buffers: dict[str, deque[list[Row]]] = {t: deque() for t in self.tables}
 
@@ -46,18 +51,25 @@ class TableStream:
             return
         self._buffers[table].append(rows)
 
+    def _waiting(self) -> bool:
+        """Rows are buffered for a resource dlt is pulling: it drains them first. (A table
+        whose resource dlt never started cannot make the others wait forever.)"""
+        return any(self._buffers[t] for t in self._pulling)
+
     def rows(self, table: str) -> Callable[[], Iterator[list[Row] | None]]:
         """The resource function of `table`."""
 
         def pull() -> Iterator[list[Row] | None]:
             buffer = self._buffers[table]
+            self._pulling.add(table)
             while True:
                 if buffer:
                     yield buffer.popleft()
                 elif self._done:
                     return
                 else:
-                    self._advance()
+                    if not self._waiting():
+                        self._advance()
                     if not buffer and not self._done:
                         yield None  # the step fed other tables: let them drain first
 

@@ -12,11 +12,12 @@ import time
 
 BENCHMARKS = {
     "sandbox_throughput": "DocSpace emulator: GET /files/rooms requests per second",
-    "asana_extract": "Asana source: requests and wall time vs the paging minimum and a naive script; extract peak RSS",
-    "trello_extract": "Trello source: requests and wall time vs the paging minimum and a naive script",
+    "asana_extract": "Asana source: requests and wall time vs the paging minimum and a naive script; peak RSS per phase at 50,000 and 200,000 tasks",
+    "trello_extract": "Trello source: requests and wall time vs the paging minimum and a naive script; peak RSS per phase at 25 and 100 boards × 2,000 cards",
     "docspace_apply": "DocSpace apply: vs the write floor and a naive create loop; no-op; plan memory",
     "first_run": "First run, 80% of projects archived: writes with archived_projects skip vs mirror",
     "warehouse_staging": "PostgreSQL staging beside DuckDB: the 50 × 40 apply and the 100 × 100 extract",
+    "startup": "Start-up: import dlt with/without its plugin, first apply vs no-op re-sync vs no-op --plan, as processes",
     "watch": "--watch: change-to-folder latency, idle cost vs the minimum and vs cron, flat memory",
 }
 

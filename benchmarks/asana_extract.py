@@ -12,14 +12,16 @@ take ~4 minutes. Pass `--baseline-projects 100` to measure it whole. The baselin
 with the request-per-minute quota switched off (a naive client has no 429 handling and
 would simply fail), so its time is a lower bound.
 
-Memory: the extract of `--memory-tasks` tasks (default 50,000; 0 skips it) runs in a
-process of its own against the emulator in another process, and prints that process's
-peak RSS (VmHWM) and CPU seconds per 10,000 tasks. `--memory-before REF` measures the
-source as it was at git commit REF the same way, against the same emulator, for the
-before/after figure (the source of REF is exported with `git archive` into a temp dir).
+Memory: the load into DuckDB of `--memory-tasks` tasks (default 200,000; 0 skips it) runs
+in a process of its own against the emulator in another process, beside the same load of
+`--memory-baseline` tasks (default 50,000), and prints the peak RSS (VmHWM) of each phase —
+extract, normalize, load — and CPU seconds per 10,000 tasks (benchmarks/phase_memory.py).
+`--memory-before REF` measures the source as it was at git commit REF the same way,
+against the same emulator, for the before/after figure (the source of REF is exported with
+`git archive` into a temp dir).
 
     python -m benchmarks.asana_extract [--projects 100] [--tasks 100] [--latency 0.02]
-        [--memory-tasks 50000] [--memory-before REF]
+        [--memory-tasks 200000] [--memory-baseline 50000] [--memory-before REF]
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from sandbox.asana_sample import populate_asana
 MAX_REQUEST_RATIO = 1.2
 MIN_SPEEDUP = 5.0
 MAX_EXTRACT_MB = 400
+MAX_GROWTH = 0.10  # peak RSS from the baseline account to the big one
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -136,41 +139,11 @@ def serve_emulator(projects: int, tasks: int) -> None:
         sys.stdin.read()
 
 
-EXTRACT_CHILD = """
-import json, os, resource, sys, time
-sys.path.insert(0, {root!r})
-from asana_source import asana_source
-from pm_runtime.staging import staging_pipeline
-pipeline = staging_pipeline("asana", "asana_data")
-t0 = time.perf_counter()
-pipeline.extract(asana_source())
-usage = resource.getrusage(resource.RUSAGE_SELF)
-# VmHWM is this process's own peak; ru_maxrss would include the parent's size from before exec
-hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
-print(json.dumps({{"peak_mb": int(hwm) / 1024, "cpu_s": usage.ru_utime + usage.ru_stime,
-                  "seconds": time.perf_counter() - t0}}))
-"""
+def extract_memory(root: Path, base_url: str, workdir: str) -> dict[str, Any]:
+    from benchmarks.phase_memory import phase_peaks
 
-
-def extract_memory(root: Path, base_url: str, workdir: str) -> dict[str, float]:
-    env = {
-        **os.environ,
-        "DLT_DATA_DIR": os.path.join(workdir, ".dlt-data"),
-        "DESTINATION__DUCKDB__CREDENTIALS": os.path.join(workdir, "asana.duckdb"),
-        "SOURCES__ASANA__ACCESS_TOKEN": ASANA_TOKEN,
-        "SOURCES__ASANA__BASE_URL": base_url,
-        "RUNTIME__LOG_LEVEL": "ERROR",
-    }
-    out = subprocess.run(
-        [sys.executable, "-c", EXTRACT_CHILD.format(root=str(root))],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=workdir,
-    )
-    if out.returncode:
-        raise RuntimeError(f"extract child failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    env = {"SOURCES__ASANA__ACCESS_TOKEN": ASANA_TOKEN, "SOURCES__ASANA__BASE_URL": base_url}
+    return phase_peaks(root, "asana_source:asana_source", workdir, env)
 
 
 def export_ref(ref: str, into: str) -> Path:
@@ -184,7 +157,9 @@ def export_ref(ref: str, into: str) -> Path:
     return Path(into)
 
 
-def memory_figures(tasks_total: int, before: str | None) -> None:
+def measure_size(tasks_total: int, before: str | None) -> tuple[int, list[tuple[str, dict]]]:
+    """Serve `tasks_total` tasks from an emulator process; load them into DuckDB from a
+    fresh process per source version (each phase's peak apart). Returns (tasks, runs)."""
     projects = max(1, tasks_total // 100)
     server = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.asana_extract", "--serve-emulator"]
@@ -194,40 +169,53 @@ def memory_figures(tasks_total: int, before: str | None) -> None:
         text=True,
         cwd=ROOT,
     )
+    runs: list[tuple[str, dict]] = []
     try:
         info = json.loads(server.stdout.readline())  # type: ignore[union-attr]
-        runs = []
         with tempfile.TemporaryDirectory(prefix="asana-mem-") as tmp:
+            versions = [("now", ROOT)]
             if before:
                 os.makedirs(os.path.join(tmp, "before"))
-                root = export_ref(before, os.path.join(tmp, "before"))
-                os.makedirs(os.path.join(tmp, "run-before"))
-                runs.append(
-                    (
-                        f"before ({before})",
-                        extract_memory(root, info["base_url"], os.path.join(tmp, "run-before")),
-                    )
-                )
-            os.makedirs(os.path.join(tmp, "run-now"))
-            runs.append(
-                ("now", extract_memory(ROOT, info["base_url"], os.path.join(tmp, "run-now")))
-            )
+                versions.insert(0, (f"before ({before})", export_ref(before, f"{tmp}/before")))
+            for label, root in versions:
+                workdir = os.path.join(tmp, f"run-{len(runs)}")
+                os.makedirs(workdir)
+                runs.append((label, extract_memory(root, info["base_url"], workdir)))
     finally:
         server.stdin.close()  # type: ignore[union-attr]
         server.wait(timeout=30)
-    per = info["tasks"] / 10_000
+    return info["tasks"], runs
+
+
+def memory_figures(tasks_total: int, before: str | None, baseline: int) -> None:
+    """Peak RSS of extract, normalize and load at `baseline` tasks and at `tasks_total`:
+    flat memory means the bigger account costs (almost) no more."""
+    from benchmarks.phase_memory import PHASES
+
+    sizes = [n for n in (baseline, tasks_total) if n]
+    measured = [measure_size(n, before if n == tasks_total else None) for n in sizes]
     print(
-        f"\nextract of {info['tasks']:,} tasks ({projects} projects), in its own process; "
-        "the emulator in another"
+        "\nload into DuckDB in a process of its own (each phase's peak RSS apart); emulator in another"
     )
-    print(f"{'source':<24}{'peak RSS MB':>12}{'CPU s / 10k tasks':>19}{'wall s':>9}")
-    for label, r in runs:
-        print(f"{label:<24}{r['peak_mb']:>12.0f}{r['cpu_s'] / per:>19.2f}{r['seconds']:>9.1f}")
-    peak = runs[-1][1]["peak_mb"]
+    header = "".join(f"{p + ' MB':>12}" for p in PHASES)
+    print(f"{'tasks':>9}  {'source':<22}{header}{'CPU s / 10k tasks':>19}{'wall s':>9}")
+    for tasks, runs in measured:
+        for label, r in runs:
+            cells = "".join(f"{r['phases'][p]:>12.0f}" for p in PHASES)
+            cpu = r["cpu_s"] / (tasks / 10_000)
+            print(f"{tasks:>9,}  {label:<22}{cells}{cpu:>19.2f}{r['seconds']:>9.1f}")
+    peak = measured[-1][1][-1][1]["peak_mb"]
     print(
-        f"extract peak RSS: {peak:.0f} MB (≤ {MAX_EXTRACT_MB} MB) "
+        f"peak RSS at {measured[-1][0]:,} tasks: {peak:.0f} MB (≤ {MAX_EXTRACT_MB} MB) "
         f"{'PASS' if peak <= MAX_EXTRACT_MB else 'FAIL'}"
     )
+    if len(measured) == 2:
+        small = measured[0][1][-1][1]["peak_mb"]
+        growth = peak / small - 1
+        print(
+            f"peak growth from {measured[0][0]:,} to {measured[-1][0]:,} tasks: {growth:+.1%} "
+            f"(≤ +{MAX_GROWTH:.0%}) {'PASS' if growth <= MAX_GROWTH else 'FAIL'}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", type=int, default=100)
     parser.add_argument("--latency", type=float, default=0.02)
     parser.add_argument("--baseline-projects", type=int, default=10)
-    parser.add_argument("--memory-tasks", type=int, default=50_000)
+    parser.add_argument("--memory-tasks", type=int, default=200_000)
+    parser.add_argument("--memory-baseline", type=int, default=50_000)
     parser.add_argument("--memory-before", metavar="REF", default=None)
     parser.add_argument("--memory-only", action="store_true")
     parser.add_argument("--serve-emulator", action="store_true", help=argparse.SUPPRESS)
@@ -246,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         serve_emulator(args.projects, args.tasks)
         return 0
     if args.memory_only:
-        memory_figures(args.memory_tasks, args.memory_before)
+        memory_figures(args.memory_tasks, args.memory_before, args.memory_baseline)
         return 0
 
     em = AsanaEmulator(seed=0, token=ASANA_TOKEN)
@@ -296,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{noop['task_rows']} task rows"
     )
     if args.memory_tasks:
-        memory_figures(args.memory_tasks, args.memory_before)
+        memory_figures(args.memory_tasks, args.memory_before, args.memory_baseline)
     return 0
 
 

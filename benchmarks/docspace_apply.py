@@ -3,9 +3,9 @@
 DocSpace emulator with 20 ms latency per request and its 15-concurrent-write cap.
 Prints: our apply vs the floor (writes × latency ÷ 15) and vs the naive sequential
 create loop of the official samples, measured in the same run; the no-op re-sync;
-and the peak memory of planning 100,000 tasks (in a child process).
+and the peak memory of planning 200,000 tasks (in a child process).
 
-    python -m benchmarks.docspace_apply [--projects 50] [--tasks 40] [--plan-tasks 100000]
+    python -m benchmarks.docspace_apply [--projects 50] [--tasks 40] [--plan-tasks 200000]
 """
 
 from __future__ import annotations
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--projects", type=int, default=50)
     parser.add_argument("--tasks", type=int, default=40)
-    parser.add_argument("--plan-tasks", type=int, default=100_000)
+    parser.add_argument("--plan-tasks", type=int, default=200_000)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(
         f"  plan over {memory['nodes']:,.0f} nodes: peak RSS {memory['peak_mb']:.0f} MB in {memory['seconds']:.1f}s "
-        f"(goal < 500 MB)   {'PASS' if memory['peak_mb'] < 500 else 'FAIL'}"
+        f"(goal ≤ 600 MB)   {'PASS' if memory['peak_mb'] <= 600 else 'FAIL'}"
     )
 
 

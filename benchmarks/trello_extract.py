@@ -9,15 +9,25 @@ Our emulator keeps Trello's real rate limits (100 req / 10 s per token); the nai
 baseline's emulator has them switched off (a naive client has no 429 handling and
 would simply fail), so its time is a lower bound.
 
+Memory: the load of `--memory-boards` boards × `--memory-cards` cards (default 100 × 2,000)
+runs in a process of its own against the emulator in another (rate limits off: the figure is
+about the load, not pacing), beside the same load of a quarter of the boards, and prints the
+peak RSS of extract, normalize and load (`--memory-boards 0` skips it).
+
     python -m benchmarks.trello_extract [--boards 10] [--cards 500] [--latency 0.02]
+        [--memory-boards 100] [--memory-cards 2000] [--memory-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -27,6 +37,9 @@ from sandbox.trello import TrelloEmulator
 from sandbox.trello_sample import build_benchmark_account
 
 MAX_RATIO = 1.2
+MAX_PEAK_MB = 400
+MAX_GROWTH = 0.10
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def pages(items: int, limit: int = 1000) -> int:
@@ -120,12 +133,82 @@ def naive_run(em: TrelloEmulator) -> dict[str, Any]:
     return {"requests": len(em.log), "total_s": elapsed, "cards": cards_seen}
 
 
+def serve_emulator(boards: int, cards: int) -> None:
+    """Child process: build the account, serve it, print its URL, serve until stdin closes."""
+    em = emulator(boards, cards, 0.0, limits=False)
+    total = sum(len(em.index[b]["cards"]) for b in em.boards)
+    with EmulatorServer(em) as server:
+        print(json.dumps({"base_url": server.base_url, "cards": total}), flush=True)
+        sys.stdin.read()
+
+
+def memory_at(boards: int, cards: int, workdir: str) -> tuple[int, dict[str, Any]]:
+    from benchmarks.phase_memory import phase_peaks
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.trello_extract", "--serve-emulator"]
+        + ["--boards", str(boards), "--cards", str(cards)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        info = json.loads(server.stdout.readline())  # type: ignore[union-attr]
+        env = {
+            "SOURCES__TRELLO__API_KEY": TRELLO_KEY,
+            "SOURCES__TRELLO__TOKEN": TRELLO_TOKEN,
+            "SOURCES__TRELLO__BASE_URL": info["base_url"],
+        }
+        return info["cards"], phase_peaks(ROOT, "trello_source:trello_source", workdir, env)
+    finally:
+        server.stdin.close()  # type: ignore[union-attr]
+        server.wait(timeout=60)
+
+
+def memory_figures(boards: int, cards: int) -> None:
+    from benchmarks.phase_memory import PHASES
+
+    sizes = [max(1, boards // 4), boards]
+    measured = []
+    for n in sizes:
+        with tempfile.TemporaryDirectory(prefix="trello-mem-") as workdir:
+            measured.append((n, *memory_at(n, cards, workdir)))
+    print(
+        "\nload into DuckDB in a process of its own (each phase's peak RSS apart); emulator in another"
+    )
+    header = "".join(f"{p + ' MB':>12}" for p in PHASES)
+    print(f"{'boards':>7}{'cards':>9}{header}{'wall s':>9}")
+    for n, total, r in measured:
+        cells = "".join(f"{r['phases'][p]:>12.0f}" for p in PHASES)
+        print(f"{n:>7}{total:>9,}{cells}{r['seconds']:>9.1f}")
+    small, big = measured[0][2]["peak_mb"], measured[-1][2]["peak_mb"]
+    growth = big / small - 1
+    print(
+        f"peak RSS at {measured[-1][1]:,} cards: {big:.0f} MB (≤ {MAX_PEAK_MB} MB) "
+        f"{'PASS' if big <= MAX_PEAK_MB else 'FAIL'}"
+    )
+    print(
+        f"peak growth from {measured[0][1]:,} to {measured[-1][1]:,} cards: {growth:+.1%} "
+        f"(≤ +{MAX_GROWTH:.0%}) {'PASS' if growth <= MAX_GROWTH else 'FAIL'}"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--boards", type=int, default=10)
     parser.add_argument("--cards", type=int, default=500)
     parser.add_argument("--latency", type=float, default=0.02)
+    parser.add_argument("--memory-boards", type=int, default=100)
+    parser.add_argument("--memory-cards", type=int, default=2000)
+    parser.add_argument("--memory-only", action="store_true")
+    parser.add_argument("--serve-emulator", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    if args.serve_emulator:
+        return serve_emulator(args.boards, args.cards)
+    if args.memory_only:
+        return memory_figures(args.memory_boards, args.memory_cards)
 
     ours_em = emulator(args.boards, args.cards, args.latency, limits=True)
     floor = minimum_requests(ours_em)
@@ -164,6 +247,8 @@ def main(argv: list[str] | None = None) -> None:
         f"{naive['total_s'] / full['extract_s']:.1f}× faster extract; "
         f"no-op {naive['requests'] / max(1, noop['requests']):.0f}× fewer requests"
     )
+    if args.memory_boards:
+        memory_figures(args.memory_boards, args.memory_cards)
 
 
 if __name__ == "__main__":

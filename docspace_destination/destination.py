@@ -6,11 +6,11 @@ the applier skips what the ledger shows as done, so every action lands once.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import fields
 from typing import Any
 
 import dlt
-import pyarrow as pa
 from dlt.common.configuration import configspec
 from dlt.common.destination.client import DestinationClientDwhConfiguration
 from dlt.common.destination.exceptions import DestinationTerminalException
@@ -25,28 +25,25 @@ BATCH_SIZE = 5000
 _ACTION_FIELDS = [f.name for f in fields(Action)]
 
 
-_TEXT = pa.string()
-ACTION_SCHEMA = pa.schema(
-    [("seq", pa.int64())]
-    + [
-        (
-            f.name,
-            {
-                "depth": pa.int64(),
-                "docspace_id": pa.int64(),
-                "template_id": pa.int64(),
-                "archived": pa.bool_(),
-            }.get(f.name, _TEXT),
-        )
-        for f in fields(Action)
-    ]
-)
+@functools.cache
+def action_schema() -> Any:
+    """The plan rows' Arrow schema (pyarrow is loaded only when a run has actions to deliver)."""
+    import pyarrow as pa
+
+    text = pa.string()
+    typed = {"depth": pa.int64(), "docspace_id": pa.int64(), "template_id": pa.int64()}
+    typed["archived"] = pa.bool_()
+    return pa.schema(
+        [("seq", pa.int64())] + [(f.name, typed.get(f.name, text)) for f in fields(Action)]
+    )
 
 
-def action_table(actions: list[Action]) -> pa.Table:
+def action_table(actions: list[Action]) -> Any:
     """Plan rows as Arrow: dlt passes Arrow through without normalising row by row."""
+    import pyarrow as pa
+
     rows = [{"seq": seq, **a.as_row()} for seq, a in enumerate(actions)]
-    return pa.Table.from_pylist(rows, schema=ACTION_SCHEMA)
+    return pa.Table.from_pylist(rows, schema=action_schema())
 
 
 def _action(row: dict[str, Any]) -> Action:

@@ -19,6 +19,7 @@ closed between them, so other processes can read the staged data during a long a
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields, replace
@@ -26,7 +27,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from pm_runtime.staging import open_staging
 from pm_runtime.staging_database import upsert_statement
@@ -155,7 +155,9 @@ class Ledger:
         """Upsert now (used for write-ahead `pending` rows)."""
         if not entries:
             return
-        table = pa.Table.from_pylist([asdict(e) for e in entries], schema=_ARROW_SCHEMA)
+        import pyarrow as pa  # here, not at the top: a run with nothing to write never loads it
+
+        table = pa.Table.from_pylist([asdict(e) for e in entries], schema=_arrow_schema())
         with self._open() as db:
             db.register("ledger_batch", table)
             try:
@@ -195,21 +197,25 @@ class Ledger:
             )
 
 
-_ARROW_SCHEMA = pa.schema(
-    [
-        ("key", pa.string()),
-        ("source", pa.string()),
-        ("entity", pa.string()),
-        ("kind", pa.string()),
-        ("parent_key", pa.string()),
-        ("docspace_id", pa.int64()),
-        ("parent_id", pa.int64()),
-        ("title", pa.string()),
-        ("archived", pa.bool_()),
-        ("status", pa.string()),
-        ("last_error", pa.string()),
-        ("attempts", pa.int32()),
-        ("updated_at", pa.timestamp("us", tz="UTC")),
-        ("intent", pa.string()),
-    ]
-)
+@functools.cache
+def _arrow_schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("key", pa.string()),
+            ("source", pa.string()),
+            ("entity", pa.string()),
+            ("kind", pa.string()),
+            ("parent_key", pa.string()),
+            ("docspace_id", pa.int64()),
+            ("parent_id", pa.int64()),
+            ("title", pa.string()),
+            ("archived", pa.bool_()),
+            ("status", pa.string()),
+            ("last_error", pa.string()),
+            ("attempts", pa.int32()),
+            ("updated_at", pa.timestamp("us", tz="UTC")),
+            ("intent", pa.string()),
+        ]
+    )

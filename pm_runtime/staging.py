@@ -132,10 +132,20 @@ class _WaitingConnectionPool(DuckDbConnectionPool):
         )
 
 
+# DuckDB takes 80% of the machine's memory and a buffer set per core by default: the load of
+# 200,000 Asana tasks peaked at ~730 MB in-process (~930 MB with the extract's buffers). With
+# 256 MB and one thread it peaks at ~400 MB and takes no longer (the merge is I/O-bound);
+# below ~200 MB that load fails with DuckDB's "Out of Memory Error". A bigger first load may
+# need more: `[staging] duckdb_memory_limit` / `STAGING__DUCKDB_MEMORY_LIMIT` (e.g. "1GB").
+DEFAULT_DUCKDB_MEMORY_LIMIT = "256MB"
+
+
 @configspec(init=False)
 class StagingDuckDbCredentials(DuckDbCredentials):
     def on_resolved(self) -> None:
         super().on_resolved()
+        limit = str(dlt.config.get("staging.duckdb_memory_limit") or DEFAULT_DUCKDB_MEMORY_LIMIT)
+        self.pragmas = [*(self.pragmas or []), f"memory_limit={_quoted(limit)}", "threads=1"]
         self.conn_pool = _WaitingConnectionPool(self)
 
 
@@ -178,19 +188,28 @@ def staging_pipeline(
 
 
 def fit_file_formats(pipeline: dlt.Pipeline, source: Any) -> Any:
-    """Drop a resource's file-format hint the staging destination cannot load (the Asana source
-    asks for parquet, which DuckDB merges ~25x faster; PostgreSQL then takes dlt's preferred
-    format instead of warning about it for every table on every run)."""
+    """Each resource's file format as the staging destination loads it best.
+
+    Into DuckDB, parquet for every resource that names no format: dlt's default there,
+    `insert_values`, hands DuckDB multi-megabyte INSERT statements whose parsing is outside
+    its memory limit (the Trello load of 4,000 cards peaked at ~390 MB, of which ~200 MB
+    parsing; through parquet it merges faster too). A hint the destination cannot load is
+    dropped: the Asana source asks for parquet, which PostgreSQL takes only through ADBC;
+    without it PostgreSQL gets dlt's preferred format instead of a warning for every table on
+    every run."""
     caps = pipeline.destination.capabilities()
     supported = set(caps.supported_loader_file_formats or [])
     if pipeline.destination.destination_name == "postgres" and not _has_module(
         "adbc_driver_manager"
     ):
         supported.discard("parquet")  # dlt loads parquet into PostgreSQL only through ADBC
+    unnamed = "parquet" if configured_destination() == "duckdb" else None
     for resource in source.resources.values():
         wanted = resource.compute_table_schema().get("file_format")
         if wanted and wanted not in supported:
             resource.apply_hints(file_format=caps.preferred_loader_file_format)
+        elif not wanted and unnamed in supported:
+            resource.apply_hints(file_format=unnamed)
     return source
 
 
@@ -199,6 +218,10 @@ def staging_label() -> str:
     return {"duckdb": "DuckDB", "postgres": "PostgreSQL", "motherduck": "MotherDuck"}[
         configured_destination()
     ]
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _has_module(name: str) -> bool:

@@ -73,3 +73,35 @@ def test_a_streamed_full_load_equals_the_same_load_of_every_table_at_once(
     for table in ("workspaces", "users", "projects", "sections", "tasks"):
         run_tables(world, table)
     assert world.snapshot() == together
+
+
+def test_the_stream_holds_at_most_one_step_of_rows_while_dlt_pulls_its_resources(
+    workspace: Path,
+) -> None:
+    """Resources whose tables finished early (users, tags, …) must not keep advancing the run
+    while the tasks resource drains one step per round: memory would hold the whole account."""
+    import dlt
+
+    from asana_source import TABLES
+    from asana_source.table_stream import TableStream
+
+    tables = [t for t in TABLES if t != "stories"]  # the source's resources, in its order
+    most_buffered = 0
+
+    def steps(selected: frozenset[str]) -> Any:
+        nonlocal most_buffered
+        for table in ("workspaces", "users", "teams", "tags", "custom_fields"):
+            yield table, [{"gid": table}]
+        for project in range(200):
+            for table in ("projects", "sections", "tasks"):
+                buffered = sum(len(b) for b in stream._buffers.values())
+                most_buffered = max(most_buffered, buffered)
+                yield table, [{"gid": f"{table}-{project}"}]
+
+    stream = TableStream(steps, tables)
+    resources = [dlt.resource(stream.rows(t), name=t) for t in tables]
+    pipeline = dlt.pipeline("stream_buffers", destination="duckdb")
+    info = pipeline.extract(resources)
+    metrics = next(iter(info.metrics.values()))[0]["table_metrics"]
+    assert most_buffered <= 1
+    assert metrics["tasks"].items_count == 200
