@@ -90,6 +90,14 @@ def test_a_resent_chunk_of_a_small_file_adds_a_version(
     assert api.emulator.file_versions(file) == [1, 2]
 
 
+def test_a_small_chunk_longer_than_declared_saves_nothing(
+    api: DocSpaceApi, up: Uploads, folder: int
+) -> None:
+    session = up.session(folder, "small.txt", 3)
+    assert up.chunk(folder, session["id"], b"four", 1).status_code == 200
+    assert titles(api, folder) == []
+
+
 def test_a_small_chunk_shorter_than_declared_is_saved_with_the_declared_size(
     api: DocSpaceApi, up: Uploads, folder: int
 ) -> None:
