@@ -312,6 +312,15 @@ class FileRoutes(UploadStore):
         with self.lock:
             self._files[file.id if isinstance(file, File) else file].editing = editing
 
+    def lock_file(self, file: int | File, author: str | None) -> None:
+        """`author` (an email) locks the file (LockerManager); None unlocks it. Locked by
+        someone else, an upload cannot add a version to it."""
+        with self.lock:
+            by = None
+            if author is not None:
+                by = (self.user_by_email(author) or self.add_user(author)).id  # type: ignore[attr-defined]
+            self._files[file.id if isinstance(file, File) else file].locked_by = by
+
     def upload_sessions(self) -> list[UploadSession]:
         """Sessions still in the cache (not finalized, aborted or expired)."""
         with self.lock:

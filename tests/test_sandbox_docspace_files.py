@@ -76,6 +76,15 @@ def test_a_file_open_in_the_editor_gets_a_second_file_with_the_same_title(
     assert api.emulator.file_versions(theirs) == [1]
 
 
+def test_a_file_locked_by_someone_else_gets_a_second_file_with_the_same_title(
+    api: DocSpaceApi, up: Uploads, folder: int
+) -> None:
+    theirs = api.emulator.add_file(folder, "Notes.docx", b"1")
+    api.emulator.lock_file(theirs, "ana@example.com")
+    up.upload(folder, "Notes.docx", b"2")
+    assert titles(api, folder) == ["Notes.docx", "Notes.docx"]
+
+
 def test_the_target_is_fixed_when_the_session_is_created(
     api: DocSpaceApi, up: Uploads, folder: int
 ) -> None:

@@ -245,6 +245,26 @@ def test_a_chunk_without_a_form_is_refused(api: DocSpaceApi, up: Uploads, folder
     assert api.call("POST", path, data=b"x").status_code == 415
 
 
+def test_a_chunk_may_be_streamed_with_chunked_transfer_encoding(
+    api: DocSpaceApi, up: Uploads, folder: int
+) -> None:
+    session = up.session(folder, "a.txt", 6)
+    boundary = "b0undary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
+        f"Content-Type: application/octet-stream\r\n\r\nstream\r\n--{boundary}--\r\n"
+    ).encode()
+    sent = api.call(
+        "POST",
+        f"/files/{folder}/session/{session['id']}/upload",
+        params={"chunkNumber": 1},
+        data=(body[i : i + 7] for i in range(0, len(body), 7)),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert sent.status_code == 200
+    assert api.emulator.file_content(api.emulator.files(folder)[0]) == b"stream"
+
+
 def test_content_is_kept_in_files_on_disk(api: DocSpaceApi, up: Uploads, folder: int) -> None:
     file_id = up.upload(folder, "big.bin", BIG)["id"]
     blob = api.emulator.file(file_id).blob
