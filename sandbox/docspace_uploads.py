@@ -172,11 +172,16 @@ class UploadStore(DocSpaceStore):
     ) -> UploadSession:
         if file_size > self.max_file_size:
             raise size_exceeded(self.max_file_size)
-        if not file_name:
+        try:
+            title = sanitize_title(file_name)
+        except ValueError:  # Substring with a negative length in the server's own code
+            raise HTTPError(
+                500, "Index and length must refer to a location within the string."
+            ) from None
+        folder = self._upload_folder(folder_id, relative_path)
+        if not title:
             # FileDao.GetFileAsync: ArgumentException.ThrowIfNullOrEmpty(title)
             raise HTTPError(400, "The value cannot be an empty string. (Parameter 'title')")
-        folder = self._upload_folder(folder_id, relative_path)
-        title = sanitize_title(file_name)
         existing = self._file_by_title(folder.id, title)
         file_id = 0
         if existing is not None and not create_new and self._can_edit(existing, self.me.id):

@@ -211,6 +211,10 @@ def test_a_session_without_a_file_name_is_refused_with_400(api: DocSpaceApi, fol
     assert api.post(f"/files/{folder}/session", {"fileSize": 3}).status_code == 400
 
 
+def test_a_session_for_a_blank_file_name_is_refused_with_400(up: Uploads, folder: int) -> None:
+    assert up.create(folder, "   ", 3).status_code == 400
+
+
 def test_the_obsolete_create_session_wraps_the_session_in_success_and_data(
     api: DocSpaceApi, folder: int
 ) -> None:
