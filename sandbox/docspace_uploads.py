@@ -59,6 +59,8 @@ MIB = 1024 * 1024
 #: files:uploader:chunk-size (web/ASC.Web.Core/SetupInfo.cs): the largest chunk, and the
 #: bytes_total below which a session commits on its first chunk
 CHUNK_SIZE = 10 * MIB
+#: web:available-file-size (SetupInfo.AvailableFileSize), the non-chunked upload limit
+AVAILABLE_FILE_SIZE = 100 * MIB
 #: ChunkedUploadSessionHolder.SlidingExpiration: every chunk pushes the expiry on
 SESSION_SLIDING_SECONDS = 12 * 3600
 COMMENT_UPLOAD = "Uploaded"  # FilesCommonResource.CommentUpload
@@ -221,9 +223,11 @@ class UploadStore(DocSpaceStore):
 
     def _upload_chunk(self, session_id: str, data: bytes, number: int | None) -> UploadSession:
         session = self._session(session_id)
-        session.expired = time.time() + SESSION_SLIDING_SECONDS
         if len(data) > CHUNK_SIZE:
-            raise size_exceeded(self.max_file_size)  # UploadChunkAsync reports MaxUploadSize
+            # UploadChunkAsync names SetupInfo.MaxUploadSize: min(web:available-file-size, quota)
+            raise size_exceeded(min(AVAILABLE_FILE_SIZE, self.max_file_size))
+        # the slid expiry is only kept when the controller stores the session, after success
+        session.expired = time.time() + SESSION_SLIDING_SECONDS
         if not session.use_chunks:
             if session.bytes_total == 0:
                 session.bytes_total = len(data)
