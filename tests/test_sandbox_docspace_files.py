@@ -133,6 +133,12 @@ def test_upload_check_does_not_sanitise_the_titles(api: DocSpaceApi, folder: int
     assert api.ok(api.post(f"/files/{folder}/upload/check", asked)) == ["a_b.txt"]
 
 
+def test_upload_check_skips_encrypted_files(api: DocSpaceApi, up: Uploads, folder: int) -> None:
+    up.upload(folder, "secret.txt", b"x", encrypted=True)
+    asked = {"filesTitle": ["secret.txt"]}
+    assert api.ok(api.post(f"/files/{folder}/upload/check", asked)) == []
+
+
 # -- reading ----------------------------------------------------------------------------------
 
 

@@ -187,6 +187,21 @@ def test_abort_drops_the_session_and_its_chunks(api: DocSpaceApi, up: Uploads, f
     assert api.emulator.upload_sessions() == [] and titles(api, folder) == []
 
 
+def test_aborting_a_small_files_session_keeps_the_file_its_chunk_saved(
+    api: DocSpaceApi, up: Uploads, folder: int
+) -> None:
+    session = up.session(folder, "small.txt", 5)
+    up.chunk(folder, session["id"], b"hello", 1)
+    assert up.abort(folder, session["id"]).status_code == 200
+    assert titles(api, folder) == ["small.txt"]
+
+
+def test_an_expired_session_is_a_server_error(api: DocSpaceApi, up: Uploads, folder: int) -> None:
+    session = up.session(folder, "small.txt", 5)
+    api.emulator.upload_sessions()[0].expired = 0
+    assert up.chunk(folder, session["id"], b"hello", 1).status_code == 500
+
+
 def test_an_unknown_session_is_a_server_error(up: Uploads, folder: int) -> None:
     assert up.chunk(folder, "0" * 32, b"x", 1).status_code == 500
 
@@ -232,6 +247,13 @@ def test_the_one_shot_path_saves_a_small_file_with_201(
         "POST", f"/files/{folder}/session/{session['id']}", files={"file": ("c", b"hello")}
     )
     assert done.status_code == 201 and done.json()["response"]["title"] == "small.txt"
+
+
+def test_create_on_becomes_the_new_files_created_time(
+    api: DocSpaceApi, up: Uploads, folder: int
+) -> None:
+    file = up.upload(folder, "a.txt", b"x", createOn="2024-05-01T10:00:00Z")["file"]
+    assert file["created"].startswith("2024-05-01T10:00:00")
 
 
 def test_relative_path_puts_the_file_in_subfolders_it_creates(
