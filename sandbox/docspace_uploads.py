@@ -20,7 +20,8 @@ noted (see docs/docspace-behaviour.md, "DocSpace files and uploads"):
 - Core/Core/Dao/TeamlabDao/FileDao.UploadChunkAsync: with UseChunks=false every
   chunk POST commits the file at once (its bytes are the chunk, its ContentLength
   the declared bytes_total) and leaves the session in the cache, so a second chunk
-  POST commits another version. With chunks, chunk `n` is stored under
+  POST commits another version (the server's own tests agree: Tests/07_Settings/
+  QuotaTests.cs expects a room quota's 402 on the chunk POST). With chunks, chunk `n` is stored under
   "{sessionId} - {n}" (re-sending n overwrites it); without chunkNumber a counter
   (Items["ChunksUploaded"]) numbers it.
 - CommonChunkedUploadSessionHolder.FinalizeAsync: the sizes of chunks 1..k (k =
