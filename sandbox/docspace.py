@@ -5,13 +5,14 @@ the `{"response", "count", "links", "status", "statusCode"}` envelope, error
 envelopes with .NET exception types, 401 with an empty body, 200 on every
 create, one id space for rooms and folders, titles sanitised exactly as the
 server does (:mod:`sandbox.docspace_titles`) with no uniqueness check, archived
-rooms read-only (403), the single room-from-template job slot per portal, file
+rooms read-only (403), files uploaded through chunked sessions with the server's
+same-title rules (:mod:`sandbox.docspace_uploads`), the single room-from-template job slot per portal, file
 operations that vanish once read finished, and the per-user rate limits
 (50 concurrent reads, 15 concurrent writes, 1500 requests/min, 10,000 writes/day).
 
 State lives in :mod:`sandbox.docspace_store` (also the test-facing state API);
-route groups live in :mod:`sandbox.docspace_rooms`, :mod:`sandbox.docspace_ops`
-and :mod:`sandbox.docspace_sharing`; DTO shapes in :mod:`sandbox.docspace_dto`.
+route groups live in :mod:`sandbox.docspace_rooms`, :mod:`sandbox.docspace_ops`,
+:mod:`sandbox.docspace_sharing` and :mod:`sandbox.docspace_files`; DTO shapes in :mod:`sandbox.docspace_dto`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sandbox.docspace_dto import DtoMixin, encoded, envelope, error_body, validation_body
+from sandbox.docspace_files import FileRoutes
 from sandbox.docspace_ops import OpsRoutes
 from sandbox.docspace_rooms import RoomRoutes
 from sandbox.docspace_sharing import SharingRoutes
@@ -39,13 +41,16 @@ def docspace_limits() -> Limits:
     )
 
 
-class DocSpaceEmulator(DocSpaceStateApi, RoomRoutes, OpsRoutes, SharingRoutes, DtoMixin, Emulator):
+class DocSpaceEmulator(
+    DocSpaceStateApi, FileRoutes, RoomRoutes, OpsRoutes, SharingRoutes, DtoMixin, Emulator
+):
     service = "docspace"
     api_prefix = "/api/2.0"
 
     def __init__(self, seed: int = 0, api_key: str = "sk-sandbox-docspace") -> None:
         self.api_key = api_key
         self._init_store(seed)
+        self._init_uploads()
         super().__init__(seed)
         self.limits = docspace_limits()
 
@@ -53,6 +58,7 @@ class DocSpaceEmulator(DocSpaceStateApi, RoomRoutes, OpsRoutes, SharingRoutes, D
         self.register_room_routes()
         self.register_ops_routes()
         self.register_sharing_routes()
+        self.register_file_routes()
         # last: `/files/{folderId}` must not shadow the named routes above
         self.register_folder_content_route()
 

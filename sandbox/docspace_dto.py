@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from sandbox.docspace_store import File, FileOp, Folder, User, api_date
+from sandbox.docspace_file import File, Version, dotnet_extension, size_text
+from sandbox.docspace_store import FileOp, Folder, User, api_date
 from sandbox.http import Response
 
 if TYPE_CHECKING:
@@ -184,34 +185,43 @@ class DtoMixin:
                 dto["rootRoomType"] = room.room_type
         return dto
 
-    def file_dto(self: DocSpaceEmulator, file: File) -> dict[str, Any]:
+    def file_dto(
+        self: DocSpaceEmulator, file: File, version: Version | None = None
+    ) -> dict[str, Any]:
+        """FileDto<int> of the current version, or of `version` (FileDtoHelper.GetAsync):
+        contentLength is FilesSizeToString, pureContentLength is null for 0 bytes
+        (NullIfDefault), comment and versionGroup are the version's own."""
+        row = version or file.snapshot()
         folder = self._folders[file.folder_id]
         root = self._root(folder)
-        me = employee(self.people.get(file.created_by, self.me), self.portal())
-        ext = file.title[file.title.rfind(".") :] if "." in file.title else ""
+        portal = self.portal()
+        ext = dotnet_extension(row.title).lower()
         return {
             "folderId": file.folder_id,
-            "version": 1,
-            "versionGroup": 1,
-            "contentLength": f"{file.size / 1024:.0f} KB",
-            "pureContentLength": file.size,
+            "version": row.version,
+            "versionGroup": row.version_group,
+            "contentLength": size_text(row.size),
+            "pureContentLength": row.size or None,
             "fileStatus": 0,
             "mute": False,
-            "viewUrl": f"{self.portal()}/filehandler.ashx?action=view&fileid={file.id}",
-            "webUrl": f"{self.portal()}/doceditor?fileid={file.id}",
+            "viewUrl": f"{portal}/filehandler.ashx?action=download&fileid={file.id}",
+            "webUrl": f"{portal}/doceditor?fileid={file.id}&version={row.version}",
             "fileType": 7 if ext in (".docx", ".doc", ".odt", ".txt", ".md") else 0,
             "fileExst": ext,
+            "comment": row.comment,
+            "encrypted": file.encrypted or None,
+            "locked": file.locked_by is not None or None,
             "id": file.id,
             "rootFolderId": root.id,
             "canShare": False,
-            "title": file.title,
+            "title": row.title,
             "access": 0,
             "shared": False,
-            "created": api_date(file.created),
-            "createdBy": me,
-            "updated": api_date(file.updated),
+            "created": api_date(row.created),
+            "createdBy": employee(self.people.get(row.created_by, self.me), portal),
+            "updated": api_date(row.updated),
             "rootFolderType": root.folder_type,
-            "updatedBy": me,
+            "updatedBy": employee(self.people.get(row.updated_by, self.me), portal),
             "fileEntryType": 2,
         }
 

@@ -188,7 +188,7 @@ class FileOpsEngine(DocSpaceStore):
             return
         if resolve == OVERWRITE and conflict.id != file.id:
             # the destination's file takes the moved file's content as a new version
-            conflict.size, conflict.updated, conflict.seq = file.size, time.time(), self._touch()
+            self._new_version(conflict, file.blob, size=file.size, comment=None)
             self._docs.get(file.folder_id, {}).pop(file.id, None)
             self._files.pop(file.id, None)
         # Skip: nothing

@@ -28,6 +28,7 @@ from sandbox.docspace_titles import (
 from sandbox.http import HTTPError, Request, Response
 
 MAX_PAGE = 100
+_FILTER_TYPES = {"None": 0, "FilesOnly": 1, "FoldersOnly": 2}
 _SORT_KEYS = {
     "dateandtime": lambda f: (f.seq, f.id),
     "az": lambda f: (f.title.lower(), f.id),
@@ -324,12 +325,23 @@ class RoomRoutes(DocSpaceStore):
         folder = self._get(int(request.params["folderId"]))
         count, start = self._page(request)
         needle = (request.arg("filterValue") or "").lower()
+        # FilterType (products/ASC.Files/Core/Core/FilterTypeEnum.cs): None 0, FilesOnly 1,
+        # FoldersOnly 2; the type filters (documents, images...) are not emulated
+        kind = parse_enum(request.arg("filterType") or 0, _FILTER_TYPES, "filterType")
         folders = self._sorted(
-            [f for f in self._children(folder.id) if not needle or needle in f.title.lower()],
+            [
+                f
+                for f in self._children(folder.id)
+                if kind != 1 and (not needle or needle in f.title.lower())
+            ],
             request,
         )
         files: list[File] = self._sorted(
-            [f for f in self._child_files(folder.id) if not needle or needle in f.title.lower()],
+            [
+                f
+                for f in self._child_files(folder.id)
+                if kind != 2 and (not needle or needle in f.title.lower())
+            ],
             request,
         )
         entries: list[Folder | File] = [*folders, *files]

@@ -142,13 +142,6 @@ class DocSpaceStateApi(DocSpaceStore):
             self._get(parent_id)
             return self._new_folder(sanitize_title(title), parent_id, "folder")
 
-    def add_file(self, folder: int | Folder, title: str) -> File:
-        """A document in a folder (to prove that moves keep contents)."""
-        with self.lock:
-            folder_id = folder.id if isinstance(folder, Folder) else folder
-            self._get(folder_id)
-            return self._new_file(sanitize_title(title), folder_id)
-
     def add_template(
         self,
         title: str,

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sandbox.docspace_blobs import Blob, BlobStore
+from sandbox.docspace_file import File
 from sandbox.http import HTTPError
 
 # RoomType (requests accept the name or the number; responses send numbers).
@@ -104,18 +106,6 @@ class Folder:
 
 
 @dataclass
-class File:
-    id: int
-    title: str
-    folder_id: int
-    created: float
-    updated: float
-    seq: int
-    created_by: str
-    size: int = 0
-
-
-@dataclass
 class User:
     id: str
     email: str
@@ -197,6 +187,7 @@ class DocSpaceStore:
         self.people: dict[str, User] = {self.me.id: self.me}
         self._folders: dict[int, Folder] = {}
         self._files: dict[int, File] = {}
+        self.blobs = BlobStore()
         # parent id -> ids of child folders / files, so listings never scan the portal
         self._kids: dict[int, dict[int, None]] = {}
         self._docs: dict[int, dict[int, None]] = {}
@@ -243,13 +234,61 @@ class DocSpaceStore:
         self._kids.setdefault(parent_id, {})[folder.id] = None
         return folder
 
-    def _new_file(self, title: str, folder_id: int) -> File:
+    def _new_file(
+        self,
+        title: str,
+        folder_id: int,
+        blob: Blob | None = None,
+        *,
+        size: int | None = None,
+        by: str | None = None,
+        created: float | None = None,
+        comment: str | None = None,
+    ) -> File:
+        """Version 1 of a new file. Without a blob it holds `size` (default 1 KiB) zero bytes."""
         now = time.time()
-        f = File(self._next_file_id, title, folder_id, now, now, self._touch(), self.me.id, 1024)
+        blob = blob if blob is not None else Blob((), 1024 if size is None else size)
+        author = by or self.me.id
+        f = File(
+            self._next_file_id,
+            title,
+            folder_id,
+            now if created is None else created,
+            now,
+            self._touch(),
+            author,
+            blob.size if size is None else size,
+            comment=comment,
+            updated_by=author,
+            blob=blob,
+        )
+        f.history.append(f.snapshot())
         self._next_file_id += 1
         self._files[f.id] = f
         self._docs.setdefault(folder_id, {})[f.id] = None
         return f
+
+    def _new_version(
+        self,
+        file: File,
+        blob: Blob,
+        *,
+        size: int | None = None,
+        by: str | None = None,
+        comment: str | None = "Uploaded",
+        title: str | None = None,
+    ) -> File:
+        """Save `blob` as the file's next version (Version++ and VersionGroup++, as
+        FileDao.GetFileForCommitAsync does; CreateOn/CreateBy stay the file's)."""
+        file.version += 1
+        file.version_group += 1
+        file.blob, file.size = blob, blob.size if size is None else size
+        file.comment, file.updated_by = comment, by or self.me.id
+        if title is not None:
+            file.title = title
+        file.updated, file.seq = time.time(), self._touch()
+        file.history.append(file.snapshot())
+        return file
 
     def _set_parent(self, folder: Folder, parent_id: int) -> None:
         self._kids.get(folder.parent_id, {}).pop(folder.id, None)
@@ -329,7 +368,7 @@ class DocSpaceStore:
 
     def _copy_contents(self, source_id: int, target_id: int) -> None:
         for file in self._child_files(source_id):
-            self._new_file(file.title, target_id)
+            self._new_file(file.title, target_id, file.blob, size=file.size)
         for child in sorted(self._children(source_id), key=lambda f: f.id):
             copy = self._new_folder(child.title, target_id, "folder")
             self._copy_contents(child.id, copy.id)
