@@ -120,6 +120,7 @@ class TrelloFiles:
     # -- routes ------------------------------------------------------------------------
 
     def register_file_routes(self) -> None:
+        self.route("GET", "/cards/{id}/attachments/{idAttachment}")(self._one_attachment)  # type: ignore[attr-defined]
         self.route("GET", DOWNLOAD_ROUTE)(self._download)  # type: ignore[attr-defined]
         template = FILES_PREFIX + "/{key}/{name}"
         self.routes.append(  # type: ignore[attr-defined]
@@ -134,11 +135,28 @@ class TrelloFiles:
         header = (request.headers.get("Authorization") or "") if request.headers else ""
         return request.route == DOWNLOAD_ROUTE and not header.startswith("OAuth ")
 
-    def _download(self, request: Request) -> Response:
+    def _find(self, request: Request) -> tuple[str, dict[str, Any]]:
         card = self._card(request, request.params["id"])  # type: ignore[attr-defined]
         att_id = request.params["idAttachment"]
         found = [a for a in self._attachments.get(card["id"], []) if a["id"] == att_id]  # type: ignore[attr-defined]
-        if not found or not found[0]["isUpload"]:
+        if not found:
+            raise HTTPError(404, "The requested resource was not found.")
+        return card["id"], found[0]
+
+    def _one_attachment(self, request: Request) -> Any:
+        """GET /cards/{id}/attachments/{idAttachment}?fields=… (notes §1c)."""
+        card_id, att = self._find(request)
+        view = self.attachment_view(card_id, att)
+        raw = request.arg("fields") or "all"
+        names = [f.strip() for f in raw.split(",") if f.strip()]
+        if "all" in names:
+            return view
+        return {"id": view["id"], **{k: view[k] for k in names if k in view}}
+
+    def _download(self, request: Request) -> Response:
+        _, att = self._find(request)
+        att_id = att["id"]
+        if not att["isUpload"]:
             raise HTTPError(404, "The requested resource was not found.")
         root = self.base_url.removesuffix(self.api_prefix)  # type: ignore[attr-defined]
         now = dt.datetime.fromtimestamp(self._now, dt.UTC)  # type: ignore[attr-defined]
