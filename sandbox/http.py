@@ -376,6 +376,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # the client hung up (e.g. stopped reading a download): nothing to answer
+
     def _serve(self) -> None:
         emulator = self.server.emulator
         parts = urlsplit(self.path)
