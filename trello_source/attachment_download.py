@@ -25,7 +25,7 @@ from pm_runtime.transport import require_secure_url
 from trello_source import settings
 from trello_source.client import TrelloAccessError, TrelloClient
 
-FIELDS = "name,bytes,isUpload,fileName,url"
+FIELDS = "name,bytes,isUpload,url"  # the documented attachment fields
 TRELLO_HOSTS = {"trello.com", "api.trello.com"}
 
 

@@ -24,7 +24,9 @@ import dlt
 from pm_runtime.previous_load import PreviousLoad, tombstone, utc_now
 
 Row = dict[str, Any]
-FIELDS = ["name", "bytes", "date", "isUpload", "mimeType", "url", "fileName"]
+# the attachment fields Trello documents (object definitions); `fileName` appears in
+# responses but not in that list, so it is not asked for
+FIELDS = ["name", "bytes", "date", "isUpload", "mimeType", "url"]
 STATE_KEY = "attachments_listed"
 
 
@@ -57,7 +59,6 @@ def staged_row(item: Row, card_id: str, board_id: str) -> Row:
         "id_card": card_id,
         "id_board": board_id,
         "name": item.get("name"),
-        "file_name": item.get("fileName"),
         "bytes": item.get("bytes"),
         "is_upload": upload,
         "mime_type": item.get("mimeType") or None,
