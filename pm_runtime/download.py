@@ -13,6 +13,8 @@ and the requests carry tokens.
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -23,6 +25,31 @@ from pm_runtime.transport import is_loopback
 
 CHUNK_SIZE = 1024 * 1024
 TIMEOUT = (10.0, 60.0)  # connect, read (between two chunks)
+
+
+SIGNATURE_PARAMS = re.compile(r"(?i)\b(X-Amz-Signature|X-Amz-Credential|Signature)=[^&\s\"']*")
+
+
+class RedactSignatures(logging.Filter):
+    """urllib3 logs each request line at DEBUG (`-vv`): a presigned URL's signature is a
+    short-lived credential, so it is masked there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        def mask(text: str) -> str:
+            return SIGNATURE_PARAMS.sub(lambda m: f"{m.group(1)}=***", text)
+
+        if isinstance(record.args, tuple):
+            record.args = tuple(mask(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = mask(record.msg)
+        return True
+
+
+_REDACTOR = RedactSignatures()
+if not any(
+    isinstance(f, RedactSignatures) for f in logging.getLogger("urllib3.connectionpool").filters
+):
+    logging.getLogger("urllib3.connectionpool").addFilter(_REDACTOR)
 
 
 class DownloadError(Exception):

@@ -4,6 +4,7 @@ destination's helper (asana_source.attachment_download), against the sandbox ove
 from __future__ import annotations
 
 import hashlib
+import re
 import math
 from pathlib import Path
 from typing import Any
@@ -205,3 +206,15 @@ def test_an_external_link_is_not_downloaded(
     gid = world.sample.attachments["links"][0]
     with pytest.raises(DownloadError, match="hosted by gdrive, not an uploaded file"):
         downloader.open_attachment(gid)
+
+
+def test_debug_logs_never_show_a_download_urls_signature(
+    world: AsanaWorld, downloader: AsanaAttachmentDownloader, caplog: pytest.LogCaptureFixture
+) -> None:
+    gid = world.sample.attachments["uploads"][0]
+    with caplog.at_level("DEBUG", logger="urllib3.connectionpool"):
+        b"".join(downloader.open_attachment(gid).chunks())
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "X-Amz-Signature=***" in logged
+    assert world.service.token not in logged
+    assert not re.search(r"X-Amz-Signature=[0-9a-f]", logged)
