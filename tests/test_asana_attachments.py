@@ -4,8 +4,8 @@ destination's helper (asana_source.attachment_download), against the sandbox ove
 from __future__ import annotations
 
 import hashlib
-import re
 import math
+import re
 from pathlib import Path
 from typing import Any
 
