@@ -18,7 +18,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from sandbox.faults import FaultRule, Faults, Limits
 from sandbox.request_log import WRITE_METHODS, LogEntry, RequestLog
+from sandbox.streaming import Stream, write_stream
 
 __all__ = [
     "WRITE_METHODS",
@@ -96,19 +97,6 @@ class Request:
             return json.loads(text)
         except ValueError:
             raise HTTPError(400, "Invalid JSON body") from None
-
-
-@dataclass
-class Stream:
-    """A body sent as it is produced (attachment downloads): `length` bytes from `chunks`.
-
-    The server writes Content-Length first, then each chunk, so a multi-megabyte file is
-    never held in memory. `cut_at` sends fewer bytes than announced and drops the
-    connection (a download that breaks off mid-body)."""
-
-    length: int
-    chunks: Iterable[bytes]
-    cut_at: int | None = None
 
 
 @dataclass
@@ -418,7 +406,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         emulator.decorate(request, response)
         if isinstance(response.body, Stream):
-            self._stream(response)
+            self.close_connection = not write_stream(
+                self, response.status, response.body, response.headers, response.content_type
+            )
             return
         data, ctype = response.encode()
         self.send_response(response.status)
@@ -428,29 +418,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(data)
-
-    def _stream(self, response: Response) -> None:
-        body = response.body
-        assert isinstance(body, Stream)
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type or "application/octet-stream")
-        self.send_header("Content-Length", str(body.length))
-        for k, v in response.headers.items():
-            self.send_header(k, v)
-        self.end_headers()
-        sent = 0
-        try:
-            for chunk in body.chunks:
-                if body.cut_at is not None and sent + len(chunk) > body.cut_at:
-                    self.wfile.write(chunk[: body.cut_at - sent])
-                    self.wfile.flush()
-                    self.close_connection = True
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                    return
-                self.wfile.write(chunk)
-                sent += len(chunk)
-        except OSError:  # the client went away mid-download
-            self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
