@@ -15,6 +15,7 @@ import dlt
 from dlt.sources import DltResource
 
 from asana_source import settings
+from asana_source.attachments import COLUMNS as ATTACHMENT_COLUMNS
 from asana_source.client import AsanaClient
 from asana_source.docspace_spec import DOCSPACE_SPEC
 from asana_source.extract_run import ExtractRun
@@ -61,6 +62,7 @@ TABLES: dict[str, dict[str, Any]] = {
         "due_on": {"data_type": "date", "nullable": True},
     },
     "stories": {"task_gid": {"data_type": "text"}},
+    "attachments": ATTACHMENT_COLUMNS,
 }
 
 
@@ -76,8 +78,10 @@ def asana_source(
     max_retries: int = 8,
     max_retry_after: float = 60.0,
     reconcile_every_hours: float = 24.0,
+    attachments: bool = False,
 ) -> list[DltResource]:
-    """Asana → `asana_data`. `workspaces`/`projects` filter by gid or name (default: all)."""
+    """Asana → `asana_data`. `workspaces`/`projects` filter by gid or name (default: all).
+    `attachments`: also stage task attachments (metadata only, `asana_source.attachments`)."""
     base_url = require_secure_url(base_url, "sources.asana.base_url")
     check_settings(
         whole_number_problem("sources.asana.max_workers", max_workers, minimum=1, maximum=64),
@@ -107,9 +111,11 @@ def asana_source(
             include_stories=include_stories,
             max_workers=max_workers,
             reconcile_every_hours=reconcile_every_hours,
+            attachments=attachments,
         ).rows()
 
-    tables = [t for t in TABLES if t != "stories" or include_stories]
+    optional = {"stories": include_stories, "attachments": attachments}
+    tables = [t for t in TABLES if optional.get(t, True)]
     stream = TableStream(extract, tables)
     return [_resource(stream, name) for name in tables]
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from asana_source import settings as s
+from asana_source.attachments import TaskAttachments
 from asana_source.client import AsanaClient, AsanaError
 from asana_source.previous_load import AsanaPreviousLoad
 from pm_runtime.errors import ConfigurationError
@@ -93,6 +94,7 @@ class ExtractRun:
         include_stories: bool = False,
         max_workers: int = s.MAX_WORKERS,
         reconcile_every_hours: float = 24.0,
+        attachments: bool = False,
     ) -> None:
         self.client = client
         self.state = state
@@ -108,6 +110,11 @@ class ExtractRun:
         self.window = max_workers * IN_FLIGHT_PER_WORKER
         self.reconcile_every = dt.timedelta(hours=reconcile_every_hours)
         self.now = utc_now()
+        self.attachments = (
+            TaskAttachments(client, previous, self.now)
+            if attachments and "attachments" in self.tables and self.fetch_tasks
+            else None
+        )
 
     # -- the run (dlt's thread: state, previous load and yields happen here) ----------------
 
@@ -116,6 +123,8 @@ class ExtractRun:
             yield from self._rows()
         finally:
             self.pool.shutdown(wait=True, cancel_futures=True)
+            if self.attachments is not None:
+                self.attachments.close()
             self.previous.close()
             self.client.close()
 
@@ -154,6 +163,10 @@ class ExtractRun:
         self._check_project_filter(projects)
 
         pstate = self.state.setdefault("projects", {})
+        if self.attachments is not None:
+            self.attachments.start(self.state, pstate)
+        elif self.fetch_tasks:
+            TaskAttachments.forget(self.state)
         emitted: set[str] = set()  # a task in two projects is listed twice: emit it once
         deleted: set[str] = set()
         alive: list[str] = []
@@ -186,6 +199,10 @@ class ExtractRun:
                     rows.append(clean({**t, "is_deleted": False, "deleted_at": None}))
             alive += [r["gid"] for r in rows]
             yield from self._emit("tasks", rows + self._tombstones("tasks", gone))
+            if self.attachments is not None:
+                yield from self._emit("attachments", self.attachments.rows(rows, gone))
+        if self.attachments is not None:
+            self.attachments.finish(self.state)
         if "stories" in self.tables and self.include_stories:
             for gid, stories in self._parallel(self._stories, alive):
                 yield from self._emit("stories", [{**st, "task_gid": gid} for st in stories])

@@ -13,6 +13,7 @@ import time
 BENCHMARKS = {
     "sandbox_throughput": "DocSpace emulator: GET /files/rooms requests per second",
     "asana_extract": "Asana source: requests and wall time vs the paging minimum and a naive script; peak RSS per phase at 50,000 and 200,000 tasks",
+    "asana_attachments": "Asana source: requests and rate-limit units of staging attachments, first and no-change runs",
     "trello_extract": "Trello source: requests and wall time vs the paging minimum and a naive script; peak RSS per phase at 25 and 100 boards × 2,000 cards",
     "docspace_apply": "DocSpace apply: vs the write floor and a naive create loop; no-op; plan memory",
     "first_run": "First run, 80% of projects archived: writes with archived_projects skip vs mirror",

@@ -110,15 +110,7 @@ class AsanaRepresentations:
                 "target": self.ref(d["target"]),
             }
         if obj.kind == "attachment":
-            return base | {
-                "resource_subtype": "external",
-                "created_at": obj.created_at,
-                "download_url": None,
-                "permanent_url": d["url"],
-                "view_url": d["url"],
-                "host": "external",
-                "parent": self.ref(d["parent"]),
-            }
+            return self.attachment_full(obj)  # type: ignore[attr-defined]
         if obj.kind == "project":
             return base | {
                 "archived": d["archived"],

@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass, field
 
 from sandbox.asana import AsanaEmulator
+from sandbox.attachment_sample import add_asana_attachments
 from sandbox.names import HOSTILE_NAMES
 
 PROJECT_TYPES = ["Marketing", "Engineering", "Design", "Research"]
@@ -57,6 +58,9 @@ class AsanaSample:
     deepest_subtask: str = ""
     shared_task: str = ""  # a task that is in two projects
     hostile_tasks: list[str] = field(default_factory=list)
+    attachments: dict[str, list[str]] = field(
+        default_factory=dict
+    )  # role -> gids (attachment_sample)
 
     @property
     def all_tasks(self) -> list[str]:
@@ -71,8 +75,15 @@ class AsanaSample:
 
 
 def populate_asana(
-    emulator: AsanaEmulator, projects: int = 3, tasks_per_project: int = 8, seed: int = 0
+    emulator: AsanaEmulator,
+    projects: int = 3,
+    tasks_per_project: int = 8,
+    seed: int = 0,
+    attachments: bool = False,
+    oversize: bool = False,
 ) -> AsanaSample:
+    """The sample; `attachments` adds sandbox.attachment_sample's files to the first project's
+    first tasks (`oversize`: one over the default 100 MB limit as well)."""
     rng = random.Random(seed)
     em = emulator
     out = AsanaSample()
@@ -160,6 +171,8 @@ def populate_asana(
             em.add_task_to_project(shared, first, out.sections[first][1])
             out.tasks[first].append(shared)
             out.shared_task = shared
+        if attachments:
+            out.attachments = add_asana_attachments(em, out.tasks[out.projects[0]], oversize)
     return out
 
 

@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from sandbox.faults import FaultRule, Faults, Limits
 from sandbox.request_log import WRITE_METHODS, LogEntry, RequestLog
+from sandbox.streaming import Stream, write_stream
 
 __all__ = [
     "WRITE_METHODS",
@@ -39,6 +40,7 @@ __all__ = [
     "Request",
     "RequestLog",
     "Response",
+    "Stream",
 ]
 
 
@@ -362,6 +364,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # the client hung up (e.g. stopped reading a download): nothing to answer
+
     def _serve(self) -> None:
         emulator = self.server.emulator
         parts = urlsplit(self.path)
@@ -400,6 +408,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         emulator.decorate(request, response)
+        if isinstance(response.body, Stream):
+            self.close_connection = not write_stream(
+                self, response.status, response.body, response.headers, response.content_type
+            )
+            return
         data, ctype = response.encode()
         self.send_response(response.status)
         self.send_header("Content-Type", ctype)

@@ -21,6 +21,22 @@ def populate(sb: Sandbox, size: str = "demo", seed: int = 0) -> None:
     from sandbox.trello_sample import populate_trello
 
     projects, tasks, boards, cards = SIZES[size]
-    populate_asana(sb.asana.emulator, projects=projects, tasks_per_project=tasks, seed=seed)
-    populate_trello(sb.trello.emulator, boards=boards, cards_per_board=cards, seed=seed)
+    # attachments of every shape (sandbox.attachment_sample); the demo adds an oversize one
+    big = size == "demo"
+    populate_asana(
+        sb.asana.emulator,
+        projects=projects,
+        tasks_per_project=tasks,
+        seed=seed,
+        attachments=True,
+        oversize=big,
+    )
+    populate_trello(
+        sb.trello.emulator,
+        boards=boards,
+        cards_per_board=cards,
+        seed=seed,
+        attachments=True,
+        oversize=big,
+    )
     populate_docspace(sb.docspace.emulator)

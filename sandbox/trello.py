@@ -19,6 +19,7 @@ from typing import Any
 
 from sandbox.http import Emulator, HTTPError, Request, Response
 from sandbox.trello_extras import TrelloExtras
+from sandbox.trello_files import TrelloFiles
 from sandbox.trello_state import TrelloState, id_time, parse_iso
 
 OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
@@ -70,11 +71,12 @@ class _Window:
         return len(self.times)
 
 
-class TrelloEmulator(TrelloExtras, Emulator):
+class TrelloEmulator(TrelloFiles, TrelloExtras, Emulator):
     service = "trello"
     api_prefix = "/1"
 
     def __init__(self, seed: int = 0, api_key: str = "key", token: str = "token") -> None:
+        self._init_files()
         Emulator.__init__(self, seed)
         TrelloState.__init__(self, seed)
         self.api_key = api_key
@@ -96,6 +98,8 @@ class TrelloEmulator(TrelloExtras, Emulator):
         if header.startswith("OAuth "):
             parts = dict(re.findall(r'(\w+)="([^"]*)"', header))
             key, token = parts.get("oauth_consumer_key", key), parts.get("oauth_token", token)
+        if self.refuses_query_auth(request):
+            raise HTTPError(401, NO_PERMISSION)
         if key != self.api_key:
             raise HTTPError(401, "invalid key")
         if not token:
@@ -106,6 +110,10 @@ class TrelloEmulator(TrelloExtras, Emulator):
 
     def handle(self, request: Request) -> tuple[Response | None, str]:
         found = self.match(request.method, request.path)
+        if found is not None and self.is_hosted_file(request):  # S3, not the Trello API
+            request.route, request.params = found[0].template, found[1]
+            with self.lock:
+                return self._hosted_file(request), "ok"
         if found is not None and self.rate_limits is not None:
             try:
                 token = self.authenticate(request)
@@ -270,6 +278,8 @@ class TrelloEmulator(TrelloExtras, Emulator):
             "dueComplete": card["dueComplete"],
         }
         out = self._project(view, self._fields(request, None))
+        if request.arg("attachments") == "true":
+            out["attachments"] = self.inline_attachments(card["id"], request)
         if request.arg("customFieldItems") == "true":
             out["customFieldItems"] = [
                 dict(i) for i in self.custom_field_items.get(card["id"], {}).values()
@@ -406,6 +416,8 @@ class TrelloEmulator(TrelloExtras, Emulator):
         @r("GET", "/cards/{id}/attachments")
         def card_attachments(req: Request) -> Any:
             return self.attachments(self._card(req, req.params["id"])["id"])
+
+        self.register_file_routes()
 
         @r("POST", "/cards/{id}/attachments")
         def add_card_attachment(req: Request) -> Any:

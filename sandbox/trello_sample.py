@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from sandbox.attachment_sample import add_trello_attachments
 from sandbox.names import HOSTILE_NAMES
 from sandbox.trello import TrelloEmulator
 from sandbox.trello_state import LABEL_COLORS, iso
@@ -23,11 +24,18 @@ def _members(em: TrelloEmulator, rng: random.Random) -> list[str]:
 
 
 def populate_trello(
-    emulator: TrelloEmulator, boards: int = 3, cards_per_board: int = 15, seed: int = 0
+    emulator: TrelloEmulator,
+    boards: int = 3,
+    cards_per_board: int = 15,
+    seed: int = 0,
+    attachments: bool = False,
+    oversize: bool = False,
 ) -> dict[str, list[str]]:
     """`boards` boards (the last one closed when there are several) with lists (one closed),
     open and closed cards, labels, members with emails, checklists, a "Project type" custom
-    field and hostile names mixed into board, list and card names. Returns the ids created."""
+    field and hostile names mixed into board, list and card names. Returns the ids created.
+    `attachments` adds sandbox.attachment_sample's files to the first board's first cards
+    (ids under "attachment:<role>"; `oversize`: one over the default 100 MB limit too)."""
     rng = random.Random(seed)
     em = emulator
     created: dict[str, list[str]] = {"boards": [], "cards": [], "lists": []}
@@ -69,6 +77,9 @@ def populate_trello(
                     em.comment(cid, f"comment on {card_name!r}")
             if boards > 1 and b == boards - 1:
                 em.close_board(bid)
+        if attachments:
+            for role, ids in add_trello_attachments(em, created["cards"], oversize).items():
+                created[f"attachment:{role}"] = ids
     return created
 
 

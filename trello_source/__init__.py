@@ -18,6 +18,7 @@ from dlt.sources import DltResource
 
 from pm_runtime.previous_load import PreviousLoad, tombstone, utc_now
 from pm_runtime.transport import require_secure_url
+from trello_source import attachments as card_attachments
 from trello_source import settings
 from trello_source.board_plan import BoardPlan, BoardSync
 from trello_source.client import TrelloAccessError, TrelloClient
@@ -99,8 +100,9 @@ def _board_cards(sync: BoardSync, previous: PreviousLoad, plan: BoardPlan) -> li
     """Every card (open and archived), plus tombstones for cards gone since the last run."""
     fields = ",".join(settings.CARD_FIELDS)
     current = []
+    extra = card_attachments.listing_params(sync.attachments)
     for page in sync.client.pages(
-        f"/boards/{plan.id}/cards/all", fields=fields, customFieldItems="true"
+        f"/boards/{plan.id}/cards/all", fields=fields, customFieldItems="true", **extra
     ):
         for card in page:
             card.update(is_deleted=False, deleted_at=None)
@@ -139,9 +141,22 @@ def _board_cards(sync: BoardSync, previous: PreviousLoad, plan: BoardPlan) -> li
         "pos": settings.double(),
     },
 )
-def cards(sync: BoardSync) -> Rows:
+def cards(sync: BoardSync, inline: card_attachments.Inline | None = None) -> Rows:
     with PreviousLoad.of_current_pipeline() as previous:
-        yield from _per_board(sync, "cards", lambda p: _board_cards(sync, previous, p))
+
+        def fetch(plan: BoardPlan) -> list[dict[str, Any]]:
+            rows = _board_cards(sync, previous, plan)
+            if inline is not None:  # they came inline with the cards: off to their own table
+                found = card_attachments.take(rows, plan.id)
+                present = {a["id"] for a in found}
+                inline.put(found + card_attachments.gone(previous, plan.id, present))
+            return rows
+
+        try:
+            yield from _per_board(sync, "cards", fetch)
+        finally:
+            if inline is not None:
+                inline.done = True
 
 
 @dlt.resource(name="labels", write_disposition="merge", primary_key="id", merge_key="id_board")
@@ -233,17 +248,32 @@ def trello_source(
     token: str = dlt.secrets.value,
     base_url: str = settings.DEFAULT_BASE_URL,
     board_ids: list[str] | None = None,
+    attachments: bool = False,
 ) -> list[DltResource]:
-    """Every board the token can read (or `board_ids`), into `trello_data`."""
+    """Every board the token can read (or `board_ids`), into `trello_data`. `attachments`:
+    also stage card attachments (metadata only, `trello_source.attachments`)."""
     base = require_secure_url(base_url, "sources.trello.base_url")
-    sync = BoardSync(TrelloClient(base, api_key, token), board_ids)
+    sync = BoardSync(TrelloClient(base, api_key, token), board_ids, attachments=attachments)
+    inline = card_attachments.Inline() if attachments else None
+    extra = [_attachments_resource(inline)] if inline is not None else []
     return [
         boards(sync),
         lists(sync),
-        cards(sync),
+        cards(sync, inline),
         labels(sync),
         members(sync),
         checklists(sync),
         custom_fields(sync),
         actions(sync),
+        *extra,
     ]
+
+
+def _attachments_resource(inline: card_attachments.Inline) -> DltResource:
+    return dlt.resource(
+        card_attachments.rows(inline),
+        name="attachments",
+        write_disposition="merge",
+        primary_key="id",
+        columns=card_attachments.columns(),
+    )

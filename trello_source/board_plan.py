@@ -18,6 +18,7 @@ import dlt
 
 from pm_runtime.errors import ConfigurationError
 from trello_source import settings
+from trello_source.attachments import reload_all
 from trello_source.client import TrelloAccessError, TrelloClient
 
 log = logging.getLogger("trello_source")
@@ -46,8 +47,11 @@ class BoardPlan:
 
 
 class BoardSync:
-    def __init__(self, client: TrelloClient, board_ids: list[str] | None) -> None:
+    def __init__(
+        self, client: TrelloClient, board_ids: list[str] | None, attachments: bool = False
+    ) -> None:
         self.client = client
+        self.attachments = attachments  # cards come with their attachments
         self.board_ids = list(board_ids) if board_ids else None
         self._plans: list[BoardPlan] | None = None
         self._gone: list[str] = []
@@ -88,13 +92,16 @@ class BoardSync:
                         exc.message,
                     )
         state = self._state()
+        # the first run with attachments on reads every board's cards once
+        everything = reload_all(dlt.current.source_state(), self.attachments)
         plans = []
         for board in listing:
             previous = state.get(board["id"], {})
             plans.append(
                 BoardPlan(
                     board=board,
-                    changed=previous.get("date_last_activity") != board.get("dateLastActivity"),
+                    changed=everything
+                    or previous.get("date_last_activity") != board.get("dateLastActivity"),
                     actions_cursor=previous.get("actions_cursor"),
                 )
             )
