@@ -23,7 +23,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-ARCHIVE_ROOT = 20  # rootFolderType of a room in the archive
+# rootFolderType of a room, and of everything in it, in DocSpace's Archive section
+# (FolderType.Archive = 20, products/ASC.Files/Core/Core/Entries/FolderType.cs)
+ROOT_ARCHIVE = 20
 # the shape of a room's source key, which is its marker tag: <source>:<entity>:<id>
 MARKER_SHAPE = re.compile(r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*:[^\s:@]+$")
 BY_MARKER, BY_TITLE = "marker", "title"
@@ -40,6 +42,11 @@ def tag_list(room: dict[str, Any]) -> list[str]:
     """A room DTO's tags; the server sends names, older clients' models expect objects."""
     tags = room.get("tags") or []
     return [t if isinstance(t, str) else str(t.get("name", "")) for t in tags]
+
+
+def is_archived(entry: dict[str, Any]) -> bool:
+    """Whether a room or folder DTO lies in the Archive section."""
+    return int(entry.get("rootFolderType") or 0) == ROOT_ARCHIVE
 
 
 def has_marker(room: dict[str, Any], marker: str) -> bool:
@@ -63,7 +70,7 @@ class ExistingRoom:
         return cls(
             id=int(room["id"]),
             title=str(room.get("title", "")),
-            archived=int(room.get("rootFolderType") or 0) == ARCHIVE_ROOT,
+            archived=is_archived(room),
             markers=frozenset(t for t in forms if MARKER_SHAPE.match(t)),
         )
 

@@ -20,71 +20,30 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
-from docspace_destination.adoption import (
-    BY_TITLE,
-    Candidates,
-    ExistingRoom,
-    ExistingRooms,
-    marker_form,
-    tag_list,
-)
-from docspace_destination.client import (
-    AmbiguousWriteError,
-    DocSpaceClient,
-    DocSpaceError,
-    WriteLimitReached,
-)
-from docspace_destination.fileops import (
-    FileOperationFailed,
-    conflict_mode,
-    move_room,
-    send_move,
-)
+from docspace_destination.client import DocSpaceClient, DocSpaceError, WriteLimitReached
+from docspace_destination.fileops import FileOperationFailed
+from docspace_destination.kinds import KINDS
 from docspace_destination.ledger import APPLIED, FAILED, ORPHANED, PENDING, Ledger, LedgerEntry
-from docspace_destination.plan import (
+from docspace_destination.operations import (  # noqa: F401  (OUTCOMES re-exported)
     ADOPT,
     ARCHIVE,
     CREATE,
     MOVE,
     ORPHAN,
-    PHASE,
+    OUTCOMES,
     RENAME,
     RESTORE,
     UNARCHIVE,
     Action,
+    BudgetExhausted,
+    RecordFailed,
 )
-from docspace_destination.template_jobs import TemplateJobFailed, TemplateJobs
+from docspace_destination.template_jobs import TemplateJobFailed
 from pm_runtime.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENCY = 15  # DocSpace rejects a 16th concurrent write per user
-CREATE_ATTEMPTS = 3
-MARKERS_PER_LISTING = 40  # marker tags per room listing (one query parameter; keep URLs short)
-
-
-# what a run reports, in the order the summary prints it (docspace_state.runs has a column each)
-OUTCOMES = (
-    "created",
-    "adopted",
-    "renamed",
-    "moved",
-    "archived",
-    "unarchived",
-    "orphaned",
-    "restored",
-    "failed",
-    "deferred",
-    "unchanged",
-)
-
-
-class BudgetExhausted(Exception):
-    """The run's write budget is spent; what is left waits for the next run."""
-
-
-class RecordFailed(Exception):
-    """One record cannot be applied; the message says why."""
 
 
 @dataclass
@@ -149,6 +108,13 @@ class ApplyReport:
 
 
 class Applier:
+    """Runs a plan's actions against DocSpace: phases, concurrency, the write budget, the ledger.
+
+    What an action does is its kind's step (`kinds.KINDS`: rooms, folders); the applier holds
+    what every step shares — the ledger rows of this run, the ids already claimed, the budget —
+    and the operations that touch only the ledger (orphan, restore).
+    """
+
     def __init__(
         self,
         client: DocSpaceClient,
@@ -166,14 +132,12 @@ class Applier:
         self.entries = dict(entries if entries is not None else ledger.load(source))
         self.report = ApplyReport()
         self.on_progress = on_progress
+        self.fresh: set[int] = set()  # made by this run, so known to be empty
         self._lock = threading.Lock()
         self._writes = spent  # writes this run already made (a crashed run's package, resumed)
         self._claimed = {e.docspace_id for e in self.entries.values() if e.docspace_id is not None}
-        self._children: dict[int, list[dict[str, Any]]] = {}
-        self._fresh: set[int] = set()  # made by this run, so known to be empty
-        self._listing: ExistingRooms | None = None  # rooms listed before this run's creates
-        self._gone: set[int] = set()  # parents found deleted in DocSpace during this run
-        self._template_jobs = TemplateJobs(client)
+        self.kinds = {name: kind.steps(self) for name, kind in KINDS.items()}
+        self._ledger_steps = {ORPHAN: self._orphan, RESTORE: self._restore}
 
     # -- driving ---------------------------------------------------------------
 
@@ -183,7 +147,7 @@ class Applier:
         with ThreadPoolExecutor(
             self.settings.concurrency, thread_name_prefix="docspace-apply"
         ) as pool:
-            for _, step in groupby(actions, key=lambda a: (PHASE[a.op], a.depth)):
+            for _, step in groupby(actions, key=lambda a: (a.phase, a.depth)):
                 if self.report.budget_exhausted:
                     # the write budget (--max-writes) or DocSpace's daily limit is spent: nothing
                     # below can run — a child of a deferred parent least of all — so it waits,
@@ -198,10 +162,10 @@ class Applier:
                     else:
                         todo.append(a)
                 self._write_ahead([a for a in todo if a.op in (CREATE, ADOPT)])
-                self._prefetch_rooms(pool, todo)
-                self._prefetch_children(pool, todo)
+                for kind in self.kinds.values():
+                    kind.prefetch(pool, todo)
                 # renames first: a move looks for a same-titled folder at its destination (see
-                # _move), and a sibling there may be about to take another title
+                # folders.FolderSteps.move), and a sibling there may be about to take another title
                 list(pool.map(self._execute, [a for a in todo if a.op == RENAME]))
                 list(pool.map(self._execute, [a for a in todo if a.op != RENAME]))
                 self.ledger.flush()
@@ -223,7 +187,7 @@ class Applier:
         if entry is None:
             return False
         done = entry.status == APPLIED and entry.docspace_id is not None
-        if a.op in (CREATE, ADOPT):
+        if a.op in (CREATE, ADOPT, RESTORE):
             return done
         if a.op == RENAME:
             return done and entry.title == a.title
@@ -243,8 +207,6 @@ class Applier:
             return done and not entry.archived
         if a.op == ORPHAN:
             return entry.status == ORPHANED
-        if a.op == RESTORE:
-            return done
         return False
 
     def _write_ahead(self, creates: list[Action]) -> None:
@@ -252,7 +214,7 @@ class Applier:
         for a in creates:
             old = self.entries.get(a.key)
             pending.append(
-                self._entry(
+                self.entry(
                     a,
                     status=PENDING,
                     last_error=old.last_error if old else None,
@@ -264,62 +226,15 @@ class Applier:
             for e in pending:
                 self.entries[e.key] = e
 
-    def _prefetch_rooms(self, pool: ThreadPoolExecutor, todo: list[Action]) -> None:
-        """Look for every room about to be created or adopted, in one go.
-
-        Adopting by title needs every room (one paged listing, active and archived); by
-        marker alone a few listings of the markers do (the tags filter matches any).
-        """
-        rooms = [a for a in todo if a.op in (CREATE, ADOPT) and a.kind == "room"]
-        if not rooms:
-            return
-        by_title = self.settings.adopt_existing
-        markers = [a.key for a in rooms]
-        chunks = [
-            markers[i : i + MARKERS_PER_LISTING]
-            for i in range(0, len(markers), MARKERS_PER_LISTING)
-        ]
-        try:
-            if by_title:
-                listed = self.client.list_rooms(area="any")
-            else:
-                pages = pool.map(lambda c: self.client.list_rooms(area="any", tags=c), chunks)
-                listed = [room for page in pages for room in page]
-        except DocSpaceError:
-            return  # each create looks on its own then
-        self._listing = ExistingRooms.from_listing(listed, by_title=by_title)
-
-    def _prefetch_children(self, pool: ThreadPoolExecutor, todo: list[Action]) -> None:
-        parents = set()
-        for a in todo:
-            if a.op == CREATE and a.kind == "folder":
-                pid = self._id_of(a.parent_key)
-                if pid is not None and pid not in self._fresh and pid not in self._children:
-                    parents.add(pid)
-
-        def fetch(pid: int) -> None:
-            try:
-                self._children[pid] = self.client.subfolders(pid)
-            except DocSpaceError:
-                pass  # the create will look again and report the error on its own record
-
-        list(pool.map(fetch, sorted(parents)))
+    def _step(self, a: Action) -> Callable[[Action], str]:
+        return self._ledger_steps.get(a.op) or self.kinds[a.kind].steps[a.op]
 
     def _execute(self, a: Action) -> None:
         if self.report.write_limit_resets_at is not None:
             self._defer_all([a])
             return
         try:
-            outcome = {
-                CREATE: self._create,
-                ADOPT: self._create,
-                RENAME: self._rename,
-                MOVE: self._move,
-                ARCHIVE: self._archive,
-                UNARCHIVE: self._unarchive,
-                ORPHAN: self._orphan,
-                RESTORE: self._restore,
-            }[a.op](a)
+            outcome = self._step(a)(a)
         except BudgetExhausted:
             self.report.budget_exhausted = True
             self.report.add("deferred")
@@ -348,9 +263,10 @@ class Applier:
             self.report.add(outcome)
         self._progress(a, outcome)
 
-    # -- bookkeeping -------------------------------------------------------------
+    # -- what the kinds' steps share ----------------------------------------------
 
-    def _reserve(self, writes: int) -> None:
+    def reserve(self, writes: int) -> None:
+        """Count writes against the run's budget before sending them; refuse past it."""
         with self._lock:
             if self._writes + writes > self.settings.max_writes:
                 raise BudgetExhausted
@@ -361,7 +277,32 @@ class Applier:
         """DocSpace writes counted against the budget so far (resumed ones included)."""
         return self._writes
 
-    def _id_of(self, key: str | None) -> int | None:
+    def count_write(self) -> None:
+        """Count a write that must follow one already sent, whatever the budget says."""
+        with self._lock:
+            self._writes += 1
+
+    def claimed(self) -> set[int]:
+        with self._lock:
+            return set(self._claimed)
+
+    def claim(self, docspace_id: int) -> None:
+        with self._lock:
+            if docspace_id in self._claimed:
+                raise RecordFailed(f"room {docspace_id} is already another record's room")
+            self._claimed.add(docspace_id)
+
+    def unclaimed(
+        self, candidates: list[dict[str, Any]], title: str | None = None
+    ) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                c
+                for c in candidates
+                if int(c["id"]) not in self._claimed and (title is None or c.get("title") == title)
+            ]
+
+    def id_of(self, key: str | None) -> int | None:
         if key is None:
             return None
         entry = self.entries.get(key)
@@ -369,27 +310,34 @@ class Applier:
             return None
         return entry.docspace_id
 
-    def _save(self, entry: LedgerEntry) -> None:
+    def subtree(self, key: str | None) -> list[LedgerEntry]:
+        """The ledger rows of `key` and everything below it, at any depth, that have an id."""
+        gone = {key}
+        with self._lock:
+            changed = True
+            while changed:
+                changed = False
+                for e in self.entries.values():
+                    if e.parent_key in gone and e.key not in gone:
+                        gone.add(e.key)
+                        changed = True
+            return [e for k, e in self.entries.items() if k in gone and e.docspace_id is not None]
+
+    def save(self, entry: LedgerEntry) -> None:
         with self._lock:
             self.entries[entry.key] = entry
             if entry.docspace_id is not None:
                 self._claimed.add(entry.docspace_id)
         self.ledger.record(entry)
 
-    def _fail(self, a: Action, reason: str) -> None:
-        self.report.fail(a, reason)
-        old = self.entries.get(a.key)
-        if old is None and a.op == MOVE and a.from_key in self.entries:
-            # the reason goes on the folder's row: a row under the new key with no id would
-            # make the next plan create an empty folder instead of moving this one again
-            old = self.entries[a.from_key]
-        if old is not None:
-            status = FAILED if old.docspace_id is None else old.status
-            self._save(old.evolve(status=status, last_error=reason[:500]))
-        else:
-            self._save(self._entry(a, status=FAILED, last_error=reason[:500], attempts=1))
+    def forget(self, key: str) -> None:
+        """Drop a key whose record now lives under another (a moved folder's old key)."""
+        self.ledger.flush()  # the new key is durable first
+        self.ledger.forget([key])
+        with self._lock:
+            self.entries.pop(key, None)
 
-    def _entry(self, a: Action, **fields: Any) -> LedgerEntry:
+    def entry(self, a: Action, **fields: Any) -> LedgerEntry:
         """A ledger row for the action's record; `fields` say what is known of it in DocSpace."""
         row: dict[str, Any] = {
             "docspace_id": None,
@@ -407,12 +355,12 @@ class Applier:
             **row,
         ).evolve()
 
-    def _applied(
+    def applied(
         self, a: Action, docspace_id: int, parent_id: int | None, title: str, archived: bool
     ) -> None:
         old = self.entries.get(a.key)
-        self._save(
-            self._entry(
+        self.save(
+            self.entry(
                 a,
                 docspace_id=docspace_id,
                 parent_id=parent_id,
@@ -423,289 +371,7 @@ class Applier:
             )
         )
 
-    # -- actions -----------------------------------------------------------------
-
-    def _create(self, a: Action) -> str:
-        return self._create_room(a) if a.kind == "room" else self._create_folder(a)
-
-    def _look_for_room(self, a: Action, attempt: int) -> Candidates:
-        """The rooms that may already be this record's: on the prefetched listing first, then
-        (after an ambiguous reply, or when the prefetch failed) by a fresh, targeted look."""
-        listing = self._listing if attempt == 1 else None
-        if listing is None:
-            by_title = self.settings.adopt_existing
-            rooms = {r["id"]: r for r in self.client.list_rooms(area="any", tags=[a.key])}
-            if by_title:  # filterValue matches a substring, case-insensitively: exact below
-                rooms.update(
-                    (r["id"], r) for r in self.client.list_rooms(area="any", filter_value=a.title)
-                )
-            listing = ExistingRooms.from_listing(rooms.values(), by_title=by_title)
-        with self._lock:
-            claimed = set(self._claimed)
-        return listing.candidates(a.key, a.title, claimed)
-
-    def _create_room(self, a: Action) -> str:
-        marker = a.key
-        for attempt in range(1, CREATE_ATTEMPTS + 1):
-            found = self._look_for_room(a, attempt)
-            if found.ambiguous:
-                raise RecordFailed(found.reason(marker, a.title))
-            if found.rooms:
-                return self._adopt_room(a, found.rooms[0], found.how)
-            if a.op == ADOPT and attempt == 1:
-                log.info(
-                    "%s: the room the plan adopted (%s) is gone; creating one",
-                    marker,
-                    a.docspace_id,
-                )
-            if a.template_id is not None:
-                room = self._template_jobs.create_room(
-                    int(a.template_id),
-                    a.title,
-                    tags=[marker, *self.settings.room_tags],
-                    private=self.settings.private,
-                    before_start=lambda: self._reserve(1),
-                )
-                if room is None:
-                    continue  # the slot ran someone else's job: look again, then retry
-                self._applied(a, int(room["id"]), None, room.get("title", a.title), False)
-                return "created"
-            self._reserve(1)
-            try:
-                room = self.client.create_room(
-                    a.title,
-                    self.settings.room_type,
-                    private=self.settings.private,
-                    tags=[marker, *self.settings.room_tags],
-                )
-            except AmbiguousWriteError:
-                if attempt == CREATE_ATTEMPTS:
-                    raise
-                continue  # look again before creating
-            self._fresh.add(int(room["id"]))
-            self._applied(a, int(room["id"]), None, room.get("title", a.title), False)
-            return "created"
-        raise RecordFailed("gave up creating the room")
-
-    def _adopt_room(self, a: Action, room: ExistingRoom, how: str) -> str:
-        """Make an existing room this record's: unarchive it if the project is active, add
-        the marker if it was found by title, record it. Its folders are adopted by title
-        when the folders' step looks inside it.
-
-        DocSpace refuses tag edits on archived rooms (403), so a room that is archived and
-        stays archived is adopted into the ledger without the marker; the marker is added
-        when the room is unarchived (`_ensure_marker`). Until then a lost ledger finds it by
-        its title again. Unarchive→tag→archive would cost three writes per room and move
-        the room through the active list for nothing.
-        """
-        with self._lock:
-            if room.id in self._claimed:
-                raise RecordFailed(f"room {room.id} is already another record's room")
-            self._claimed.add(room.id)
-        archived = room.archived
-        if archived and not a.archived:
-            self._reserve(1)
-            # the adopt is written ahead (pending); move_room reads the room before sending
-            move_room(self.client, room.id, archive=False, before_send=lambda: None)
-            archived = False
-        if how == BY_TITLE and not archived:
-            self._reserve(1)
-            self.client.add_room_tags(room.id, [a.key])  # adds to the room's tags (idempotent)
-        self._applied(a, room.id, None, room.title, archived)
-        return "adopted"
-
-    def _ensure_marker(self, room_id: int, marker: str) -> None:
-        """A room adopted while archived carries no marker yet: add it now that it is active."""
-        try:
-            room = self.client.get_room(room_id)
-            if marker_form(marker) in {marker_form(t) for t in tag_list(room)}:
-                return
-            with self._lock:
-                self._writes += 1  # counted, not refused: the unarchive already happened
-            self.client.add_room_tags(room_id, [marker])
-        except DocSpaceError as exc:
-            log.warning("room %s: could not add its marker tag %s: %s", room_id, marker, exc)
-
-    def _unclaimed(
-        self, candidates: list[dict[str, Any]], title: str | None = None
-    ) -> list[dict[str, Any]]:
-        with self._lock:
-            return [
-                c
-                for c in candidates
-                if int(c["id"]) not in self._claimed and (title is None or c.get("title") == title)
-            ]
-
-    def _parent_gone(self, a: Action, parent_id: int) -> RecordFailed:
-        """The parent was deleted in DocSpace: it and everything the ledger has below it lose
-        their ids (pending, as `--refresh` marks what is missing), so the next plan re-creates
-        the subtree — looking first, as every create does."""
-        gone = {a.parent_key}
-        with self._lock:
-            self._gone.add(parent_id)
-            changed = True
-            while changed:  # every ledger entry below the gone parent, at any depth
-                changed = False
-                for e in self.entries.values():
-                    if e.parent_key in gone and e.key not in gone:
-                        gone.add(e.key)
-                        changed = True
-            stale = [e for k, e in self.entries.items() if k in gone and e.docspace_id is not None]
-        for e in stale:
-            self._save(
-                e.evolve(
-                    docspace_id=None,
-                    parent_id=None,
-                    status=PENDING,
-                    last_error="missing in DocSpace (deleted by hand?)",
-                )
-            )
-        return RecordFailed(
-            f"its parent {a.parent_key} (id {parent_id}) no longer exists in DocSpace; "
-            "the next run re-creates it and what belongs in it"
-        )
-
-    def _create_folder(self, a: Action) -> str:
-        parent_id = self._id_of(a.parent_key)
-        if parent_id is None:
-            raise RecordFailed(f"its parent {a.parent_key} is not in DocSpace yet")
-        if parent_id in self._gone:
-            raise self._parent_gone(a, parent_id)
-        for attempt in range(1, CREATE_ATTEMPTS + 1):
-            if parent_id in self._fresh and attempt == 1:
-                children: list[dict[str, Any]] = []
-            elif parent_id in self._children and attempt == 1:
-                children = self._children[parent_id]
-            else:
-                try:
-                    children = self.client.subfolders(parent_id)
-                except DocSpaceError as exc:
-                    if exc.status == 404:
-                        raise self._parent_gone(a, parent_id) from None
-                    raise
-            found = self._unclaimed(children, a.title)
-            if len(found) > 1:
-                ids = ", ".join(str(f["id"]) for f in found)
-                raise RecordFailed(
-                    f"{len(found)} folders titled {a.title!r} under {parent_id} (ids {ids})"
-                )
-            if found:
-                self._applied(a, int(found[0]["id"]), parent_id, a.title, False)
-                return "adopted"
-            self._reserve(1)
-            try:
-                folder = self.client.create_folder(parent_id, a.title)
-            except AmbiguousWriteError:
-                if attempt == CREATE_ATTEMPTS:
-                    raise
-                continue
-            except DocSpaceError as exc:
-                # a missing parent is an InvalidOperation, which the server answers with 403
-                # like a refusal (FileStorageService.InternalCreateFolderAsync): ask which it is
-                if exc.status == 403 and self._missing(parent_id):
-                    raise self._parent_gone(a, parent_id) from None
-                raise
-            self._fresh.add(int(folder["id"]))
-            self._applied(a, int(folder["id"]), parent_id, folder.get("title", a.title), False)
-            return "created"
-        raise RecordFailed("gave up creating the folder")
-
-    def _missing(self, folder_id: int) -> bool:
-        try:
-            self.client.get_folder(folder_id)
-        except DocSpaceError as exc:
-            if exc.status == 404:  # GetFolderAsync: ItemNotFoundException → 404
-                return True
-            raise
-        return False
-
-    def _rename(self, a: Action) -> str:
-        """A rename is one synchronous PUT that is harmless to repeat (same title again), so it
-        needs no write-ahead and the client may re-send it after a lost reply. It must not race
-        a move or archive of the same object that a crashed run left running: it waits first."""
-        entry = self.entries[a.key]
-        self._reserve(1)
-        if entry.intent:
-            self.client.settle_operations()
-        if a.kind == "room":
-            result = self.client.rename_room(entry.docspace_id, a.title)
-        else:
-            result = self.client.rename_folder(entry.docspace_id, a.title)
-        title = (result or {}).get("title", a.title) if isinstance(result, dict) else a.title
-        self._save(entry.evolve(title=title, status=APPLIED, last_error=None))
-        return "renamed"
-
-    def _move_source(self, a: Action) -> LedgerEntry:
-        for key in (a.from_key, a.key):
-            entry = self.entries.get(key) if key else None
-            if entry is not None and entry.docspace_id is not None:
-                return entry
-        raise RecordFailed(f"nothing recorded under {a.from_key or a.key} to move")
-
-    def _move(self, a: Action) -> str:
-        """Move a folder (and give it its new title) without ever moving it twice.
-
-        DocSpace moves asynchronously, and what a move does depends on where the folder
-        is when the operation runs (FileMoveCopyOperation.MoveOrCopyFoldersAsync,
-        api-notes "Moves"): with `Duplicate`, a move re-sent for a folder already in
-        its destination makes a new folder `Title (1)`, moves the contents there and
-        deletes the original; with `Skip`, that re-send does nothing — but a move next
-        to a same-titled folder merges into it (the moved folder's id is lost).
-
-        So: (1) if a crashed run or a lost reply may have left a move on its way, wait
-        for the portal's running operations; (2) read where the folder is now and send
-        nothing if it is already there; (3) give it its final title first, so that (4)
-        the destination can be checked for a same-titled folder; (5) write the intent
-        ahead, then send. The mode is `Skip` — a duplicate delivery of the request is
-        then harmless — unless the destination holds a same-titled folder, where only
-        `Duplicate` keeps the folder whole; it is safe there because (1) and (2) just
-        showed the folder elsewhere with nothing running, and such a move is never
-        re-sent in this run. Our own siblings get distinct titles, so that case means
-        a folder made by hand (or a leftover), which the folder is then put beside.
-        Left open: a same-titled folder appearing at the destination between the check
-        and the moment the operation runs would still be merged into (Skip).
-        """
-        entry = self._move_source(a)
-        dest = self._id_of(a.parent_key)
-        if dest is None:
-            raise RecordFailed(f"its new parent {a.parent_key} is not in DocSpace yet")
-        folder_id = int(entry.docspace_id)  # type: ignore[arg-type]
-        self._reserve(a.writes)
-        if entry.intent:
-            self.client.settle_operations()
-        now = self.client.get_folder(folder_id)
-        title = str(now.get("title") or entry.title or a.title)
-        if title != a.title:
-            result = self.client.rename_folder(folder_id, a.title)
-            title = result.get("title", a.title) if isinstance(result, dict) else a.title
-        if int(now.get("parentId") or 0) != dest:
-            mode = conflict_mode(self.client, folder_id, dest, title)
-            send_move(
-                self.client,
-                folder_id,
-                dest,
-                mode,
-                before_send=lambda: self._note_intent(entry, f"move:{dest}"),
-            )
-        moved = self._entry(
-            a,
-            docspace_id=folder_id,
-            parent_id=dest,
-            title=title,
-            status=APPLIED,
-            attempts=entry.attempts,
-        )
-        self._save(moved)
-        if entry.key != a.key:
-            # durable under the new key first; a crash in between leaves an old key that
-            # inflight.resolve_intents (or the next plan) clears
-            self.ledger.flush()
-            self.ledger.forget([entry.key])
-            with self._lock:
-                self.entries.pop(entry.key, None)
-        return "moved"
-
-    def _note_intent(self, entry: LedgerEntry, intent: str) -> LedgerEntry:
+    def note_intent(self, entry: LedgerEntry, intent: str) -> LedgerEntry:
         """Write-ahead for a file operation: durable before the request goes out."""
         marked = entry.evolve(intent=intent)
         self.ledger.write([marked])
@@ -714,43 +380,40 @@ class Applier:
             self.entries[entry.key] = marked
         return marked
 
-    def _room_move(self, entry: LedgerEntry, archive: bool) -> None:
-        assert entry.docspace_id is not None
+    def rename(self, a: Action, put: Callable[[int, str], Any]) -> str:
+        """A rename is one synchronous PUT that is harmless to repeat (same title again), so it
+        needs no write-ahead and the client may re-send it after a lost reply. It must not race
+        a move or archive of the same object that a crashed run left running: it waits first."""
+        entry = self.entries[a.key]
+        self.reserve(1)
         if entry.intent:
             self.client.settle_operations()
-        intent = "archive" if archive else "unarchive"
-        move_room(
-            self.client,
-            entry.docspace_id,
-            archive,
-            before_send=lambda: self._note_intent(entry, intent),
-        )
+        result = put(int(entry.docspace_id), a.title)  # type: ignore[arg-type]
+        title = (result or {}).get("title", a.title) if isinstance(result, dict) else a.title
+        self.save(entry.evolve(title=title, status=APPLIED, last_error=None))
+        return "renamed"
 
-    def _archive(self, a: Action) -> str:
-        entry = self.entries.get(a.key)
-        if entry is None or entry.docspace_id is None:
-            raise RecordFailed("the room is not in DocSpace yet")
-        self._reserve(1)
-        self._room_move(entry, archive=True)
-        entry = self.entries[a.key]
-        self._save(entry.evolve(archived=True, status=APPLIED, last_error=None, intent=None))
-        return "archived"
+    def _fail(self, a: Action, reason: str) -> None:
+        self.report.fail(a, reason)
+        old = self.entries.get(a.key)
+        if old is None and a.op == MOVE and a.from_key in self.entries:
+            # the reason goes on the folder's row: a row under the new key with no id would
+            # make the next plan create an empty folder instead of moving this one again
+            old = self.entries[a.from_key]
+        if old is not None:
+            status = FAILED if old.docspace_id is None else old.status
+            self.save(old.evolve(status=status, last_error=reason[:500]))
+        else:
+            self.save(self.entry(a, status=FAILED, last_error=reason[:500], attempts=1))
 
-    def _unarchive(self, a: Action) -> str:
-        entry = self.entries[a.key]
-        self._reserve(1)
-        self._room_move(entry, archive=False)
-        entry = self.entries[a.key]
-        self._save(entry.evolve(archived=False, status=APPLIED, last_error=None, intent=None))
-        self._ensure_marker(entry.docspace_id, a.key)
-        return "unarchived"
+    # -- operations on the ledger alone ----------------------------------------------
 
     def _orphan(self, a: Action) -> str:
         entry = self.entries[a.key]
-        self._save(entry.evolve(status=ORPHANED, last_error=a.reason or None))
+        self.save(entry.evolve(status=ORPHANED, last_error=a.reason or None))
         return "orphaned"
 
     def _restore(self, a: Action) -> str:
         entry = self.entries[a.key]
-        self._save(entry.evolve(status=APPLIED, last_error=None))
+        self.save(entry.evolve(status=APPLIED, last_error=None))
         return "restored"

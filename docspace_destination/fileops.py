@@ -12,11 +12,11 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 
+from docspace_destination.adoption import is_archived
 from docspace_destination.client import AmbiguousWriteError, DocSpaceClient
 
 SKIP, DUPLICATE = "Skip", "Duplicate"
 MOVE_ATTEMPTS = 2  # Skip moves only: re-sending one is harmless
-ROOT_ARCHIVE = 20  # rootFolderType of a room in the Archive section
 
 
 class FileOperationFailed(Exception):
@@ -75,7 +75,7 @@ def send_move(
 
 
 def room_archived(client: DocSpaceClient, room_id: int) -> bool:
-    return int(client.get_room(room_id).get("rootFolderType") or 0) == ROOT_ARCHIVE
+    return is_archived(client.get_room(room_id))
 
 
 def move_room(

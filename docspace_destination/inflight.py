@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import logging
 
+from docspace_destination.adoption import is_archived
 from docspace_destination.client import DocSpaceClient, DocSpaceError
 from docspace_destination.ledger import Ledger, LedgerEntry
 
 log = logging.getLogger(__name__)
-
-ROOT_ARCHIVE = 20  # rootFolderType of everything under the Archive section
 
 
 def resolve_intents(client: DocSpaceClient, ledger: Ledger, source: str) -> int:
@@ -59,7 +58,7 @@ def fixed_entry(client: DocSpaceClient, entry: LedgerEntry, known: dict[int, str
     assert entry.docspace_id is not None
     if entry.kind == "room":
         room = client.get_room(entry.docspace_id)
-        archived = int(room.get("rootFolderType") or 0) == ROOT_ARCHIVE
+        archived = is_archived(room)
         return entry.evolve(archived=archived, title=room.get("title", entry.title), intent=None)
     folder = client.get_folder(entry.docspace_id)
     parent_id = int(folder.get("parentId") or 0) or None

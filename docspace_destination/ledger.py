@@ -28,10 +28,18 @@ from typing import Any
 
 import duckdb
 
+from docspace_destination.operations import OUTCOMES
 from pm_runtime.staging import open_staging
 from pm_runtime.staging_database import upsert_statement
 
 SCHEMA = "docspace_state"
+# docspace_state.runs has a count column per outcome an operation can have (operations.OUTCOMES);
+# (a run log made before an outcome existed gets its column at the first write)
+_RUN_COUNTS = "\n".join(f"    {outcome} INTEGER," for outcome in OUTCOMES)
+_RUN_COLUMNS = (
+    "SELECT column_name FROM information_schema.columns "
+    f"WHERE table_schema = '{SCHEMA}' AND table_name = 'runs'"
+)
 
 PENDING, APPLIED, FAILED, ORPHANED = "pending", "applied", "failed", "orphaned"
 
@@ -58,17 +66,7 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.runs (
     started_at TIMESTAMPTZ,
     finished_at TIMESTAMPTZ,
     seconds DOUBLE,
-    created INTEGER,
-    adopted INTEGER,
-    renamed INTEGER,
-    moved INTEGER,
-    archived INTEGER,
-    unarchived INTEGER,
-    orphaned INTEGER,
-    restored INTEGER,
-    failed INTEGER,
-    unchanged INTEGER,
-    deferred INTEGER,
+{_RUN_COUNTS}
     reads INTEGER,
     writes INTEGER,
     outcome VARCHAR,
@@ -138,6 +136,10 @@ class Ledger:
     def _create(self, db: duckdb.DuckDBPyConnection) -> None:
         if not self._created:
             db.execute(_DDL)
+            present = {str(name) for (name,) in db.execute(_RUN_COLUMNS).fetchall()}
+            for outcome in OUTCOMES:
+                if outcome not in present:
+                    db.execute(f"ALTER TABLE {SCHEMA}.runs ADD COLUMN {outcome} INTEGER")
             self._created = True
 
     def load(self, source: str | None = None) -> dict[str, LedgerEntry]:

@@ -19,13 +19,14 @@ from typing import Any
 
 import dlt
 
-from docspace_destination.adoption import ExistingRooms
-from docspace_destination.apply import OUTCOMES, Applier, ApplyReport
+from docspace_destination.adoption import ExistingRooms, is_archived
+from docspace_destination.apply import Applier, ApplyReport
 from docspace_destination.client import DocSpaceClient, DocSpaceError
 from docspace_destination.desired import desired_tree
 from docspace_destination.destination import actions_resource, docspace_destination
 from docspace_destination.inflight import resolve_intents
 from docspace_destination.ledger import Ledger, LedgerEntry
+from docspace_destination.operations import OUTCOMES
 from docspace_destination.opt_in_steps import StepReport, load_extras
 from docspace_destination.plan import Action, Observed, Plan, plan, refreshed, wants_existing_rooms
 from docspace_destination.settings import DocSpaceSettings, load_settings
@@ -33,8 +34,6 @@ from pm_runtime.dlt_state import pipelines_dir
 from pm_runtime.source_spec import SourceSpec, spec_for
 from pm_runtime.staging import open_staging
 from pm_runtime.sync_lock import sync_lock
-
-ROOMS_ROOT_ARCHIVE = 20
 
 
 @dataclass
@@ -62,7 +61,7 @@ def observe(client: DocSpaceClient, entries: dict[str, LedgerEntry]) -> dict[int
     for room in client.list_rooms(area="any"):
         rid = int(room["id"])
         if rid in known:
-            archived = int(room.get("rootFolderType") or 0) == ROOMS_ROOT_ARCHIVE
+            archived = is_archived(room)
             seen[rid] = Observed(room.get("title", ""), None, archived)
     parents = {
         e.parent_id for e in known.values() if e.kind == "folder" and e.parent_id is not None

@@ -77,7 +77,7 @@ def _action_line(a: Any) -> str:
 
 def format_summary(result: Any) -> str:
     """A sync's outcome counts, requests, limits reached, failures, then its opt-in steps."""
-    from docspace_destination.apply import OUTCOMES
+    from docspace_destination.operations import OUTCOMES
 
     report = result.report
     counts = report.counts if report else {}
