@@ -1,7 +1,7 @@
 """Cheap change detection for `--watch`: has anything in Asana moved since the last look?
 
 Per cycle: one `GET /events?resource=<project>` per project — the change feed the
-source already reads (`asana_source.sync`), answered with an empty page when nothing
+source already reads (`asana_source.extract_run`), answered with an empty page when nothing
 happened — plus one project listing per workspace, because a new or vanished project
 has no event stream to watch. Workspaces are re-listed hourly.
 
@@ -11,7 +11,7 @@ catch-up extract anyway, so nothing needs to persist. Tokens advance only on `co
 after the changes were extracted and applied; a failed cycle presents the same tokens
 again. (That Asana accepts a token twice is unverified; if it does not, it answers 412,
 which lands on the safe path below.) A stale token (~24 h) answers 412 with a fresh one
-(api-notes, Asana, "Deletions"): that project is reported changed and the source, whose
+(the Events API, Asana developer docs "Events"): that project is reported changed and the source, whose
 own token is as stale, re-reads it in full.
 
 Not visible here: edits to subtasks only (they are not project members and reach no

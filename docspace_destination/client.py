@@ -455,7 +455,7 @@ class DocSpaceClient:
 
         The folder moves when the operation runs, a moment later. `conflict` is the
         server's conflictResolveType; see Applier._move for which one is safe when
-        (api-notes, "Moves"). Never retried: the caller reads where the folder is
+        (docs/docspace-behaviour.md, "Moves"). Never retried: the caller reads where the folder is
         before it sends a move again.
         """
         ops = self.call(

@@ -2,7 +2,7 @@
 
 DocSpace runs these later, as file operations, and what a move does depends on
 where the folder is when it runs (FileMoveCopyOperation.MoveOrCopyFoldersAsync,
-api-notes "Moves"). The caller (Applier) writes the intent ahead to the ledger
+docs/docspace-behaviour.md "Moves"). The caller (Applier) writes the intent ahead to the ledger
 through `before_send`; these functions choose the conflict mode, send, wait for
 the operation and read the result back.
 """

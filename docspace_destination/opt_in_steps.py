@@ -28,7 +28,7 @@ from pm_runtime.errors import ConfigurationError
 MEMBER_MODES = ("off", "add", "mirror")
 ROLES = ("owner", "member", "observer")
 
-# FileShare values a user can hold in a room (api-notes: FileShare).
+# FileShare values a user can hold in a room (FileShare in products/ASC.Files/Core/Security/FileShare.cs).
 ACCESS_LEVELS = {
     "read": 2,
     "viewer": 2,
@@ -53,7 +53,7 @@ ACCESS_NAMES = {
     10: "Editing",
     11: "ContentCreator",
 }
-# FileSecurity.AvailableRoomAccesses per room type (api-notes; AiRoom as the emulator has it).
+# FileSecurity.AvailableRoomAccesses per room type (products/ASC.Files/Core/Security/FileSecurity.cs; AiRoom as the emulator has it).
 ROOM_ACCESSES = {
     1: {7, 9, 11},
     2: {2, 9, 10, 11},

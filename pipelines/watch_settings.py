@@ -36,8 +36,8 @@ QUOTAS = {
         "requests/10 s per token",
     ),  # developer.atlassian.com/cloud/trello/guides/rest-api/rate-limits
 }
-DOCSPACE_QUOTA = (1500, 60.0)  # api-notes, "Rate limits"
-DOCSPACE_WRITES_PER_DAY = 10000  # api-notes, "Rate limits"
+DOCSPACE_QUOTA = (1500, 60.0)  # docs/docspace-behaviour.md, "Rate limits"
+DOCSPACE_WRITES_PER_DAY = 10000  # docs/docspace-behaviour.md, "Rate limits"
 
 
 class WatchSettingsError(UserFacingError):

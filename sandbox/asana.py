@@ -1,6 +1,6 @@
 """Asana emulator (`/api/1.0`): the envelope, paging, opt_fields, Events API and limits.
 
-Behaviour follows ../shared/api-notes.md and research-asana-trello.md §8: `{"data"}`
+Behaviour follows Asana's OpenAPI spec and developer docs: `{"data"}`
 envelope, `{"errors": [...]}` errors, Bearer auth, `limit` 1..100 with opaque offsets
 and `next_page {offset, path, uri}`, compact records unless `opt_fields` asks, 400 for
 unpaginated results over a threshold, `/projects/{gid}/tasks` silently ignoring

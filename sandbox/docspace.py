@@ -1,6 +1,6 @@
 """ONLYOFFICE DocSpace emulator (`/api/2.0`): rooms, folders, templates, file operations, sharing.
 
-Faithful to `../shared/api-notes.md` for everything the reverse-ETL calls:
+Faithful to the server code (docs/docspace-behaviour.md) for everything the reverse-ETL calls:
 the `{"response", "count", "links", "status", "statusCode"}` envelope, error
 envelopes with .NET exception types, 401 with an empty body, 200 on every
 create, one id space for rooms and folders, titles sanitised exactly as the

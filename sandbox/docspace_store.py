@@ -48,7 +48,7 @@ FILE_SHARES = {
     "Editing": 10,
     "ContentCreator": 11,
 }
-# FileSecurity.AvailableRoomAccesses for users, per room type (api-notes).
+# FileSecurity.AvailableRoomAccesses for users, per room type (products/ASC.Files/Core/Security/FileSecurity.cs).
 ROOM_ACCESSES = {
     1: {7, 9, 11},
     2: {2, 9, 10, 11},

@@ -1,4 +1,4 @@
-"""A Trello REST API emulator (`/1/...`), faithful to the traps in api-notes.md.
+"""A Trello REST API emulator (`/1/...`), faithful to the traps in Trello's REST API docs.
 
 Bare JSON (no envelope, no paging metadata); `?key=&token=` auth with plain-text 401s;
 most 4xx bodies plain text; every list call capped at 1000 items and paged newest-first
