@@ -79,7 +79,10 @@ def test_first_run_lists_every_task_ten_per_batch_request(world: AsanaWorld) -> 
     world.run()
     tasks = len(world.sample.all_tasks)
     assert attachment_listings(world) == tasks
-    assert world.service.log.count("POST", "/batch") == math.ceil(tasks / 10)
+    # ten tasks to a batch; tasks arrive per project (and subtasks per parent), so a project's
+    # last batch may be partly filled
+    batches = world.service.log.count("POST", "/batch")
+    assert math.ceil(tasks / 10) <= batches <= math.ceil(tasks / 10) + len(world.sample.projects)
 
 
 def test_a_run_without_changes_lists_no_attachments(loaded: AsanaWorld) -> None:
