@@ -49,7 +49,8 @@ DOCSPACE_KEYS = {
     "invite_unknown",
     "role_map",
 }
-STAGING_KEYS = {"destination", "lock_timeout"}  # pm_runtime.staging_database, staging_lock
+# pm_runtime.staging_database, staging_lock, staging (dlt's loads into DuckDB)
+STAGING_KEYS = {"destination", "lock_timeout", "duckdb_memory_limit"}
 WATCH_KEYS = {  # pipelines.watch_settings
     "interval",
     "api_share",

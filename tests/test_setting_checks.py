@@ -72,3 +72,28 @@ def test_an_unknown_key_is_warned_about_with_the_closest_known_one():
         "unknown setting destination.docspace.layuot (did you mean layout?): it is ignored"
     ]
     assert closest("zzz", {"layout"}) is None
+
+
+def test_the_shipped_config_and_its_documented_keys_raise_no_unknown_key_warning():
+    """Every key `.dlt/config.toml` ships (and documents in comments) is a key the tool reads."""
+    import re
+    from pathlib import Path
+
+    from pipelines.preflight import read_toml, unknown_settings
+
+    path = Path(__file__).resolve().parents[1] / ".dlt" / "config.toml"
+    assert unknown_settings(read_toml(path), {}) == []
+    # keys shown commented out (`# key = value`) under our sections are known too
+    section, documented = None, {}
+    for line in path.read_text().splitlines():
+        if m := re.match(r"^\[([\w.]+)\]", line):
+            section = m.group(1)
+        elif section and (m := re.match(r"^#\s*([a-z_]+)\s*=", line)):
+            documented.setdefault(section, {})[m.group(1)] = "x"
+    nested: dict = {}
+    for name, keys in documented.items():
+        node = nested
+        for part in name.split("."):
+            node = node.setdefault(part, {})
+        node.update(keys)
+    assert unknown_settings(nested, {}) == []
