@@ -21,6 +21,7 @@ from typing import Any
 
 from pipelines.command import EXIT_FAILED, guarded, run
 from pipelines.flags import SANDBOX_DIR, build_parser
+from pipelines.preflight import check_before_running
 from pipelines.report import format_next_steps
 from pipelines.sources import SOURCES
 from sandbox import Sandbox
@@ -91,6 +92,9 @@ def format_tree(source: str) -> str:
 def run_demo(source: str, args: argparse.Namespace) -> int:
     with embedded_sandbox() as sb:
         print("Sandbox: local Asana, Trello and DocSpace emulators with sample data.", flush=True)
+        # the settings are checked once the emulators are there to check them against, before
+        # anything is loaded (as a run against real accounts checks them before its extract)
+        check_before_running(source, argparse.Namespace(**{**vars(args), "sandbox": False}))
         if args.watch:  # the sample changes now and then, so folders are seen to follow
             from pipelines.watch import watch
             from sandbox.mutations import SampleMutations

@@ -97,3 +97,26 @@ def test_the_shipped_config_and_its_documented_keys_raise_no_unknown_key_warning
             node = node.setdefault(part, {})
         node.update(keys)
     assert unknown_settings(nested, {}) == []
+
+
+def test_the_demo_checks_settings_before_it_loads_anything(tmp_path) -> None:
+    """`--sandbox` checks the settings against its emulators first, as a real run does."""
+    import subprocess
+
+    from tests.demo_clone import _clean_environment, clone_project
+
+    root = clone_project(tmp_path / "clone")
+    done = subprocess.run(
+        [".venv/bin/python", "pipelines/asana_to_docspace.py", "--sandbox"],
+        cwd=root,
+        env=_clean_environment({"DESTINATION__DOCSPACE__ROOM_TYPE": "99"}),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith(
+        "error: destination.docspace.room_type: '99' is not a DocSpace room type"
+    )
+    assert "Asana → DuckDB" not in done.stdout and "Traceback" not in done.stdout + done.stderr
