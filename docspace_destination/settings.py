@@ -9,6 +9,7 @@ Keys live under [destination.docspace]; a source may override any of them under
     layout = "flat"   subtasks = "nested"   room_title = "{name}"   folder_title = "{name}"
     concurrency = 8   max_writes = 9000        # --concurrency / --max-writes win
     room_templates (none)   archived_projects = "skip"
+    attachments = "off"   attachment_max_mb = 100   # "copy": documents follow their tasks
 
 The opt-in steps' keys (write_back, sync_members, role_map...) are read in `opt_in_steps`.
 """
@@ -46,10 +47,22 @@ class DocSpaceSettings:
     room_templates: list[TemplateRule]
     # a project already archived when first seen: "skip" (no room) or "mirror" (room, archived)
     archived_projects: str = SKIP_ARCHIVED
+    # documents (issue 20): "off" or "copy" uploaded attachments into their task's folder
+    attachments: str = "off"
+    attachment_max_mb: int = 100  # larger attachments are skipped with their size as reason
 
 
 # keys whose empty value is a mistake rather than "use the default"
-TEXT_KEYS = ("layout", "subtasks", "room_title", "folder_title", "room_type", "archived_projects")
+TEXT_KEYS = (
+    "layout",
+    "subtasks",
+    "room_title",
+    "folder_title",
+    "room_type",
+    "archived_projects",
+    "attachments",
+)
+ATTACHMENT_MODES = ("off", "copy")
 
 
 def _raise(problem: str | None) -> None:
@@ -133,4 +146,13 @@ def load_settings(
         archived_projects=config_choice(
             source, "archived_projects", ARCHIVED_PROJECTS, SKIP_ARCHIVED
         ),
+        attachments=config_choice(source, "attachments", ATTACHMENT_MODES, "off"),
+        attachment_max_mb=_positive(source, "attachment_max_mb", 100),
     )
+
+
+def _positive(source: str, key: str, default: int) -> int:
+    value = config_int(source, key, default)
+    if value < 1:
+        raise ConfigurationError(f"{SECTION}.{key} must be at least 1, got {value}")
+    return value

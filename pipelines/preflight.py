@@ -39,6 +39,8 @@ DOCSPACE_KEYS = {
     "room_title",
     "folder_title",
     "concurrency",
+    "attachments",
+    "attachment_max_mb",
     "max_writes",
     "room_templates",
     "archived_projects",
