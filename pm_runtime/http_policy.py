@@ -1,29 +1,55 @@
-"""One HTTP policy for every client: backoff with jitter, Retry-After, "was the write applied?".
+"""One HTTP policy for every client: what is retried, how long to wait, "was the write applied?".
 
-- `backoff(attempt)`: exponential with full jitter, so concurrent workers that failed
-  together do not retry together.
-- `retry_after(headers, attempt)`: the server's `Retry-After` (delta-seconds or an
-  HTTP-date, RFC 9110 §10.2.3), capped so a hostile value cannot park a run; the backoff
-  when the header is absent or unreadable.
-- `write_outcome(status)`: after a non-idempotent write, whether the server surely did
-  nothing (`REFUSED`: a 4xx, a 429 — safe to send again after waiting), surely did it
-  (`APPLIED`: 2xx), or may have (`UNKNOWN`: a 5xx, a lost reply — look before sending
-  again). `AmbiguousWriteError` is the one exception for the last case, raised by every
-  write-back client and the DocSpace client alike.
+Every client of the project (DocSpace, the Asana SDK, Trello's RESTClient session, the link
+writers, the attachment listings and downloads) sends through what this module decides;
+none keeps a retry loop of its own (tests/test_architecture.py holds them to it).
+
+- `RetryPolicy.decide(reply, ...)`: after one send, whether to hand the reply on (`DONE`),
+  wait and send again (`RETRY`), stop because a write may have been applied (`AMBIGUOUS`),
+  stop because the retries are spent (`GAVE_UP`), or stop because the server asks for a
+  wait longer than any run should sit through (`COME_BACK_LATER`, DocSpace's daily window).
+- `send_with_retries(send, policy, ...)`: the one retry loop, for clients whose transport
+  is ours (DocSpace over urllib3, Trello's requests session, the Asana link writer and
+  batch listing over the SDK's calls).
+- `urllib3_retry(policy, methods)`: the same decisions as a urllib3 `Retry`, for
+  transports that run their own loop (the Asana SDK, the attachment downloads' sessions).
+
+What counts as "surely not applied": a 429 (every service here answers it before running
+the request) and a connection that never opened (`surely_not_sent`: refused, unknown host,
+connect timeout). What counts as "may have been applied" for a write: a 5xx, a timeout
+after the request went out, a connection reset after sending — raised as
+`AmbiguousWriteError`, so the caller looks before it writes again.
+
+Waiting: exponential backoff with full jitter (`backoff`), so workers that failed together
+do not retry together; a server's `Retry-After` (delta-seconds or an HTTP-date, RFC 9110
+§10.2.3) is honoured but capped, so a hostile value cannot park a run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 BACKOFF_BASE_SECONDS = 0.25
 BACKOFF_MAX_SECONDS = 30.0
 MAX_RETRY_AFTER_SECONDS = 60.0
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+THROTTLED = 429
 APPLIED, REFUSED, UNKNOWN = "applied", "refused", "unknown"
+
+# what the policy says after one send
+DONE, RETRY, AMBIGUOUS, GAVE_UP, COME_BACK_LATER = (
+    "done",
+    "retry",
+    "ambiguous",
+    "gave up",
+    "come back later",
+)
 
 
 class AmbiguousWriteError(Exception):
@@ -67,16 +93,22 @@ def parse_retry_after(value: Any, now: dt.datetime | None = None) -> float | Non
     return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
 
 
+def header(headers: Mapping[str, Any] | None, name: str) -> Any:
+    """A header's value from any mapping (case-insensitive, as HTTP names are); None if absent."""
+    if not headers:
+        return None
+    value = headers.get(name)
+    if value is not None:
+        return value
+    lowered = name.lower()
+    return next((v for k, v in headers.items() if str(k).lower() == lowered), None)
+
+
 def retry_after(
     headers: Mapping[str, Any] | None, attempt: int, cap: float = MAX_RETRY_AFTER_SECONDS
 ) -> float:
     """How long to wait after a 429/503: the server's word (capped), else the backoff."""
-    value = None
-    for name, v in (headers or {}).items():
-        if str(name).lower() == "retry-after":
-            value = v
-            break
-    seconds = parse_retry_after(value)
+    seconds = parse_retry_after(header(headers, "Retry-After"))
     if seconds is None or seconds <= 0:
         seconds = backoff(attempt)
     return min(cap, seconds)
@@ -89,3 +121,192 @@ def write_outcome(status: int | None) -> str:
     if status < 400:
         return APPLIED
     return REFUSED
+
+
+_NOT_SENT_NAMES = {"ConnectTimeoutError", "NewConnectionError", "NameResolutionError"}
+
+
+def surely_not_sent(exc: BaseException | None) -> bool:
+    """The request never reached the server: the connection itself could not be opened.
+
+    Looks through the wrappers (requests' ConnectionError → urllib3's MaxRetryError →
+    NewConnectionError) for urllib3's connect failures (refused, unknown host, connect
+    timeout). Anything else (a read timeout, a reset, a TLS failure) may have come after
+    the request was sent."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if any(c.__name__ in _NOT_SENT_NAMES for c in type(e).__mro__):
+            return True
+        todo += [getattr(e, "reason", None), e.__cause__, e.__context__]
+        todo += [a for a in getattr(e, "args", ()) if isinstance(a, BaseException)]
+    return False
+
+
+@dataclass
+class Reply:
+    """What one send came back with, as far as the policy needs to know."""
+
+    status: int = 0  # the HTTP status; 0 when no reply came
+    headers: Mapping[str, Any] = field(default_factory=dict)
+    reached_server: bool = True  # False only when the connection surely never opened
+    transport_retried: bool = False  # the transport below already spent its retries on it
+    value: Any = None  # the client's own: the response, a parsed body, a cause's name
+
+
+@dataclass
+class Decision:
+    verdict: str
+    wait: float = 0.0
+    retry_after: float | None = None  # what the server asked for, uncapped (None: nothing)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How one client retries. Defaults are the project's; clients state only what differs.
+
+    `attempts` caps the sends while failures (5xx, lost replies) repeat; 429s count toward
+    it too unless `throttled_attempts` gives them their own cap (DocSpace: its 1-minute
+    window asks for more patience than an outage deserves)."""
+
+    attempts: int = 6
+    throttled_attempts: int | None = None
+    backoff_base: float = BACKOFF_BASE_SECONDS
+    backoff_cap: float = BACKOFF_MAX_SECONDS
+    throttle_backoff_cap: float | None = None  # None: `backoff_cap`
+    max_retry_after: float = MAX_RETRY_AFTER_SECONDS
+    # a 429 whose Retry-After exceeds `max_retry_after`: wait the cap (False) or stop (True)
+    stop_beyond_max_retry_after: bool = False
+    retry_statuses: frozenset[int] = RETRY_STATUSES
+
+    def wait(self, attempt: int, cap: float | None = None) -> float:
+        """The jittered backoff before retry number `attempt` (0-based)."""
+        return backoff(attempt, self.backoff_base, self.backoff_cap if cap is None else cap)
+
+    def decide(
+        self,
+        reply: Reply,
+        *,
+        idempotent: bool,
+        failures: int,
+        throttles: int,
+        throttle_wait: float | None = None,
+    ) -> Decision:
+        """What to do after `reply`; `failures`/`throttles` count the replies so far, this one
+        included. `throttle_wait` is a client's own reading of a 429 that names no Retry-After
+        (Trello's window headers)."""
+        asked = parse_retry_after(header(reply.headers, "Retry-After"))
+        if reply.status == THROTTLED:
+            too_long = asked is not None and asked > self.max_retry_after
+            if too_long and self.stop_beyond_max_retry_after:
+                return Decision(COME_BACK_LATER, retry_after=asked)
+            used, cap = (
+                (throttles, self.throttled_attempts)
+                if self.throttled_attempts is not None
+                else (throttles + failures, self.attempts)
+            )
+            if used >= cap:
+                return Decision(GAVE_UP, retry_after=asked)
+            if asked:
+                wait = min(asked, self.max_retry_after)
+            elif throttle_wait is not None:
+                wait = throttle_wait
+            else:
+                wait = self.wait(used - 1, self.throttle_backoff_cap)
+            return Decision(RETRY, wait, asked)
+        if reply.status == 0 or reply.status in self.retry_statuses:
+            if not idempotent and reply.reached_server:
+                return Decision(AMBIGUOUS, retry_after=asked)
+            used = failures + (0 if self.throttled_attempts is not None else throttles)
+            if reply.transport_retried or used >= self.attempts:
+                return Decision(GAVE_UP, retry_after=asked)
+            wait = min(asked, self.max_retry_after) if asked else self.wait(used - 1)
+            return Decision(RETRY, wait, asked)
+        return Decision(DONE)
+
+
+@dataclass
+class Result:
+    """The last reply and what the policy made of it (`DONE`, `AMBIGUOUS`, `GAVE_UP`,
+    `COME_BACK_LATER`): the client words the error in its own terms."""
+
+    verdict: str
+    reply: Reply
+    failures: int = 0
+    throttles: int = 0
+    retry_after: float | None = None
+
+
+def send_with_retries(
+    send: Callable[[], Reply],
+    policy: RetryPolicy,
+    *,
+    idempotent: bool,
+    sleep: Callable[[float], None] = time.sleep,
+    throttle_wait: Callable[[Reply], float | None] | None = None,
+    on_retry: Callable[[Reply], None] | None = None,
+) -> Result:
+    """The one retry loop: `send` once, ask the policy, wait, send again.
+
+    `send` makes one attempt and describes it as a `Reply`; an exception it does not turn
+    into a Reply is not the policy's business and propagates. The wait happens here,
+    outside whatever `send` holds (a pacer's slot, a write semaphore)."""
+    failures = throttles = 0
+    while True:
+        reply = send()
+        if reply.status == THROTTLED:
+            throttles += 1
+        elif reply.status == 0 or reply.status in policy.retry_statuses:
+            failures += 1
+        own = throttle_wait(reply) if throttle_wait and reply.status == THROTTLED else None
+        decision = policy.decide(
+            reply,
+            idempotent=idempotent,
+            failures=failures,
+            throttles=throttles,
+            throttle_wait=own,
+        )
+        if decision.verdict != RETRY:
+            return Result(decision.verdict, reply, failures, throttles, decision.retry_after)
+        if on_retry is not None:
+            on_retry(reply)
+        sleep(decision.wait)
+
+
+def urllib3_retry(policy: RetryPolicy, methods: Collection[str]) -> Any:
+    """The policy as a urllib3 `Retry`, for a transport that loops on its own (the Asana SDK,
+    a requests session's adapter): retries `policy.retry_statuses` and lost replies for
+    `methods`, connect failures for any method (urllib3's rule: nothing was sent), waits the
+    policy's jittered backoff or the server's Retry-After (capped), and hands back the last
+    response instead of raising, so the client's own error handling words it."""
+    from urllib3.util.retry import Retry
+
+    class PolicyRetry(Retry):
+        def parse_retry_after(self, retry_after: str) -> float:
+            # a hostile or buggy Retry-After must not park the run for hours
+            seconds = parse_retry_after(retry_after)
+            if seconds is None:
+                return super().parse_retry_after(retry_after)  # raises InvalidHeader
+            return min(seconds, policy.max_retry_after)
+
+        def get_backoff_time(self) -> float:
+            failed = 0
+            for entry in reversed(self.history):
+                if entry.redirect_location is not None:
+                    break
+                failed += 1
+            # urllib3's shape (the first retry at once, then doubling), with the jitter
+            return 0.0 if failed <= 1 else policy.wait(failed - 1)
+
+    return PolicyRetry(
+        total=policy.attempts - 1,
+        status_forcelist=policy.retry_statuses,
+        allowed_methods=frozenset(m.upper() for m in methods),
+        backoff_max=policy.backoff_cap,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
