@@ -16,11 +16,17 @@ from __future__ import annotations
 from typing import Any
 
 import asana
-import requests
 
 from asana_source import settings
 from asana_source.client import AsanaClient, AsanaError
-from pm_runtime.download import Download, DownloadError, get, open_verified, require_secure_download
+from pm_runtime.download import (
+    Download,
+    DownloadError,
+    get,
+    open_verified,
+    require_secure_download,
+    storage_session,
+)
 from pm_runtime.transport import require_secure_url
 
 FIELDS = "name,size,host,resource_subtype,download_url"
@@ -36,7 +42,7 @@ class AsanaAttachmentDownloader:
         base_url = require_secure_url(base_url, "sources.asana.base_url")
         self.client = client or AsanaClient(access_token, base_url, max_retries=4)
         self.api = asana.AttachmentsApi(self.client.api)
-        self.storage = requests.Session()  # no Asana token: download URLs are presigned
+        self.storage = storage_session()  # no Asana token: download URLs are presigned
 
     def close(self) -> None:
         self.storage.close()

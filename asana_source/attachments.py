@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -33,7 +32,7 @@ import asana
 
 from asana_source.client import AsanaClient, AsanaError, AsanaUnavailable
 from asana_source.previous_load import LIVE, AsanaPreviousLoad
-from pm_runtime.http_policy import parse_retry_after
+from pm_runtime.http_policy import Reply, RetryPolicy, send_with_retries
 from pm_runtime.previous_load import tombstone
 
 log = logging.getLogger("asana_source.attachments")
@@ -52,7 +51,8 @@ BATCH_SIZE = 10  # Asana's maximum actions per batch
 BATCHES_IN_FLIGHT = 3
 LOOKUP_CHUNK = 500
 BATCH_ATTEMPTS = 6
-RETRY_STATUSES = (429, 500, 502, 503, 504)
+# the project's policy, with this loop's numbers: 0.5 s doubling, a minute at most
+BATCH_POLICY = RetryPolicy(attempts=BATCH_ATTEMPTS, backoff_base=0.5, backoff_cap=60.0)
 STATE_KEY = "attachments_listed"
 
 
@@ -212,25 +212,30 @@ class TaskAttachments:
         return items
 
     def _send(self, actions: list[Row]) -> list[Row]:
-        """One batch request; a 429 or 5xx is retried here (the SDK's retry covers GETs only,
-        and a batch of GETs is safe to send again)."""
+        """One batch request, retried as the one HTTP policy says: a batch of GETs is safe to
+        send again, so it counts as idempotent (the SDK's own retry covers GETs only)."""
         body = {"data": {"actions": actions}}
-        for attempt in range(BATCH_ATTEMPTS):
+
+        def send_once() -> Reply:
             try:
                 page = self.client.call(
                     self.batch_api.create_batch_request, body, opts={}, full_payload=True
                 )
-                return list(page.get("data") or [])
             except AsanaError as exc:
-                if exc.status not in RETRY_STATUSES or attempt == BATCH_ATTEMPTS - 1:
-                    raise
-                wait = parse_retry_after(exc.headers.get("Retry-After") or "")
-                time.sleep(min(wait if wait is not None else 0.5 * 2**attempt, 60.0))
-            except AsanaUnavailable:
-                if attempt == BATCH_ATTEMPTS - 1:
-                    raise
-                time.sleep(0.5 * 2**attempt)
-        raise AssertionError("unreachable")
+                return Reply(exc.status, exc.headers, value=exc)
+            except AsanaUnavailable as exc:
+                return Reply(
+                    0,
+                    reached_server=exc.reached_server,
+                    transport_retried=exc.transport_retried,
+                    value=exc,
+                )
+            return Reply(200, value=list(page.get("data") or []))
+
+        result = send_with_retries(send_once, BATCH_POLICY, idempotent=True)
+        if isinstance(result.reply.value, Exception):
+            raise result.reply.value
+        return result.reply.value
 
 
 def _ts(value: Any) -> dt.datetime | None:

@@ -1,8 +1,9 @@
 """A thin layer over the official `asana` 5.x SDK: paging, retries and errors done our way.
 
 - The SDK's default urllib3 Retry backs off 0, 4, 8, 16, 32 s and lets `MaxRetryError`
-  escape; we install our own Retry (short backoff, Retry-After honoured but capped) that
-  returns the last response instead, so failures surface as `AsanaError`.
+  escape; we install the project's HTTP policy as its Retry (`http_policy.urllib3_retry`:
+  short jittered backoff, Retry-After honoured but capped) that returns the last response
+  instead, so failures surface as `AsanaError`.
 - Lists page with `limit=100` via `full_payload=True` so we see `next_page` ourselves: an
   offset that expires mid-listing restarts that listing instead of failing the run.
 - A rejected token becomes the one-line `UserFacingError` the entry points print.
@@ -18,12 +19,11 @@ from typing import Any
 import asana
 import urllib3
 from asana.rest import ApiException
-from urllib3.util.retry import Retry
 
 from pm_runtime.errors import UserFacingError
-from pm_runtime.http_policy import parse_retry_after
+from pm_runtime.http_policy import RetryPolicy, surely_not_sent, urllib3_retry
 
-RETRY_STATUSES = (429, 500, 502, 503, 504)
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
 BAD_TOKEN = "Asana rejected the access token (401)"
 
 
@@ -47,26 +47,26 @@ class AsanaError(Exception):
 
 
 class AsanaUnavailable(UserFacingError):
-    """Asana could not be reached (or kept failing) after every retry."""
+    """Asana could not be reached (or kept failing) after every retry.
+
+    `reached_server`: False only when the connection never opened (nothing was applied);
+    `transport_retried`: urllib3 already spent the policy's retries on it."""
+
+    def __init__(
+        self, message: str, reached_server: bool = True, transport_retried: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.reached_server = reached_server
+        self.transport_retried = transport_retried
 
 
-def _retry(max_retries: int, backoff: float, max_retry_after: float) -> Retry:
-    class CappedRetry(Retry):
-        # a hostile or buggy Retry-After must not park the run for hours
-        def parse_retry_after(self, retry_after: str) -> float:
-            seconds = parse_retry_after(retry_after)  # the project's one parser
-            if seconds is None:
-                return super().parse_retry_after(retry_after)  # raises InvalidHeader
-            return min(seconds, max_retry_after)
-
-    return CappedRetry(
-        total=max_retries,
-        backoff_factor=backoff,
-        backoff_max=max(backoff * 2**max_retries, 1.0),
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=frozenset({"GET", "HEAD", "OPTIONS"}),
-        respect_retry_after_header=True,
-        raise_on_status=False,  # hand back the last response: the SDK turns it into ApiException
+def sdk_policy(max_retries: int, backoff: float, max_retry_after: float) -> RetryPolicy:
+    """The one HTTP policy with this client's numbers, for the SDK's urllib3 `Retry`."""
+    return RetryPolicy(
+        attempts=max_retries + 1,
+        backoff_base=backoff,
+        backoff_cap=max(backoff * 2**max_retries, 1.0),
+        max_retry_after=max_retry_after,
     )
 
 
@@ -87,7 +87,10 @@ class AsanaClient:
         cfg = asana.Configuration()
         cfg.host = base_url
         cfg.access_token = access_token
-        cfg.retry_strategy = _retry(max_retries, backoff, max_retry_after)
+        # the SDK's urllib3 loop, run by the project's policy: reads are retried, a write is
+        # left to its caller (a link writer knows how to look before writing again)
+        self.policy = sdk_policy(max_retries, backoff, max_retry_after)
+        cfg.retry_strategy = urllib3_retry(self.policy, READ_METHODS)
         cfg.connection_pool_maxsize = pool_size
         self.api = asana.ApiClient(cfg)
         self.base_url = base_url
@@ -134,7 +137,9 @@ class AsanaClient:
             raise api_error(exc, getattr(method, "__name__", "")) from None
         except urllib3.exceptions.HTTPError as exc:  # MaxRetryError and friends
             raise AsanaUnavailable(
-                f"Asana at {self.base_url} did not answer after retries ({type(exc).__name__})"
+                f"Asana at {self.base_url} did not answer after retries ({type(exc).__name__})",
+                reached_server=not surely_not_sent(exc),
+                transport_retried=isinstance(exc, urllib3.exceptions.MaxRetryError),
             ) from None
 
     def list(

@@ -4,13 +4,13 @@ The destination decides which links are needed and calls this `LinkWriter`. A cr
 never retried blindly: the SDK client does not retry a POST, and a lost reply (dropped
 connection, timeout, 5xx) may still have made the attachment, so it is reported as
 `AmbiguousWriteError` and the caller looks before posting again. A 429 is safe to retry:
-Asana refused the request before doing anything.
+Asana refused the request before doing anything. What is retried and how long to wait is
+`pm_runtime.http_policy`'s.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,13 +19,21 @@ import asana
 from asana_source.client import AsanaClient, AsanaError, AsanaUnavailable
 from asana_source.settings import DEFAULT_BASE_URL
 from pm_runtime.errors import ConfigurationError
-from pm_runtime.http_policy import UNKNOWN, AmbiguousWriteError, retry_after, write_outcome
+from pm_runtime.http_policy import (
+    DONE,
+    AmbiguousWriteError,
+    Reply,
+    RetryPolicy,
+    send_with_retries,
+)
 from pm_runtime.link_writer import Attachment, ParentGone, WriteRefused
 from pm_runtime.secrets import secret_value
 from pm_runtime.transport import require_secure_url
 
 ASANA_WRITE_SLOTS = 15  # Asana rejects a 16th concurrent write per token
 WRITE_ATTEMPTS = 6
+# the project's policy for writes: 429s and (for a delete) failures share one count of sends
+WRITE_POLICY = RetryPolicy(attempts=WRITE_ATTEMPTS)
 ASANA_FIELDS = "name,resource_subtype,view_url,permanent_url,download_url"
 
 
@@ -53,25 +61,40 @@ class AsanaLinkWriter:
             raise WriteRefused(str(exc)) from None
         return [_attachment(i) for i in items]
 
-    def _write(self, send: Callable[[], Any]) -> Any:
-        """One write, under Asana's concurrent-write cap; only 429 is retried."""
-        for attempt in range(WRITE_ATTEMPTS):
+    def _write(self, send: Callable[[], Any], *, idempotent: bool = False) -> Any:
+        """One write under Asana's concurrent-write cap, retried as the one HTTP policy says:
+        a 429 always (waited out outside the slot, so others may write meanwhile); a 5xx or a
+        lost reply only when the write is `idempotent`, else `AmbiguousWriteError`."""
+
+        def send_once() -> Reply:
             with self._slots:
                 try:
-                    return send()
+                    return Reply(200, value=send())
                 except AsanaError as exc:
-                    if exc.status == 429 and attempt < WRITE_ATTEMPTS - 1:
-                        wait = retry_after(exc.headers, attempt)
-                    elif write_outcome(exc.status) == UNKNOWN:
-                        raise AmbiguousWriteError(
-                            f"{exc.status} {exc.message}", exc.status
-                        ) from None
-                    else:
-                        raise
+                    return Reply(exc.status, exc.headers, value=exc)
                 except AsanaUnavailable as exc:
-                    raise AmbiguousWriteError(f"no reply ({exc})") from None
-            time.sleep(wait)  # outside the slot, so others may write meanwhile
-        raise WriteRefused("Asana kept answering 429")
+                    return Reply(
+                        0,
+                        reached_server=exc.reached_server,
+                        transport_retried=exc.transport_retried,
+                        value=exc,
+                    )
+
+        result = send_with_retries(send_once, WRITE_POLICY, idempotent=idempotent)
+        reply = result.reply
+        if result.verdict == DONE:
+            if isinstance(reply.value, AsanaError):
+                raise reply.value
+            return reply.value
+        if reply.status == 429:  # gave up: refused every time, so surely not applied
+            raise WriteRefused("Asana kept answering 429")
+        if not reply.status and not reply.reached_server:  # never sent: surely not applied
+            raise WriteRefused(str(reply.value))
+        # a lost reply or a 5xx (AMBIGUOUS, or retries spent on an idempotent write)
+        what = (
+            f"{reply.status} {reply.value.message}" if reply.status else f"no reply ({reply.value})"
+        )
+        raise AmbiguousWriteError(what, reply.status)
 
     def add(self, parent: str, name: str, url: str) -> Attachment:
         opts = {
@@ -93,17 +116,20 @@ class AsanaLinkWriter:
         return Attachment(found.id, found.name or name, found.urls | {url})
 
     def delete(self, parent: str, attachment_id: str) -> None:
-        for _ in range(3):  # a delete is safe to repeat; a repeat of one that landed answers 404
-            try:
-                self._write(lambda: self.client.call(self.api.delete_attachment, attachment_id))
+        """Safe to repeat: a repeat of a delete that landed answers 404, which is done."""
+        try:
+            self._write(
+                lambda: self.client.call(self.api.delete_attachment, attachment_id),
+                idempotent=True,
+            )
+        except AsanaError as exc:
+            if exc.status == 404:
                 return
-            except AmbiguousWriteError:
-                continue
-            except AsanaError as exc:
-                if exc.status == 404:
-                    return
-                raise WriteRefused(f"{exc.status} {exc.message}") from None
-        raise WriteRefused(f"could not confirm the removal of attachment {attachment_id}")
+            raise WriteRefused(f"{exc.status} {exc.message}") from None
+        except AmbiguousWriteError:
+            raise WriteRefused(
+                f"could not confirm the removal of attachment {attachment_id}"
+            ) from None
 
 
 def _attachment(item: dict[str, Any]) -> Attachment:

@@ -30,12 +30,13 @@ from docspace_destination.operations import (
     Action,
     RecordFailed,
 )
+from pm_runtime.http_policy import LOOK_THEN_WRITE_ATTEMPTS
 
 if TYPE_CHECKING:
     from docspace_destination.apply import Applier
     from docspace_destination.plan import PlanContext
 
-CREATE_ATTEMPTS = 3
+CREATE_ATTEMPTS = LOOK_THEN_WRITE_ATTEMPTS  # after an ambiguous create: look, then create
 
 
 # --------------------------------------------------------------------------- plan

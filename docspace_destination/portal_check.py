@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import ssl
-import time
 from urllib.parse import urlsplit
 
 import urllib3
@@ -21,11 +20,17 @@ from urllib3 import exceptions as u3
 
 from docspace_destination.client import DocSpaceAuthError
 from pm_runtime.errors import UserFacingError
+from pm_runtime.http_policy import Reply, RetryPolicy, send_with_retries
 from pm_runtime.transport import require_secure_url
 
 CHECK_PATH = "/files/rooms?count=1&searchArea=0"
 CHECK_TIMEOUT = 5.0
 BUSY_ATTEMPTS = 3  # 0.5 s + 1 s of waiting at most: a typo costs seconds, a blip is ridden out
+# a busy portal (5xx, 429) gets two more tries, by the one HTTP policy; a Retry-After is
+# believed up to a second
+BUSY_POLICY = RetryPolicy(
+    attempts=BUSY_ATTEMPTS, backoff_base=0.5, backoff_cap=1.0, max_retry_after=1.0
+)
 KEY = "destination.docspace.base_url"
 
 
@@ -62,18 +67,19 @@ def check_portal(base_url: str, api_key: str, timeout: float = CHECK_TIMEOUT) ->
     parts = urlsplit(root)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=timeout))
+
+    def send_once() -> Reply:
+        # a connection error is not turned into a Reply: it is reported at once, not retried
+        resp = pool.request(
+            "GET",
+            f"{root}/api/2.0{CHECK_PATH}",
+            headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
+            redirect=False,
+        )
+        return Reply(resp.status, resp.headers, value=resp)
+
     try:
-        for attempt in range(BUSY_ATTEMPTS):  # a busy portal (5xx, 429) gets two more tries
-            resp = pool.request(
-                "GET",
-                f"{root}/api/2.0{CHECK_PATH}",
-                headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
-                redirect=False,
-            )
-            if resp.status < 500 and resp.status != 429:
-                break
-            if attempt + 1 < BUSY_ATTEMPTS:
-                time.sleep(0.5 * 2**attempt)
+        resp = send_with_retries(send_once, BUSY_POLICY, idempotent=True).reply.value
     except u3.HTTPError as exc:
         cause = _connection_cause(exc, parts.hostname or "", port)
         raise PortalUnreachable(

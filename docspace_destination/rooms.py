@@ -45,6 +45,7 @@ from docspace_destination.operations import (
 )
 from docspace_destination.template_jobs import TemplateJobs
 from docspace_destination.templates import choose_rule, resolve_template
+from pm_runtime.http_policy import LOOK_THEN_WRITE_ATTEMPTS
 
 if TYPE_CHECKING:
     from docspace_destination.apply import Applier
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CREATE_ATTEMPTS = 3
+CREATE_ATTEMPTS = LOOK_THEN_WRITE_ATTEMPTS  # after an ambiguous create: look, then create
 # `archived_projects`: a project already archived when first seen gets no room ("skip"), or a
 # room that is archived at once ("mirror")
 SKIP_ARCHIVED, MIRROR_ARCHIVED = "skip", "mirror"

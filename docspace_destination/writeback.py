@@ -30,7 +30,7 @@ from docspace_destination.ledger import SCHEMA, Ledger, LedgerEntry
 from docspace_destination.opt_in_steps import ExtrasSettings, StepReport
 from docspace_destination.source_sql import run_mapping
 from pm_runtime.errors import UserFacingError
-from pm_runtime.http_policy import AmbiguousWriteError
+from pm_runtime.http_policy import LOOK_THEN_WRITE_ATTEMPTS, AmbiguousWriteError
 from pm_runtime.link_writer import Attachment, LinkWriter, ParentGone, WriteRefused
 from pm_runtime.source_spec import SourceSpec, spec_for
 from pm_runtime.staging import open_staging
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 ENTRIES_VIEW = "docspace_entries"  # what a source's links SQL reads: its ledger rows
 WORKERS = 8  # below the 15 concurrent writes Asana allows; a paced client waits on its own
-ADD_ATTEMPTS = 3
+ADD_ATTEMPTS = LOOK_THEN_WRITE_ATTEMPTS  # after an ambiguous add: list, then add
 RECORDS_PER_WRITE = 200  # each write is a short transaction that lets other processes in
 DONE, GONE = "done", "gone"
 

@@ -20,11 +20,16 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
+from pm_runtime.http_policy import RetryPolicy, urllib3_retry
 from pm_runtime.transport import is_loopback
 
 CHUNK_SIZE = 1024 * 1024
 TIMEOUT = (10.0, 60.0)  # connect, read (between two chunks)
+# opening a download is a GET like any other: the one HTTP policy retries a 429/5xx or a lost
+# connection before the body starts (a body that breaks off is the caller's DownloadError)
+DOWNLOAD_POLICY = RetryPolicy(attempts=4)
 
 
 SIGNATURE_PARAMS = re.compile(r"(?i)\b(X-Amz-Signature|X-Amz-Credential|Signature)=[^&\s\"']*")
@@ -120,6 +125,15 @@ def open_verified(response: requests.Response, label: str, size: int) -> Downloa
             f"{label}: the server announced {announced} bytes, the source reported {size}"
         )
     return Download(label, size, response)
+
+
+def storage_session() -> requests.Session:
+    """A session for the hosted files (no service credentials), retrying by the one policy."""
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=urllib3_retry(DOWNLOAD_POLICY, ("GET",)))
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 def get(session: requests.Session, url: str, label: str, **kwargs: object) -> requests.Response:

@@ -41,6 +41,11 @@ MAX_RETRY_AFTER_SECONDS = 60.0
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 THROTTLED = 429
 APPLIED, REFUSED, UNKNOWN = "applied", "refused", "unknown"
+# After an AmbiguousWriteError the caller looks (is the object there?) and writes again only
+# if it is not: how many look-then-write rounds a record gets before it fails. Not a retry of
+# the request — each round starts with a read only the caller knows how to make (rooms by
+# marker, folders by title, links by URL) — but one number for all of them.
+LOOK_THEN_WRITE_ATTEMPTS = 3
 
 # what the policy says after one send
 DONE, RETRY, AMBIGUOUS, GAVE_UP, COME_BACK_LATER = (

@@ -84,3 +84,85 @@ def test_the_product_never_imports_sandbox() -> None:
         if "sandbox" in names
     }
     assert users == set()
+
+
+# -- one HTTP policy (issue 19 §4) ---------------------------------------------------------
+
+HTTP_POLICY = "pm_runtime/http_policy.py"
+# Loops that wait without re-sending a request: polls of work under way and pacing. Each is
+# here for a reason; anything else that waits in a loop is a retry loop, and belongs in
+# `pm_runtime.http_policy.send_with_retries`.
+WAITING_LOOPS_THAT_ARE_NOT_RETRIES = {
+    "trello_source/client.py:RateLimiter.acquire": "pacing: waits for a send slot, sends nothing",
+    "docspace_destination/fileops_api.py:FileOperationsApi.finish_operations": (
+        "a poll of the portal's file operations until they finish; nothing is re-sent"
+    ),
+    "docspace_destination/template_jobs.py:TemplateJobs.wait": (
+        "a poll of the room-from-template job's progress; the job is started once"
+    ),
+    "pm_runtime/staging_lock.py:wait_while_locked": "waits for another run's staging lock",
+    "pm_runtime/sync_lock.py:_wait": "waits for another run's sync lock",
+}
+
+
+def product_files() -> list[Path]:
+    return [p for package in PRODUCT for p in sorted((ROOT / package).rglob("*.py"))]
+
+
+def waiting_loops(path: Path) -> list[str]:
+    """`file:Class.function` of each loop whose body waits: calls anything named *sleep*,
+    *backoff* or *back_off* (time.sleep, an injected `_sleep`, a client's own backoff)."""
+    found: list[str] = []
+
+    def visit(node: ast.AST, scope: list[str]) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                visit(child, [*scope, child.name])
+                continue
+            if isinstance(child, ast.For | ast.While) and any(
+                isinstance(n, ast.Call) and _waits(n.func) for n in ast.walk(child)
+            ):
+                found.append(f"{path.relative_to(ROOT)}:{'.'.join(scope)}")
+            visit(child, scope)
+
+    visit(ast.parse(path.read_text()), [])
+    return found
+
+
+def _waits(func: ast.expr) -> bool:
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return any(word in name.lower() for word in ("sleep", "backoff", "back_off"))
+
+
+def test_no_module_but_the_http_policy_runs_a_retry_loop() -> None:
+    loops = {loop for path in product_files() for loop in waiting_loops(path)}
+    retry_loops = {
+        loop
+        for loop in loops
+        if not loop.startswith(HTTP_POLICY) and loop not in WAITING_LOOPS_THAT_ARE_NOT_RETRIES
+    }
+    assert retry_loops == set()
+    # the allow-list names loops that still exist (a stale entry would hide a new loop)
+    assert set(WAITING_LOOPS_THAT_ARE_NOT_RETRIES) <= loops
+
+
+def test_no_module_but_the_http_policy_builds_a_urllib3_retry() -> None:
+    """The Asana SDK and the download sessions get theirs from `http_policy.urllib3_retry`."""
+    users = set()
+    for path in product_files():
+        if str(path.relative_to(ROOT)) == HTTP_POLICY:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            named = (
+                node.id
+                if isinstance(node, ast.Name)
+                else node.attr
+                if isinstance(node, ast.Attribute)
+                else None
+            )
+            imported = isinstance(node, ast.ImportFrom) and any(
+                a.name == "Retry" for a in node.names
+            )
+            if named == "Retry" or imported:
+                users.add(str(path.relative_to(ROOT)))
+    assert users == set()

@@ -18,9 +18,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import requests
-
-from pm_runtime.download import Download, DownloadError, get, open_verified, require_secure_download
+from pm_runtime.download import (
+    Download,
+    DownloadError,
+    get,
+    open_verified,
+    require_secure_download,
+    storage_session,
+)
 from pm_runtime.transport import require_secure_url
 from trello_source import settings
 from trello_source.client import TrelloAccessError, TrelloClient
@@ -36,7 +41,7 @@ class TrelloAttachmentDownloader:
         host = urlsplit(base).hostname or ""
         self.trello_hosts = {host} | (TRELLO_HOSTS if host in TRELLO_HOSTS else set())
         self._header = f'OAuth oauth_consumer_key="{api_key}", oauth_token="{token}"'
-        self.storage = requests.Session()  # the hosted file: no Trello credentials
+        self.storage = storage_session()  # the hosted file: no Trello credentials
 
     def close(self) -> None:
         self.storage.close()

@@ -22,10 +22,25 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 
 from pm_runtime.errors import UserFacingError
-from pm_runtime.http_policy import AmbiguousWriteError, backoff
+from pm_runtime.http_policy import (
+    AMBIGUOUS,
+    DONE,
+    AmbiguousWriteError,
+    Reply,
+    RetryPolicy,
+    send_with_retries,
+    surely_not_sent,
+)
 from trello_source import settings
 
 log = logging.getLogger(__name__)
+
+# Trello's share of the one HTTP policy: one count for 429s and failures alike
+POLICY = RetryPolicy(
+    attempts=settings.MAX_ATTEMPTS,
+    backoff_base=settings.BACKOFF_BASE_SECONDS,
+    backoff_cap=settings.BACKOFF_MAX_SECONDS,
+)
 
 # Bodies of a 401 that mean the credentials themselves are bad (not just this board).
 CREDENTIAL_ERRORS = ("invalid token", "invalid key", "invalid app key", "expired token")
@@ -126,23 +141,23 @@ def _header_int(response: requests.Response, name: str) -> int | None:
         return None
 
 
-def rate_limit_delay(response: requests.Response, attempt: int) -> float:
-    """How long to wait after a 429 that names no Retry-After.
+def window_wait(response: requests.Response) -> float | None:
+    """How long to wait after a 429 that names no Retry-After, read from Trello's headers.
 
     When a window reports nothing remaining, wait one whole window (it has refilled by
-    then); otherwise the 429 was not our window's doing: back off exponentially."""
-    exponential = _backoff(attempt)
+    then); otherwise (None) the 429 was not our window's doing: the policy backs off."""
     waits = []
     for scope in ("token", "key"):
         remaining = _header_int(response, f"x-rate-limit-api-{scope}-remaining")
         interval_ms = _header_int(response, f"x-rate-limit-api-{scope}-interval-ms")
         if remaining is not None and interval_ms is not None and remaining <= 0:
             waits.append(interval_ms / 1000)
-    return max(waits) if waits else exponential
+    return max(waits) if waits else None
 
 
 class TrelloSession(requests.Session):
-    """Paces every send; retries 429 always, and 5xx and dropped connections for reads.
+    """Paces every send; retries what the one HTTP policy retries (`pm_runtime.http_policy`):
+    429 always, 5xx and lost replies for reads, a connection that never opened for any method.
 
     A POST whose reply was lost (dropped connection, timeout, 5xx) may have been applied:
     it is never sent again blindly but raised as `AmbiguousWriteError`, so the caller
@@ -159,41 +174,47 @@ class TrelloSession(requests.Session):
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         kwargs.setdefault("timeout", settings.REQUEST_TIMEOUT_SECONDS)
-        safe_to_repeat = request.method != "POST"
-        problem = ""
-        for attempt in range(settings.MAX_ATTEMPTS):
-            if attempt:
-                self.retries += 1
+
+        def send_once() -> Reply:
             self.limiter.acquire()
             self.requests_sent += 1
             try:
-                response = super().send(request, **kwargs)
+                response = super(TrelloSession, self).send(request, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 # the exception text contains the full URL with key and token: never keep it
-                problem = f"connection failed ({type(exc).__name__})"
-                if not safe_to_repeat:
-                    raise AmbiguousWriteError(f"no reply ({type(exc).__name__})") from None
-                self._sleep(_backoff(attempt))
-                continue
-            if response.status_code == 429:
-                problem = "429 rate limited"
-                self._sleep(rate_limit_delay(response, attempt))
-                continue
-            if response.status_code >= 500:
-                problem = f"{response.status_code} server error"
-                if not safe_to_repeat:
-                    raise AmbiguousWriteError(problem, response.status_code)
-                self._sleep(_backoff(attempt))
-                continue
-            return response
+                sent = not surely_not_sent(exc)
+                return Reply(0, reached_server=sent, value=type(exc).__name__)
+            return Reply(response.status_code, response.headers, value=response)
+
+        result = send_with_retries(
+            send_once,
+            POLICY,
+            idempotent=request.method != "POST",
+            sleep=self._sleep,
+            throttle_wait=lambda reply: window_wait(reply.value),
+            on_retry=lambda _: self._count_retry(),
+        )
+        reply = result.reply
+        if result.verdict == DONE:
+            return reply.value
+        problem = (
+            f"connection failed ({reply.value})"
+            if not reply.status
+            else "429 rate limited"
+            if reply.status == 429
+            else f"{reply.status} server error"
+        )
+        if result.verdict == AMBIGUOUS:
+            if not reply.status:
+                raise AmbiguousWriteError(f"no reply ({reply.value})")
+            raise AmbiguousWriteError(problem, reply.status)
         raise TrelloApiError(
             f"Trello kept failing on {request.method} {_path(request)}: {problem} "
             f"after {settings.MAX_ATTEMPTS} attempts"
         )
 
-
-def _backoff(attempt: int) -> float:
-    return backoff(attempt, settings.BACKOFF_BASE_SECONDS, settings.BACKOFF_MAX_SECONDS)
+    def _count_retry(self) -> None:
+        self.retries += 1
 
 
 def check_response(response: requests.Response, *args: Any, **kwargs: Any) -> None:
