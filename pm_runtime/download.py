@@ -13,8 +13,6 @@ and the requests carry tokens.
 
 from __future__ import annotations
 
-import logging
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -23,7 +21,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from pm_runtime.http_policy import RetryPolicy, urllib3_retry
-from pm_runtime.transport import is_loopback
+from pm_runtime.transport import is_loopback, redact_request_logs
 
 CHUNK_SIZE = 1024 * 1024
 TIMEOUT = (10.0, 60.0)  # connect, read (between two chunks)
@@ -32,29 +30,7 @@ TIMEOUT = (10.0, 60.0)  # connect, read (between two chunks)
 DOWNLOAD_POLICY = RetryPolicy(attempts=4)
 
 
-SIGNATURE_PARAMS = re.compile(r"(?i)\b(X-Amz-Signature|X-Amz-Credential|Signature)=[^&\s\"']*")
-
-
-class RedactSignatures(logging.Filter):
-    """urllib3 logs each request line at DEBUG (`-vv`): a presigned URL's signature is a
-    short-lived credential, so it is masked there."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        def mask(text: str) -> str:
-            return SIGNATURE_PARAMS.sub(lambda m: f"{m.group(1)}=***", text)
-
-        if isinstance(record.args, tuple):
-            record.args = tuple(mask(a) if isinstance(a, str) else a for a in record.args)
-        if isinstance(record.msg, str):
-            record.msg = mask(record.msg)
-        return True
-
-
-_REDACTOR = RedactSignatures()
-if not any(
-    isinstance(f, RedactSignatures) for f in logging.getLogger("urllib3.connectionpool").filters
-):
-    logging.getLogger("urllib3.connectionpool").addFilter(_REDACTOR)
+redact_request_logs()  # a presigned URL's signature is a short-lived credential
 
 
 class DownloadError(Exception):

@@ -9,7 +9,6 @@ string and must never reach a log, an exception or a trace.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections import deque
@@ -31,6 +30,7 @@ from pm_runtime.http_policy import (
     send_with_retries,
     surely_not_sent,
 )
+from pm_runtime.transport import redact_request_logs
 from trello_source import settings
 
 log = logging.getLogger(__name__)
@@ -92,28 +92,7 @@ class RateLimiter:
             self._sleep(wait)
 
 
-SECRET_PARAMS = re.compile(r"(?i)\b(key|token)=[^&\s\"']*")
-
-
-def redact(text: str) -> str:
-    return SECRET_PARAMS.sub(lambda m: f"{m.group(1)}=***", text)
-
-
-class RedactQuerySecrets(logging.Filter):
-    """urllib3 logs every request line, query string included, at DEBUG: mask key and token."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
-        return True
-
-
-_REDACTOR = RedactQuerySecrets()
-for _name in ("urllib3.connectionpool", "requests"):
-    if _REDACTOR not in logging.getLogger(_name).filters:
-        logging.getLogger(_name).addFilter(_REDACTOR)
+redact_request_logs()  # urllib3 logs each request line, key and token in its query string
 
 
 class TrelloAuth(requests.auth.AuthBase):
