@@ -29,7 +29,7 @@ from docspace_destination.ledger import APPLIED, SCHEMA, Ledger, LedgerEntry
 from docspace_destination.opt_in_steps import (
     ACCESS_NAMES,
     SECTION,
-    ExtrasSettings,
+    OptInSettings,
     StepReport,
     levels_allowed_instead,
 )
@@ -97,7 +97,7 @@ class MemberSync:
         self,
         client: DocSpaceClient,
         source: str | SourceSpec,
-        settings: ExtrasSettings,
+        settings: OptInSettings,
     ) -> None:
         self.client = client
         self.spec = spec_for(source)
