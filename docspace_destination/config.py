@@ -18,7 +18,7 @@ specs into the engine's types (`ApplySettings`, `MappingOptions`, `OptInSettings
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 from dlt.common.configuration import configspec
 from dlt.common.configuration.specs import BaseConfiguration
@@ -71,7 +71,7 @@ class DocSpaceConfiguration(BaseConfiguration):
 
     @staticmethod
     def normalised(name: str, value: Any) -> Any:
-        if name == "tags" and isinstance(value, str) and not value.strip().startswith("["):
+        if name == "tags" and isinstance(value, str) and "," in value and value[:1] != "[":
             return [t.strip() for t in value.split(",") if t.strip()]
         return None
 
@@ -81,6 +81,12 @@ class DocSpaceConfiguration(BaseConfiguration):
             return f"{key} must be a list of strings, got {value!r}"
         if key.endswith(".room_templates"):
             return f"{key} must be a list of rules (JSON in an environment variable)"
+        if key.endswith((".archived_projects", ".attachments")) and isinstance(value, str):
+            name = key.rsplit(".", 1)[1]
+            choices = get_args(DocSpaceConfiguration.get_resolvable_fields()[name])
+            if value.strip():
+                allowed = " | ".join(f'"{c}"' for c in choices)
+                return f"{key} must be {allowed}, got {value!r}"
         return None
 
     def on_resolved(self) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 from pm_runtime.errors import ConfigurationError
 
 ROLES = ("owner", "member", "observer")
+ROLE_MAP_KEY = "destination.docspace.role_map"  # as messages name it
 
 # FileShare values a user can hold in a room (FileShare in products/ASC.Files/Core/Security/FileShare.cs).
 ACCESS_LEVELS = {

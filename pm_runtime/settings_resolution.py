@@ -130,8 +130,7 @@ def _problem(spec: type[BaseConfiguration], key: str, name: str, value: Any) -> 
     if isinstance(value, str) and not value.strip():
         return f"{key} must not be empty (leave it out for the default)"
     if get_origin(hint) is Literal:
-        allowed = " | ".join(f'"{c}"' for c in get_args(hint))
-        return f"{key} must be one of {allowed}, got {value!r}"
+        return f"{key} must be one of {get_args(hint)}, got {value!r}"
     if hint is bool:
         return f"{key} must be true or false, got {value!r}"
     if hint is int:
