@@ -88,7 +88,8 @@ def open_staging(
         if outer is not None:
             yield outer
             return
-        warehouse = configured_destination()
+        staging = staging_config()  # once per transaction: dlt resolves it in ~1 ms
+        warehouse = staging.destination
         if warehouse != "duckdb":
             # a server: no file lock to wait for; concurrent readers and writers are its job
             with open_warehouse(warehouse) as sql:
@@ -99,7 +100,8 @@ def open_staging(
                     _open_here.con = None
             return
         path = staging_database_path()
-        con = wait_while_locked(lambda: _connect(path, read_only), path, timeout)
+        wait = staging.lock_timeout if timeout is None else timeout
+        con = wait_while_locked(lambda: _connect(path, read_only), path, wait)
         _open_here.con = con
         try:
             yield con
