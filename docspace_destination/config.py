@@ -67,7 +67,7 @@ class DocSpaceConfiguration(BaseConfiguration):
     attachments: Literal["off", "copy"] = "off"
     attachment_max_mb: int = 100  # larger attachments are skipped with their size as reason
 
-    TEXT_KEYS: ClassVar[tuple[str, ...]] = ("room_title", "folder_title")
+    TITLE_KEYS: ClassVar[tuple[str, ...]] = ("room_title", "folder_title")
 
     @staticmethod
     def normalised(name: str, value: Any) -> Any:
@@ -92,11 +92,11 @@ class DocSpaceConfiguration(BaseConfiguration):
     def on_resolved(self) -> None:
         self.tags = list(self.tags or [])
         check_settings(
-            _empty_problem(self, ("room_type", *self.TEXT_KEYS)),
+            _empty_problem(self, ("room_type", *self.TITLE_KEYS)),
             portal_root_problem(f"{SECTION}.base_url", self.base_url) if self.base_url else None,
             *(
                 template_problem(f"{SECTION}.{k}", getattr(self, k), TITLE_FIELDS)
-                for k in self.TEXT_KEYS
+                for k in self.TITLE_KEYS
             ),
             whole_number_problem(f"{SECTION}.attachment_max_mb", self.attachment_max_mb, minimum=1),
         )
