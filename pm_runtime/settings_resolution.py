@@ -49,7 +49,8 @@ def resolve_settings(spec: type[TSpec], sections: tuple[str, ...], floor: int) -
     for _ in range(3 * len(spec.get_resolvable_fields()) + 1):
         log = TraceLogContext()
         try:
-            with Container().injectable_context(log):
+            # held for the resolve: threads of one dlt pool share a context (dlt's Container)
+            with Container().injectable_context(log, lock_context_on_yield=True):
                 config = resolve_configuration(
                     spec(), sections=sections, explicit_value=dict(explicit) or None
                 )

@@ -163,3 +163,29 @@ def test_the_known_keys_and_the_flags_defaults_come_from_the_configspecs(workspa
     text = " ".join(build_parser("asana").format_help().split())
     assert f"(default {DocSpaceConfiguration.max_writes};" in text
     assert f"(default {DocSpaceConfiguration.concurrency};" in text
+
+
+def test_settings_resolve_at_once_in_the_threads_of_one_dlt_pool(workspace):
+    """dlt's load runs our destination in pool threads that share one configuration context;
+    the staging opener reads [staging] there on every transaction."""
+    import threading
+
+    from docspace_destination.config import docspace_config
+    from pm_runtime.staging_config import staging_config
+
+    failures: list[str] = []
+
+    def resolve() -> None:
+        try:
+            for _ in range(30):
+                staging_config()
+                docspace_config("asana")
+        except Exception as exc:  # noqa: BLE001 - any failure is the finding
+            failures.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=resolve, name=f"dlt-pool-9-{i}") for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
