@@ -17,7 +17,6 @@ from typing import Any
 import asana
 
 from asana_source.client import AsanaClient, AsanaError, AsanaUnavailable
-from asana_source.settings import DEFAULT_BASE_URL
 from pm_runtime.errors import ConfigurationError
 from pm_runtime.http_policy import (
     DONE,
@@ -27,7 +26,6 @@ from pm_runtime.http_policy import (
     send_with_retries,
 )
 from pm_runtime.link_writer import Attachment, ParentGone, WriteRefused
-from pm_runtime.secrets import secret_value
 from pm_runtime.transport import require_secure_url
 
 ASANA_WRITE_SLOTS = 15  # Asana rejects a 16th concurrent write per token
@@ -141,13 +139,14 @@ def _attachment(item: dict[str, Any]) -> Attachment:
 
 def asana_link_writer() -> AsanaLinkWriter:
     """The writer for this configuration: the source's own token and base URL."""
-    import dlt
+    from asana_source.config import asana_api_config
 
-    token = secret_value("sources.asana.access_token")
-    if not token:
+    config = asana_api_config()
+    if not config.access_token:
         raise ConfigurationError(
             "write_back needs the Asana token: set SOURCES__ASANA__ACCESS_TOKEN "
             "(or access_token under [sources.asana] in .dlt/secrets.toml)"
         )
-    base = dlt.config.get("sources.asana.base_url") or DEFAULT_BASE_URL
-    return AsanaLinkWriter(str(token), require_secure_url(str(base), "sources.asana.base_url"))
+    return AsanaLinkWriter(
+        str(config.access_token), require_secure_url(config.base_url, "sources.asana.base_url")
+    )

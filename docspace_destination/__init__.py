@@ -16,8 +16,9 @@ Data flow of one run (`Sync(spec).run()`, see `sync`):
 5. opt-in steps after an apply: write-back of room/folder links to the source (`writeback`,
    through the source's link writer) and room members from the source's people (`members`).
 
-Settings are read in `settings` (keys under [destination.docspace]). The destination knows no
-source by name: everything source-specific comes in through the `SourceSpec`.
+Settings are declared in `config` (dlt configspecs, keys under [destination.docspace]) and made
+into the engine's types in `settings`. The destination knows no source by name: everything
+source-specific comes in through the `SourceSpec`.
 
 The public names below are imported on first use, so importing one module of the package
 (e.g. from the command line's `--help`) does not load them all. Modules are reached as

@@ -48,8 +48,8 @@ MAX_CONCURRENCY = 15  # DocSpace rejects a 16th concurrent write per user
 
 @dataclass
 class ApplySettings:
-    concurrency: int = 8
-    max_writes: int = 9000
+    concurrency: int  # defaults: `config.DocSpaceConfiguration`
+    max_writes: int
     room_type: int = 2
     private: bool = False
     room_tags: list[str] = field(default_factory=list)
@@ -61,27 +61,16 @@ class ApplySettings:
             raise UserFacingError(problem)
 
     @staticmethod
-    def limits_problem(
-        concurrency: int | None, max_writes: int | None, *, as_flags: bool = False
-    ) -> str | None:
-        """What is wrong with these limits (None: nothing), worded for settings or, `as_flags`,
-        for the command line's --concurrency/--max-writes (checked before anything runs)."""
+    def limits_problem(concurrency: int | None, max_writes: int | None) -> str | None:
+        """What is wrong with these limits (None: nothing), worded for settings (the command
+        line words its flags itself: `pipelines.flags.limits_flag_problem`)."""
         if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
-            if as_flags:
-                return (
-                    f"--concurrency must be between 1 and {MAX_CONCURRENCY} "
-                    f"(DocSpace rejects more than {MAX_CONCURRENCY} concurrent writes)"
-                )
             return (
                 f"concurrency must be between 1 and {MAX_CONCURRENCY} (DocSpace allows 15 concurrent writes), "
                 f"got {concurrency}"
             )
         if max_writes is not None and max_writes < 0:
-            return (
-                "--max-writes must be 0 or more"
-                if as_flags
-                else f"max_writes must be >= 0, got {max_writes}"
-            )
+            return f"max_writes must be >= 0, got {max_writes}"
         return None
 
 

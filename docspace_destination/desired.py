@@ -31,8 +31,6 @@ from pm_runtime.source_spec import SourceSpec, spec_for
 
 LAYOUTS = ("flat", "grouped")
 SUBTASK_MODES = ("nested", "skip")
-# the fields a title template may use (rendered in `desired_tree`)
-TITLE_FIELDS = ("name", "id", "gid", "team")
 
 
 class NothingStaged(Exception):

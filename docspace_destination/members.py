@@ -28,8 +28,8 @@ from docspace_destination.client import DocSpaceClient, DocSpaceError
 from docspace_destination.ledger import APPLIED, SCHEMA, Ledger, LedgerEntry
 from docspace_destination.opt_in_steps import (
     ACCESS_NAMES,
-    SECTION,
-    ExtrasSettings,
+    ROLE_MAP_KEY,
+    OptInSettings,
     StepReport,
     levels_allowed_instead,
 )
@@ -97,7 +97,7 @@ class MemberSync:
         self,
         client: DocSpaceClient,
         source: str | SourceSpec,
-        settings: ExtrasSettings,
+        settings: OptInSettings,
     ) -> None:
         self.client = client
         self.spec = spec_for(source)
@@ -239,7 +239,7 @@ class MemberSync:
         names = levels_allowed_instead(level, room_type)
         if names is not None:
             raise RoomRefused(
-                f"{SECTION}.role_map.{person.role} = {ACCESS_NAMES.get(level, level)} ({level}) "
+                f"{ROLE_MAP_KEY}.{person.role} = {ACCESS_NAMES.get(level, level)} ({level}) "
                 f"is not available in this room (type {room_type}); it allows {names}"
             )
         return level

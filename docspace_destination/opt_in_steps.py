@@ -1,8 +1,8 @@
 """Settings and reports of the opt-in steps that follow an apply: write-back and room members.
 
 Keys live under [destination.docspace] (a source may override them under
-[destination.docspace.asana] / [destination.docspace.trello]), read here once each (through
-`config`), the dlt way:
+[destination.docspace.asana] / [destination.docspace.trello]), declared in
+`config.OptInStepsConfiguration` and turned into `OptInSettings` by `settings`:
 
     write_back = true            # links to rooms/folders written back to the projects
     write_back_tasks = true      # Asana: also on every task (Trello always writes cards)
@@ -16,17 +16,15 @@ Keys live under [destination.docspace] (a source may override them under
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from docspace_destination.config import SECTION, config_bool, config_value
 from pm_runtime.errors import ConfigurationError
 
-MEMBER_MODES = ("off", "add", "mirror")
 ROLES = ("owner", "member", "observer")
+ROLE_MAP_KEY = "destination.docspace.role_map"  # as messages name it
 
 # FileShare values a user can hold in a room (FileShare in products/ASC.Files/Core/Security/FileShare.cs).
 ACCESS_LEVELS = {
@@ -100,74 +98,20 @@ def check_level(level: int, room_type: int, key: str) -> None:
         )
 
 
-def _role_map(source: str, room_type: int) -> dict[str, int | None]:
-    raw = config_value(source, "role_map", {})
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            raise ConfigurationError(
-                f'{SECTION}.role_map must be a table like {{owner = "RoomManager"}}, got {raw!r}'
-            ) from None
-    if not hasattr(raw, "items"):
-        raise ConfigurationError(f"{SECTION}.role_map must be a table, got {raw!r}")
-    given = {str(k): v for k, v in raw.items()}
-    for role in ROLES:  # DESTINATION__DOCSPACE__ROLE_MAP__OWNER=... also works
-        value = config_value(source, f"role_map.{role}")
-        if value is not None:
-            given[role] = value
-    unknown = sorted(set(given) - set(ROLES))
-    if unknown:
-        raise ConfigurationError(
-            f"{SECTION}.role_map: unknown role(s) {unknown}; the roles are {list(ROLES)}"
-        )
-    roles: dict[str, int | None] = {}
-    for role in ROLES:
-        key = f"{SECTION}.role_map.{role}"
-        if role in given:
-            roles[role] = access_level(given[role], key)
-            check_level(roles[role], room_type, key)  # type: ignore[arg-type]
-        else:
-            default = DEFAULT_ROLE_MAP[role]
-            allowed = ROOM_ACCESSES.get(room_type)
-            if allowed is not None and default not in allowed:
-                if role == "observer":
-                    roles[role] = None  # not invited: this room type has no read-only level
-                    continue
-                check_level(default, room_type, key)
-            roles[role] = default
-    return roles
-
-
 @dataclass(frozen=True)
-class ExtrasSettings:
-    write_back: bool = False
-    write_back_tasks: bool = False
-    sync_members: str = "off"
-    role_map: dict[str, int | None] = field(default_factory=lambda: dict(DEFAULT_ROLE_MAP))
-    invite_unknown: bool = False
+class OptInSettings:
+    """What the opt-in steps do (defaults and checks in `config.OptInStepsConfiguration`,
+    made into this by `settings.load_opt_in_settings`)."""
+
+    write_back: bool
+    write_back_tasks: bool
+    sync_members: str  # "off" | "add" | "mirror"
+    role_map: dict[str, int | None]  # role -> FileShare level; None: not invited
+    invite_unknown: bool
 
     @property
     def members_enabled(self) -> bool:
         return self.sync_members != "off"
-
-
-def load_extras(source: str, room_type: int = 2) -> ExtrasSettings:
-    """Read and check the opt-in settings; bad values raise ConfigurationError naming the key."""
-    mode = str(config_value(source, "sync_members", "off")).strip().lower()
-    if mode in ("false", "no", "none"):
-        mode = "off"
-    if mode not in MEMBER_MODES:
-        raise ConfigurationError(
-            f"{SECTION}.sync_members must be one of {MEMBER_MODES}, got {mode!r}"
-        )
-    return ExtrasSettings(
-        write_back=config_bool(source, "write_back", False),
-        write_back_tasks=config_bool(source, "write_back_tasks", False),
-        sync_members=mode,
-        role_map=_role_map(source, room_type) if mode != "off" else dict(DEFAULT_ROLE_MAP),
-        invite_unknown=config_bool(source, "invite_unknown", False),
-    )
 
 
 @dataclass

@@ -1,41 +1,37 @@
-"""Configuration of the DocSpace side, resolved the dlt way (.dlt/*.toml or environment).
+"""The DocSpace side's settings as the engine takes them, from the configspecs in `config`.
 
-Keys live under [destination.docspace]; a source may override any of them under
-[destination.docspace.asana] / [destination.docspace.trello]. Read here, once each
-(through `config`, see there why a plain dataclass), with their defaults:
-
-    base_url, api_key             # required (api_key in secrets.toml)
-    room_type = "Collaboration"   private = false   tags = []   adopt_existing = true
-    layout = "flat"   subtasks = "nested"   room_title = "{name}"   folder_title = "{name}"
-    concurrency = 8   max_writes = 9000        # --concurrency / --max-writes win
-    room_templates (none)   archived_projects = "skip"
-    attachments = "off"   attachment_max_mb = 100   # "copy": documents follow their tasks
-
-The opt-in steps' keys (write_back, sync_members, role_map...) are read in `opt_in_steps`.
+`config` declares the keys of [destination.docspace] (and each source's override table) with
+their types and defaults and checks them; this module turns them into the engine's types:
+`ApplySettings` (limits, rooms), `MappingOptions` (layout, titles), the template rules and the
+opt-in steps' `OptInSettings`. The engine's modules never read configuration themselves.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from docspace_destination.apply import ApplySettings
 from docspace_destination.client import room_type_id
 from docspace_destination.config import (
     SECTION,
-    config_bool,
-    config_choice,
-    config_int,
-    config_value,
-    set_but_empty,
+    DocSpaceConfiguration,
+    docspace_config,
+    opt_in_config,
+    role_overrides,
 )
-from docspace_destination.desired import TITLE_FIELDS, MappingOptions
-from docspace_destination.plan import ARCHIVED_PROJECTS, SKIP_ARCHIVED
+from docspace_destination.desired import MappingOptions
+from docspace_destination.opt_in_steps import (
+    DEFAULT_ROLE_MAP,
+    ROLES,
+    ROOM_ACCESSES,
+    OptInSettings,
+    access_level,
+    check_level,
+)
 from docspace_destination.templates import TemplateRule, parse_rules
 from pm_runtime.errors import ConfigurationError
-from pm_runtime.setting_checks import portal_root_problem, template_problem
 
-DEFAULT_MAX_WRITES = 9000  # DocSpace allows 10,000 writes a day; leave room for people
+DEFAULTS = DocSpaceConfiguration  # the defaults, as class attributes (DEFAULTS.max_writes)
 
 
 @dataclass(frozen=True)
@@ -46,42 +42,10 @@ class DocSpaceSettings:
     apply: ApplySettings
     room_templates: list[TemplateRule]
     # a project already archived when first seen: "skip" (no room) or "mirror" (room, archived)
-    archived_projects: str = SKIP_ARCHIVED
+    archived_projects: str = DEFAULTS.archived_projects
     # documents (issue 20): "off" or "copy" uploaded attachments into their task's folder
-    attachments: str = "off"
-    attachment_max_mb: int = 100  # larger attachments are skipped with their size as reason
-
-
-# keys whose empty value is a mistake rather than "use the default"
-TEXT_KEYS = (
-    "layout",
-    "subtasks",
-    "room_title",
-    "folder_title",
-    "room_type",
-    "archived_projects",
-    "attachments",
-)
-ATTACHMENT_MODES = ("off", "copy")
-
-
-def _raise(problem: str | None) -> None:
-    if problem:
-        raise ConfigurationError(problem)
-
-
-def _tags(source: str) -> list[str]:
-    value = config_value(source, "tags", [])
-    if isinstance(value, str) and value.strip().startswith("["):
-        try:
-            value = json.loads(value)  # an environment variable holding a TOML/JSON list
-        except ValueError:
-            raise ConfigurationError(f"{SECTION}.tags is not a valid list: {value!r}") from None
-    elif isinstance(value, str) and "," in value:
-        value = [t.strip() for t in value.split(",") if t.strip()]
-    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
-        raise ConfigurationError(f"{SECTION}.tags must be a list of strings, got {value!r}")
-    return value
+    attachments: str = DEFAULTS.attachments
+    attachment_max_mb: int = DEFAULTS.attachment_max_mb
 
 
 def load_settings(
@@ -91,68 +55,85 @@ def load_settings(
     max_writes: int | None = None,
     need_credentials: bool = True,
 ) -> DocSpaceSettings:
-    base_url = config_value(source, "base_url")
-    api_key = config_value(source, "api_key", secret=True) or config_value(source, "api_key")
+    """[destination.docspace] for `source`, checked; --concurrency / --max-writes win."""
+    config = docspace_config(source)
     if need_credentials:
-        if not base_url:
+        if not config.base_url:
             raise ConfigurationError(
                 "Missing DocSpace portal URL: set DESTINATION__DOCSPACE__BASE_URL or base_url under "
                 "[destination.docspace] in .dlt/config.toml"
             )
-        if not api_key:
+        if not config.api_key:
             raise ConfigurationError(
                 "Missing DocSpace API key: set DESTINATION__DOCSPACE__API_KEY or api_key under "
                 "[destination.docspace] in .dlt/secrets.toml"
             )
-    for key in TEXT_KEYS:
-        if set_but_empty(source, key):
-            raise ConfigurationError(
-                f"{SECTION}.{key} must not be empty (leave it out for the default)"
-            )
-    if base_url:
-        _raise(portal_root_problem(f"{SECTION}.base_url", str(base_url)))
     try:
-        room_type = room_type_id(config_value(source, "room_type", "Collaboration"))
+        room_type = room_type_id(config.room_type)
     except ValueError as exc:
         raise ConfigurationError(f"{SECTION}.room_type: {exc}") from None
-    for key in ("room_title", "folder_title"):
-        _raise(
-            template_problem(f"{SECTION}.{key}", config_value(source, key, "{name}"), TITLE_FIELDS)
-        )
     mapping = MappingOptions(
-        layout=str(config_value(source, "layout", "flat")),
-        subtasks=str(config_value(source, "subtasks", "nested")),
-        room_title=str(config_value(source, "room_title", "{name}")),
-        folder_title=str(config_value(source, "folder_title", "{name}")),
+        layout=config.layout,
+        subtasks=config.subtasks,
+        room_title=config.room_title,
+        folder_title=config.folder_title,
     )
     apply = ApplySettings(
-        concurrency=concurrency
-        if concurrency is not None
-        else config_int(source, "concurrency", 8),
-        max_writes=max_writes
-        if max_writes is not None
-        else config_int(source, "max_writes", DEFAULT_MAX_WRITES),
+        concurrency=concurrency if concurrency is not None else config.concurrency,
+        max_writes=max_writes if max_writes is not None else config.max_writes,
         room_type=room_type,
-        private=config_bool(source, "private", False),
-        room_tags=_tags(source),
-        adopt_existing=config_bool(source, "adopt_existing", True),
+        private=config.private,
+        room_tags=list(config.tags or []),
+        adopt_existing=config.adopt_existing,
     )
     return DocSpaceSettings(
-        base_url=str(base_url or ""),
-        api_key=str(api_key or ""),
+        base_url=str(config.base_url or ""),
+        api_key=str(config.api_key or ""),
         mapping=mapping,
         apply=apply,
-        room_templates=parse_rules(config_value(source, "room_templates")),
-        archived_projects=config_choice(
-            source, "archived_projects", ARCHIVED_PROJECTS, SKIP_ARCHIVED
-        ),
-        attachments=config_choice(source, "attachments", ATTACHMENT_MODES, "off"),
-        attachment_max_mb=_positive(source, "attachment_max_mb", 100),
+        room_templates=parse_rules(config.room_templates),
+        archived_projects=config.archived_projects,
+        attachments=config.attachments,
+        attachment_max_mb=config.attachment_max_mb,
     )
 
 
-def _positive(source: str, key: str, default: int) -> int:
-    value = config_int(source, key, default)
-    if value < 1:
-        raise ConfigurationError(f"{SECTION}.{key} must be at least 1, got {value}")
-    return value
+def load_opt_in_settings(source: str, room_type: int = 2) -> OptInSettings:
+    """The opt-in steps' settings for `source` (role levels checked against `room_type`)."""
+    config = opt_in_config(source)
+    mode = config.sync_members
+    return OptInSettings(
+        write_back=config.write_back,
+        write_back_tasks=config.write_back_tasks,
+        sync_members=mode,
+        role_map=_role_map(source, config.role_map, room_type)
+        if mode != "off"
+        else dict(DEFAULT_ROLE_MAP),
+        invite_unknown=config.invite_unknown,
+    )
+
+
+def _role_map(source: str, table: dict | None, room_type: int) -> dict[str, int | None]:
+    given = {str(k): v for k, v in (table or {}).items()}
+    given.update(role_overrides(source))  # DESTINATION__DOCSPACE__ROLE_MAP__OWNER=... wins
+    unknown = sorted(set(given) - set(ROLES))
+    if unknown:
+        raise ConfigurationError(
+            f"{SECTION}.role_map: unknown role(s) {unknown}; the roles are {list(ROLES)}"
+        )
+    roles: dict[str, int | None] = {}
+    for role in ROLES:
+        key = f"{SECTION}.role_map.{role}"
+        if role in given:
+            roles[role] = access_level(given[role], key)
+            check_level(roles[role], room_type, key)  # type: ignore[arg-type]
+        else:
+            default = DEFAULT_ROLE_MAP[role]
+            allowed = ROOM_ACCESSES.get(room_type)
+            if allowed is not None and default not in allowed:
+                if role == "observer":
+                    roles[role] = None  # not invited: this room type has no read-only level
+                    continue
+                check_level(default, room_type, key)
+            roles[role] = default
+    return roles

@@ -27,9 +27,9 @@ from docspace_destination.destination import actions_resource, docspace_destinat
 from docspace_destination.inflight import resolve_intents
 from docspace_destination.ledger import Ledger, LedgerEntry
 from docspace_destination.operations import OUTCOMES
-from docspace_destination.opt_in_steps import StepReport, load_extras
+from docspace_destination.opt_in_steps import StepReport
 from docspace_destination.plan import Action, Observed, Plan, plan, refreshed, wants_existing_rooms
-from docspace_destination.settings import DocSpaceSettings, load_settings
+from docspace_destination.settings import DocSpaceSettings, load_opt_in_settings, load_settings
 from pm_runtime.dlt_state import pipelines_dir
 from pm_runtime.source_spec import SourceSpec, spec_for
 from pm_runtime.staging import open_staging
@@ -173,7 +173,7 @@ class Sync:
     def _run(self, *, plan_only: bool, refresh: bool) -> SyncResult:
         started, t0 = datetime.now(UTC), time.perf_counter()
         # opt-in steps after the apply; bad settings stop the run before any write
-        extras = load_extras(self.source, self.settings.apply.room_type)
+        extras = load_opt_in_settings(self.source, self.settings.apply.room_type)
         try:
             ledger = Ledger()
             resumed, spent = False, 0

@@ -20,6 +20,8 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
+# the fields a room or folder title template may use (rendered in `desired.desired_tree`)
+TITLE_FIELDS = ("name", "id", "gid", "team")
 MAX_UNITS = 170  # the sanitiser's cut (Global.MaxTitle)
 KEEP_EXTENSION_AFTER = 150
 ROOM_TITLE_MAX = 170  # [StringLength(170)] on room create/update

@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from docspace_destination.client import DocSpaceClient
 from docspace_destination.ledger import SCHEMA, Ledger, LedgerEntry
-from docspace_destination.opt_in_steps import ExtrasSettings, StepReport
+from docspace_destination.opt_in_steps import OptInSettings, StepReport
 from docspace_destination.source_sql import run_mapping
 from pm_runtime.errors import UserFacingError
 from pm_runtime.http_policy import LOOK_THEN_WRITE_ATTEMPTS, AmbiguousWriteError
@@ -107,7 +107,7 @@ class WriteBack:
         self,
         client: DocSpaceClient,
         source: str | SourceSpec,
-        settings: ExtrasSettings,
+        settings: OptInSettings,
         attachments: LinkWriter | None = None,
     ) -> None:
         self.client = client

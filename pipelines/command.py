@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from pipelines.flags import build_parser
+from pipelines.flags import build_parser, limits_flag_problem
 from pipelines.handover import hand_over_to_sandbox
 from pipelines.preflight import check_before_running
 from pipelines.report import format_plan, format_summary
@@ -130,11 +130,9 @@ def guarded(
     source: str, args: argparse.Namespace, body: Callable[[str, argparse.Namespace], int]
 ) -> int:
     """`body(source, args)` once the flags are known to fit together; any error becomes one line."""
-    from docspace_destination.apply import ApplySettings
-
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    problem = ApplySettings.limits_problem(args.concurrency, args.max_writes, as_flags=True)
+    problem = limits_flag_problem(args.concurrency, args.max_writes)
     if problem:
         print(f"error: {problem}")
         return EXIT_FAILED

@@ -11,6 +11,9 @@ SANDBOX_DIR = Path("data") / "sandbox"  # where `python -m sandbox demo` keeps i
 
 
 def build_parser(source: str) -> argparse.ArgumentParser:
+    from docspace_destination.apply import MAX_CONCURRENCY
+    from docspace_destination.config import DocSpaceConfiguration as DEFAULTS
+
     title = SOURCES[source]["title"]
     parser = argparse.ArgumentParser(
         prog=f"python pipelines/{source}_to_docspace.py",
@@ -37,13 +40,13 @@ def build_parser(source: str) -> argparse.ArgumentParser:
         "--max-writes",
         type=int,
         metavar="N",
-        help="stop cleanly after N DocSpace writes; the next run continues (default 9000; DocSpace allows 10,000/day)",
+        help=f"stop cleanly after N DocSpace writes; the next run continues (default {DEFAULTS.max_writes}; DocSpace allows 10,000/day)",
     )
     parser.add_argument(
         "--concurrency",
         type=int,
         metavar="N",
-        help="concurrent DocSpace writes, 1..15 (default 8; DocSpace rejects more than 15)",
+        help=f"concurrent DocSpace writes, 1..{MAX_CONCURRENCY} (default {DEFAULTS.concurrency}; DocSpace rejects more than {MAX_CONCURRENCY})",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
@@ -90,3 +93,18 @@ def build_parser(source: str) -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="more detail (-vv: debug logs)"
     )
     return parser
+
+
+def limits_flag_problem(concurrency: int | None, max_writes: int | None) -> str | None:
+    """What is wrong with --concurrency / --max-writes, in the command line's words (None: fine);
+    checked before anything runs. The same limits in settings are worded by `ApplySettings`."""
+    from docspace_destination.apply import MAX_CONCURRENCY
+
+    if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
+        return (
+            f"--concurrency must be between 1 and {MAX_CONCURRENCY} "
+            f"(DocSpace rejects more than {MAX_CONCURRENCY} concurrent writes)"
+        )
+    if max_writes is not None and max_writes < 0:
+        return "--max-writes must be 0 or more"
+    return None

@@ -26,33 +26,6 @@ from pipelines.sources import SOURCES
 from pm_runtime.errors import ConfigurationError
 from pm_runtime.setting_checks import unknown_key_warnings
 
-DOCSPACE_KEYS = {
-    # docspace_destination.settings
-    "base_url",
-    "api_key",
-    "room_type",
-    "private",
-    "tags",
-    "adopt_existing",
-    "layout",
-    "subtasks",
-    "room_title",
-    "folder_title",
-    "concurrency",
-    "attachments",
-    "attachment_max_mb",
-    "max_writes",
-    "room_templates",
-    "archived_projects",
-    # docspace_destination.opt_in_steps
-    "write_back",
-    "write_back_tasks",
-    "sync_members",
-    "invite_unknown",
-    "role_map",
-}
-# pm_runtime.staging_database, staging_lock, staging (dlt's loads into DuckDB)
-STAGING_KEYS = {"destination", "lock_timeout", "duckdb_memory_limit"}
 WATCH_KEYS = {  # pipelines.watch_settings
     "interval",
     "api_share",
@@ -102,6 +75,9 @@ def _section_keys(table: dict, sections: Iterable[str], known: set[str]) -> dict
 
 def unknown_settings(config: dict, environ: dict[str, str]) -> list[str]:
     """Warnings for keys in our sections that no reader knows, from TOML and the environment."""
+    from docspace_destination.config import DOCSPACE_KEYS  # the configspecs' fields
+    from pm_runtime.staging_config import STAGING_KEYS
+
     sources = set(SOURCES)
     docspace = DOCSPACE_KEYS | sources
     known = {"destination.docspace": docspace, "staging": STAGING_KEYS, "watch": WATCH_KEYS}
@@ -135,8 +111,7 @@ def check_files(root: Path = Path(".dlt")) -> dict:
 
 def check_before_running(source: str, args: argparse.Namespace) -> None:
     """Raise a one-line error for the first bad setting; DocSpace must answer (see module doc)."""
-    from docspace_destination.opt_in_steps import load_extras
-    from docspace_destination.settings import load_settings
+    from docspace_destination.settings import load_opt_in_settings, load_settings
     from pm_runtime.staging_database import configured_destination
     from pm_runtime.staging_lock import lock_timeout
 
@@ -156,7 +131,7 @@ def check_before_running(source: str, args: argparse.Namespace) -> None:
         max_writes=args.max_writes,
         need_credentials=not args.extract_only,
     )
-    load_extras(source, settings.apply.room_type)
+    load_opt_in_settings(source, settings.apply.room_type)
     if not args.extract_only and not args.watch:
         from docspace_destination.portal_check import check_portal
 

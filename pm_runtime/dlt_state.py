@@ -12,6 +12,8 @@ tasks never arrive. So each staging database gets its own dlt data folder:
   keyed by where the database is (never by who logs in: no user name, no password).
 
 `DLT_DATA_DIR` still wins when set (dlt's own rule: pipelines under `$DLT_DATA_DIR/pipelines`).
+It is read from the environment, not through a configspec: it is dlt's process switch (dlt
+reads it from the environment only), not a setting under a config section.
 
 Upgrading from a version that used dlt's default folder: the first run of a pipeline whose new
 folder does not exist yet takes the old one over (`take_over_legacy_state`), once, saying so in

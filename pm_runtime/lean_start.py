@@ -17,7 +17,9 @@ not do: pyarrow's Cython import takes the None for the module). It also sets dlt
 The dashboard is another process, started by the `dlt` command (`make show`), which imports
 nothing of ours and loads the plugin as usual; a `dlt` command started from a sync inherits
 `DLT_DISABLE_PLUGINS` and keeps every built-in command (`pipeline … show/info/trace`).
-`PM_LEAN_START=0` turns all of this off, for a setup whose sync needs a plugin or pandas.
+`PM_LEAN_START=0` turns all of this off, for a setup whose sync needs a plugin or pandas. It
+is an environment variable read directly, not a configspec: it must be known before dlt (and
+its configuration providers) may be imported.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from dlt.destinations.impl.duckdb.configuration import (
     DuckDbCredentials,
 )
 
+from pm_runtime.staging_config import duckdb_file_setting, staging_config
 from pm_runtime.staging_database import (
     configured_destination,
     open_warehouse,
@@ -36,7 +37,6 @@ from pm_runtime.staging_database import (
 from pm_runtime.staging_lock import wait_while_locked
 
 DEFAULT_DUCKDB_PATH = Path("data") / "pm.duckdb"
-CREDENTIALS_ENV = "DESTINATION__DUCKDB__CREDENTIALS"
 
 StagingOpener = Callable[..., AbstractContextManager[duckdb.DuckDBPyConnection]]
 
@@ -46,12 +46,7 @@ def staging_database_path() -> str:
 
     A relative path is taken from the working directory, as dlt does (its `local_dir`).
     """
-    configured = os.environ.get(CREDENTIALS_ENV)
-    if not configured:
-        try:
-            configured = dlt.config.get("destination.duckdb.credentials")
-        except Exception:
-            configured = None
+    configured = duckdb_file_setting()
     path = Path(str(configured).removeprefix("duckdb:///")) if configured else DEFAULT_DUCKDB_PATH
     path = path if path.is_absolute() else Path.cwd() / path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -93,7 +88,8 @@ def open_staging(
         if outer is not None:
             yield outer
             return
-        warehouse = configured_destination()
+        staging = staging_config()  # once per transaction: dlt resolves it in ~1 ms
+        warehouse = staging.destination
         if warehouse != "duckdb":
             # a server: no file lock to wait for; concurrent readers and writers are its job
             with open_warehouse(warehouse) as sql:
@@ -104,7 +100,8 @@ def open_staging(
                     _open_here.con = None
             return
         path = staging_database_path()
-        con = wait_while_locked(lambda: _connect(path, read_only), path, timeout)
+        wait = staging.lock_timeout if timeout is None else timeout
+        con = wait_while_locked(lambda: _connect(path, read_only), path, wait)
         _open_here.con = con
         try:
             yield con
@@ -136,15 +133,15 @@ class _WaitingConnectionPool(DuckDbConnectionPool):
 # 200,000 Asana tasks peaked at ~730 MB in-process (~930 MB with the extract's buffers). With
 # 256 MB and one thread it peaks at ~400 MB and takes no longer (the merge is I/O-bound);
 # below ~200 MB that load fails with DuckDB's "Out of Memory Error". A bigger first load may
-# need more: `[staging] duckdb_memory_limit` / `STAGING__DUCKDB_MEMORY_LIMIT` (e.g. "1GB").
-DEFAULT_DUCKDB_MEMORY_LIMIT = "256MB"
+# need more: `[staging] duckdb_memory_limit` / `STAGING__DUCKDB_MEMORY_LIMIT` (e.g. "1GB";
+# default in `pm_runtime.staging_config`).
 
 
 @configspec(init=False)
 class StagingDuckDbCredentials(DuckDbCredentials):
     def on_resolved(self) -> None:
         super().on_resolved()
-        limit = str(dlt.config.get("staging.duckdb_memory_limit") or DEFAULT_DUCKDB_MEMORY_LIMIT)
+        limit = staging_config().duckdb_memory_limit
         self.pragmas = [*(self.pragmas or []), f"memory_limit={_quoted(limit)}", "threads=1"]
         self.conn_pool = _WaitingConnectionPool(self)
 

@@ -24,22 +24,17 @@ from typing import Any
 
 import dlt
 
-from pm_runtime.errors import ConfigurationError, UserFacingError
+from pm_runtime.errors import UserFacingError
 
-DESTINATIONS = ("duckdb", "postgres", "motherduck")
-DESTINATION_KEY = "staging.destination"
 DIALECTS = {"duckdb": "duckdb", "motherduck": "duckdb", "postgres": "postgres"}
+DESTINATIONS = tuple(DIALECTS)  # as [staging] destination offers them (`staging_config`)
 
 
 def configured_destination() -> str:
     """`[staging] destination` (or STAGING__DESTINATION); duckdb when unset."""
-    value = dlt.config.get(DESTINATION_KEY)  # dlt reads STAGING__DESTINATION first
-    name = str(value or "duckdb").strip().lower()
-    if name not in DESTINATIONS:
-        raise ConfigurationError(
-            f"{DESTINATION_KEY} must be one of {', '.join(DESTINATIONS)}, got {value!r}"
-        )
-    return name
+    from pm_runtime.staging_config import staging_config
+
+    return staging_config().destination
 
 
 def warehouse_destination(name: str) -> Any:

@@ -24,10 +24,8 @@ from typing import TypeVar
 
 import duckdb
 
-from pm_runtime.errors import ConfigurationError, UserFacingError
+from pm_runtime.errors import UserFacingError
 
-LOCK_TIMEOUT_KEY = "staging.lock_timeout"
-DEFAULT_LOCK_TIMEOUT = 60.0
 PINNED_DUCKDB = duckdb.__version__
 
 _HOLDER = re.compile(r"Conflicting lock is held in (?P<exe>.*?) \(PID (?P<pid>\d+)\)")
@@ -49,21 +47,9 @@ class StagingTooNew(UserFacingError):
 
 def lock_timeout() -> float:
     """`[staging] lock_timeout` (env STAGING__LOCK_TIMEOUT): seconds to wait for a locked file."""
-    import dlt
+    from pm_runtime.staging_config import staging_config
 
-    value = dlt.config.get(LOCK_TIMEOUT_KEY)
-    if value is None or value == "":
-        return DEFAULT_LOCK_TIMEOUT
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        seconds = -1.0
-    if seconds < 0:
-        raise ConfigurationError(
-            f"{LOCK_TIMEOUT_KEY}: {value!r} is not a number of seconds (0 or more); "
-            "set it under [staging] in .dlt/config.toml or as STAGING__LOCK_TIMEOUT"
-        )
-    return seconds
+    return staging_config().lock_timeout
 
 
 def shown_path(path: str) -> str:
@@ -110,7 +96,7 @@ def _announce(path: str, holder: str, timeout: float) -> None:
         _announced.add((path, holder))
     print(
         f"{shown_path(path)} is in use by another process, {holder}; "
-        f"waiting up to {timeout:g} s ({LOCK_TIMEOUT_KEY})",
+        f"waiting up to {timeout:g} s (staging.lock_timeout)",
         file=sys.stderr,
         flush=True,
     )

@@ -166,3 +166,96 @@ def test_no_module_but_the_http_policy_builds_a_urllib3_retry() -> None:
             if named == "Retry" or imported:
                 users.add(str(path.relative_to(ROOT)))
     assert users == set()
+# configuration is declared in @configspec modules and resolved by dlt (issue 19 §1)
+CONFIGSPEC_MODULES = {
+    "docspace_destination/config.py",
+    "pm_runtime/staging_config.py",
+    "pm_runtime/settings_resolution.py",
+    "asana_source/config.py",
+    "trello_source/config.py",
+}
+HAND_READERS = re.compile(
+    r"dlt\.(config|secrets)\.get\(|dlt\.(config|secrets)\[|\bconfig_value\(|\bsecret_value\("
+    r"|os\.environ\.get\(|os\.getenv\(|os\.environ\["
+)
+# process switches, read from the environment before (or instead of) dlt's providers
+ENVIRONMENT_SWITCHES = {
+    "pm_runtime/dlt_state.py": "DLT_DATA_DIR is dlt's own process switch",
+    "pm_runtime/lean_start.py": "PM_LEAN_START must be known before dlt is imported",
+}
+
+
+def _code_lines(path: Path) -> list[str]:
+    """The lines of code, without comments and docstrings."""
+    text = path.read_text()
+    tree = ast.parse(text)
+    doc_lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef) and ast.get_docstring(
+            node
+        ):
+            first = node.body[0]
+            doc_lines |= set(range(first.lineno, (first.end_lineno or first.lineno) + 1))
+    return [
+        line.split("#", 1)[0]
+        for number, line in enumerate(text.splitlines(), start=1)
+        if number not in doc_lines
+    ]
+
+
+def test_no_configuration_is_read_by_hand_outside_the_configspec_modules() -> None:
+    found = []
+    for package in ("docspace_destination", "pm_runtime", *SOURCES):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            name = str(path.relative_to(ROOT))
+            if name in CONFIGSPEC_MODULES or name in ENVIRONMENT_SWITCHES:
+                continue
+            found += [
+                f"{name}: {line.strip()}" for line in _code_lines(path) if HAND_READERS.search(line)
+            ]
+    assert found == []
+
+
+def test_the_environment_switches_allowed_are_still_read_so() -> None:
+    """The allow-list stays honest: each module on it still reads its switch."""
+    for name in ENVIRONMENT_SWITCHES:
+        assert any(HAND_READERS.search(line) for line in _code_lines(ROOT / name)), name
+
+
+def _module_imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return names
+
+
+def test_the_engine_does_not_import_the_configuration() -> None:
+    """Settings are made into engine types (`ApplySettings`, `MappingOptions`, `OptInSettings`)
+    in `settings`; the plan, the apply and the kinds never read configuration."""
+    composition = {"config.py", "settings.py", "sync.py", "__init__.py"}
+    configuration = {"docspace_destination.config", "docspace_destination.settings"}
+    offending = {
+        path.name: _module_imports(path) & configuration
+        for path in sorted((ROOT / "docspace_destination").glob("*.py"))
+        if path.name not in composition
+    }
+    assert {f: n for f, n in offending.items() if n} == {}
+
+
+def test_the_configspec_modules_know_nothing_above_them() -> None:
+    """A configspec module imports dlt, `pm_runtime` and at most a leaf of its package."""
+    allowed_local = {
+        "docspace_destination.titles",
+        "asana_source.settings",
+        "trello_source.settings",
+    }
+    for name in CONFIGSPEC_MODULES:
+        local = {
+            m
+            for m in _module_imports(ROOT / name)
+            if m.split(".")[0] in PRODUCT and m.split(".")[0] != "pm_runtime"
+        }
+        assert local <= allowed_local, name

@@ -54,7 +54,9 @@ class Portal:
         ).evolve()
 
     def apply(self, *actions: Action) -> Applier:
-        applier = Applier(self.client, self.ledger, SOURCE, ApplySettings(concurrency=2))
+        applier = Applier(
+            self.client, self.ledger, SOURCE, ApplySettings(concurrency=2, max_writes=9000)
+        )
         applier.run(list(actions))
         self.ledger.flush()
         return applier

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from docspace_destination.apply import ApplyReport, ApplySettings
+from docspace_destination.apply import ApplyReport
 from docspace_destination.opt_in_steps import StepReport
 from docspace_destination.plan import Action, Plan
 from docspace_destination.sync import SyncResult
+from pipelines.flags import limits_flag_problem
 from pipelines.report import format_next_steps, format_plan, format_summary
 
 
@@ -79,8 +80,8 @@ def test_next_steps_of_a_sandbox_run_name_its_data_directories() -> None:
 
 
 def test_the_limits_of_the_command_line_are_checked_with_the_flags_names() -> None:
-    assert ApplySettings.limits_problem(16, None, as_flags=True) == (
+    assert limits_flag_problem(16, None) == (
         "--concurrency must be between 1 and 15 (DocSpace rejects more than 15 concurrent writes)"
     )
-    assert ApplySettings.limits_problem(None, -1, as_flags=True) == "--max-writes must be 0 or more"
-    assert ApplySettings.limits_problem(None, None, as_flags=True) is None
+    assert limits_flag_problem(None, -1) == "--max-writes must be 0 or more"
+    assert limits_flag_problem(None, None) is None

@@ -10,9 +10,7 @@ from typing import Any
 
 from pm_runtime.errors import ConfigurationError
 from pm_runtime.link_writer import Attachment, ParentGone, WriteRefused
-from pm_runtime.secrets import secret_value
 from pm_runtime.transport import require_secure_url
-from trello_source import settings
 from trello_source.client import TrelloAccessError, TrelloApiError, TrelloClient
 
 
@@ -53,15 +51,16 @@ class TrelloLinkWriter:
 
 def trello_link_writer() -> TrelloLinkWriter:
     """The writer for this configuration: the source's own key, token and base URL."""
-    import dlt
+    from trello_source.config import trello_api_config
 
-    key, token = secret_value("sources.trello.api_key"), secret_value("sources.trello.token")
-    if not key or not token:
+    config = trello_api_config()
+    if not config.api_key or not config.token:
         raise ConfigurationError(
             "write_back needs the Trello key and token: set SOURCES__TRELLO__API_KEY and "
             "SOURCES__TRELLO__TOKEN (or api_key/token under [sources.trello] in .dlt/secrets.toml)"
         )
-    base = dlt.config.get("sources.trello.base_url") or settings.DEFAULT_BASE_URL
     return TrelloLinkWriter(
-        str(key), str(token), require_secure_url(str(base), "sources.trello.base_url")
+        str(config.api_key),
+        str(config.token),
+        require_secure_url(config.base_url, "sources.trello.base_url"),
     )
