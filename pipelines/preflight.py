@@ -22,9 +22,10 @@ import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
-from pipelines.sources import SOURCES
+from pipelines.watch.settings import known_keys as watch_keys
 from pm_runtime.errors import ConfigurationError
 from pm_runtime.setting_checks import unknown_key_warnings
+from pm_runtime.source_spec import source_names
 
 DOCSPACE_KEYS = {
     # docspace_destination.settings
@@ -53,14 +54,7 @@ DOCSPACE_KEYS = {
 }
 # pm_runtime.staging_database, staging_lock, staging (dlt's loads into DuckDB)
 STAGING_KEYS = {"destination", "lock_timeout", "duckdb_memory_limit"}
-WATCH_KEYS = {  # pipelines.watch_settings
-    "interval",
-    "api_share",
-    "docspace_quota",
-    "docspace_writes_per_day",
-    "reconcile_every_hours",
-    "keep_load_packages",
-} | {f"{s}_quota" for s in SOURCES}
+WATCH_KEYS = watch_keys()  # pipelines.watch.settings.WatchConfiguration, and each source's quota
 
 
 def _warn(message: str) -> None:
@@ -102,7 +96,7 @@ def _section_keys(table: dict, sections: Iterable[str], known: set[str]) -> dict
 
 def unknown_settings(config: dict, environ: dict[str, str]) -> list[str]:
     """Warnings for keys in our sections that no reader knows, from TOML and the environment."""
-    sources = set(SOURCES)
+    sources = set(source_names())
     docspace = DOCSPACE_KEYS | sources
     known = {"destination.docspace": docspace, "staging": STAGING_KEYS, "watch": WATCH_KEYS}
     known |= {f"destination.docspace.{s}": DOCSPACE_KEYS for s in sources}
@@ -147,7 +141,7 @@ def check_before_running(source: str, args: argparse.Namespace) -> None:
     configured_destination()
     lock_timeout()
     if args.watch:
-        from pipelines.watch_settings import read_watch_settings
+        from pipelines.watch.settings import read_watch_settings
 
         read_watch_settings(source, args.interval, args.api_share)
     settings = load_settings(

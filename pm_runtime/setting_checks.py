@@ -1,7 +1,7 @@
 """Checks of single settings: value(s) in, the one-line problem (naming the key) out, or None.
 
 Pure functions, so that the readers of today (`docspace_destination.settings`,
-`pipelines.watch_settings`, ...) and a dlt `@configspec`'s `on_resolved` tomorrow call the
+`pipelines.watch.settings`, ...) and a dlt `@configspec`'s `on_resolved` tomorrow call the
 same rule and print the same words. `key` is always the dotted dlt path
 (`destination.docspace.room_title`); the message says it, the value found, and what fits.
 """

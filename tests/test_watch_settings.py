@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.watch_settings import WatchSettingsError, read_watch_settings
+from pipelines.watch.settings import WatchSettingsError, read_watch_settings
 
 
 def test_the_defaults_are_the_published_quotas_and_a_look_every_30_seconds() -> None:
