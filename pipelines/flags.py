@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pm_runtime.source_spec import spec_for
+from pm_runtime.source_spec import SourceSpec, spec_for
 
 SANDBOX_DIR = Path("data") / "sandbox"  # where `python -m sandbox demo` keeps its state
 
 
-def build_parser(source: str) -> argparse.ArgumentParser:
+def build_parser(source: str | SourceSpec) -> argparse.ArgumentParser:
     spec = spec_for(source)
-    title, nouns = spec.display_title, spec.nouns
+    source, title, nouns = spec.name, spec.display_title, spec.nouns
     parser = argparse.ArgumentParser(
         prog=f"python pipelines/{source}_to_docspace.py",
         description=(

@@ -1,19 +1,24 @@
-"""A source the destination has never heard of is mirrored into DocSpace through its spec alone.
+"""A source the product has never heard of is mirrored into DocSpace through its spec alone.
 
-The source is a DuckDB table and two SQL files in `tests/third_source/`; nothing in
-`docspace_destination` names it.
+The source is a DuckDB table (or a small dlt source) and two SQL files in
+`tests/third_source/`; nothing in `docspace_destination` or `pipelines` names it, and
+`--watch` runs it with its own change detector.
 """
 
 from __future__ import annotations
 
+import argparse
+import threading
 from pathlib import Path
 from typing import Any
 
+import dlt
 import duckdb
 import pytest
 
+from pm_runtime.changes import Changes
 from pm_runtime.link_writer import Attachment
-from pm_runtime.source_spec import MappingQuery, SourceSpec
+from pm_runtime.source_spec import ApiQuota, MappingQuery, Nouns, SourceSpec
 
 MAPPING = Path(__file__).parent / "third_source"
 
@@ -43,7 +48,56 @@ class NotebookLinks:
         pass
 
 
+class CredentialsRejected(Exception):
+    """What the notes API answers once the test is done: a watcher stops on it (exit 1)."""
+
+
+class NotebookChanges:
+    """The test source's own change detector: one change, then rejected credentials."""
+
+    def __init__(self) -> None:
+        self.polls = 0
+        self.closed = False
+
+    def poll(self) -> Changes:
+        self.polls += 1
+        if self.polls > 1:
+            raise CredentialsRejected("the notes token was revoked")
+        return Changes(what=["notebook 'Field notes'"], requests=1)
+
+    def requests_per_poll(self) -> int:
+        return 1
+
+    def is_credentials_error(self, exc: BaseException) -> bool:
+        return isinstance(exc, CredentialsRejected)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@dlt.source(name="notes")
+def notes_source() -> Any:
+    """Two notebooks and their pages, as the notes API would give them."""
+
+    @dlt.resource(write_disposition="replace")
+    def books() -> Any:
+        yield [
+            {"id": "1", "title": "Field notes", "closed": False, "owner_email": "ada@example.com"},
+            {"id": "2", "title": "Recipes", "closed": False, "owner_email": "grace@example.com"},
+        ]
+
+    @dlt.resource(write_disposition="replace")
+    def pages() -> Any:
+        yield [
+            {"id": "10", "book_id": "1", "title": "Day one"},
+            {"id": "20", "book_id": "2", "title": "Bread"},
+        ]
+
+    return books, pages
+
+
 WRITER = NotebookLinks()
+DETECTOR = NotebookChanges()
 NOTES = SourceSpec(
     name="notes",
     dataset="notes_data",
@@ -51,6 +105,12 @@ NOTES = SourceSpec(
     people=(MappingQuery(MAPPING / "people.sql"),),
     links=MappingQuery(MAPPING / "links.sql"),
     link_writer=lambda: WRITER,
+    title="Notebooks",
+    nouns=Nouns(room="notebook", folder="page", rooms_table="books"),
+    quota=ApiQuota(600, 60.0, "requests/min"),
+    credentials_hint="SOURCES__NOTES__TOKEN",
+    dlt_source=lambda **args: notes_source(),
+    change_detector=lambda: DETECTOR,
 )
 
 
@@ -141,3 +201,35 @@ def test_a_third_source_gets_links_back_through_its_own_writer(
     WRITER.calls = 0
     Sync(NOTES).run()
     assert WRITER.calls == 0  # links unchanged: the source is not asked at all
+
+
+def test_a_third_source_is_watched_with_its_own_change_detector_and_dlt_source(
+    workspace: Path,
+    docspace_service: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from pipelines.watch.process import watch
+
+    monkeypatch.setenv("DESTINATION__DOCSPACE__BASE_URL", docspace_service.server.root_url)
+    monkeypatch.setenv("DESTINATION__DOCSPACE__API_KEY", docspace_service.credentials["api_key"])
+    args = argparse.Namespace(
+        interval=0.1, api_share=None, concurrency=None, verbose=0, max_writes=None
+    )
+    code: list[int] = []
+    # in a thread of its own: the watcher installs signal handlers only in the main thread
+    watcher = threading.Thread(target=lambda: code.append(watch(NOTES, args)))
+    watcher.start()
+    watcher.join(120)
+    out = capsys.readouterr().out
+    assert code == [1]  # stopped by its own detector's verdict on the credentials
+    assert "Watching Notebooks every 0.1s (within 50% of Notebooks's 600 requests/min)" in out
+    assert "error: the notes token was revoked" in out
+    assert (DETECTOR.polls, DETECTOR.closed) == (2, True)
+    assert rooms_and_folders(docspace_service) == {"Field notes": ["Day one"], "Recipes": ["Bread"]}
+
+
+def test_a_third_source_is_told_by_its_own_title_and_nouns() -> None:
+    from pipelines.flags import build_parser
+
+    assert "a room per notebook, a folder per page" in build_parser(NOTES).description
