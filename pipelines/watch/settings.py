@@ -66,13 +66,6 @@ class WatchConfiguration(BaseConfiguration):
         return number_problem(key, value, above=0)
 
 
-@configspec
-class SourceReconcile(BaseConfiguration):
-    """A source's own reconcile period (`sources.<name>.<reconcile_key>`), when it has one."""
-
-    hours: float | None = None
-
-
 @dataclass(frozen=True)
 class WatchSettings:
     """The watch settings of one source, flags applied."""
@@ -111,36 +104,26 @@ _SPECS: dict[str, type[BaseConfiguration]] = {}  # a configspec class per source
 
 
 def _make_source_spec(source: SourceSpec) -> type[BaseConfiguration]:
-    quota = source.quota.requests if source.quota else None
-    watch = configspec(
-        type(
-            f"{source.name.capitalize()}WatchConfiguration",
-            (WatchConfiguration,),
-            {"__annotations__": {quota_key(source): float}, quota_key(source): quota},
-        )
+    assert source.quota is not None
+    watch = _configspec(
+        f"{source.name.capitalize()}WatchConfiguration",
+        {quota_key(source): (float, source.quota.requests)},
+        base=WatchConfiguration,
     )
-    root: dict[str, Any] = {"__annotations__": {"watch": watch}, "watch": None}
+    root: dict[str, tuple[Any, Any]] = {"watch": (watch, None)}
     if source.reconcile_key:
-        own = configspec(
-            type(
-                "OwnReconcile",
-                (BaseConfiguration,),
-                {
-                    "__annotations__": {source.reconcile_key: float | None},
-                    source.reconcile_key: None,
-                },
-            )
-        )
-        sources = configspec(
-            type(
-                "Sources",
-                (BaseConfiguration,),
-                {"__annotations__": {source.name: own}, source.name: None},
-            )
-        )
-        root["__annotations__"]["sources"] = sources
-        root["sources"] = None
-    return configspec(type("WatchRoot", (BaseConfiguration,), root))
+        own = _configspec("OwnReconcile", {source.reconcile_key: (float | None, None)})
+        root["sources"] = (_configspec("Sources", {source.name: (own, None)}), None)
+    return _configspec("WatchRoot", root)
+
+
+def _configspec(
+    name: str, fields: dict[str, tuple[Any, Any]], base: type = BaseConfiguration
+) -> type[BaseConfiguration]:
+    """A configspec made at run time (its keys are named after a source): field → (type, default)."""
+    namespace: dict[str, Any] = {"__annotations__": {k: hint for k, (hint, _) in fields.items()}}
+    namespace |= {k: default for k, (_, default) in fields.items()}
+    return configspec(type(name, (base,), namespace))
 
 
 def _resolved(source: SourceSpec) -> tuple[WatchConfiguration, float | None]:
@@ -167,13 +150,13 @@ def read_watch_settings(
 ) -> WatchSettings:
     """The watch settings of `source`; `interval`/`api_share` are the flags (None: not given)."""
     spec = spec_for(source)
+    if spec.quota is None:
+        raise WatchSettingsError(f"{spec.name} states no API quota: it cannot be watched")
     if interval is not None and not interval > 0:
         raise WatchSettingsError("--interval must be more than 0 seconds")
     if api_share is not None and not 0 < api_share <= 1:
         raise WatchSettingsError("--api-share must be more than 0 and at most 1")
     watch, own_reconcile = _resolved(spec)
-    if spec.quota is None:
-        raise WatchSettingsError(f"{spec.name} states no API quota: it cannot be watched")
     return WatchSettings(
         interval=interval if interval is not None else watch.interval,
         api_share=api_share if api_share is not None else watch.api_share,
