@@ -29,7 +29,6 @@ from dlt.common.configuration import configspec, resolve_configuration
 from dlt.common.configuration.exceptions import ConfigValueCannotBeCoercedException
 from dlt.common.configuration.specs import BaseConfiguration
 
-from pipelines.watch.load_packages import DEFAULT_KEEP
 from pm_runtime.errors import UserFacingError
 from pm_runtime.setting_checks import number_problem, whole_number_problem
 from pm_runtime.source_spec import SourceSpec, source_names, spec_for
@@ -48,7 +47,7 @@ class WatchConfiguration(BaseConfiguration):
     docspace_quota: float = 1500  # requests/min: docs/docspace-behaviour.md, "Rate limits"
     docspace_writes_per_day: float = 10000  # docs/docspace-behaviour.md, "Rate limits"
     reconcile_every_hours: float = 24.0
-    keep_load_packages: int = DEFAULT_KEEP
+    keep_load_packages: int = 50  # finished dlt load packages kept per pipeline
 
     def on_resolved(self) -> None:
         problem = next(filter(None, map(self._problem, self.get_resolvable_fields())), None)
