@@ -53,7 +53,7 @@ def watch(source: str | SourceSpec, args: argparse.Namespace) -> int:
     from pipelines.watch.loop import Budgets, Watcher, is_fatal_error
 
     spec = spec_for(source)
-    source = spec.name
+    name = spec.name
     try:
         settings = read_watch_settings(spec, args.interval, args.api_share)
     except WatchSettingsError as exc:
@@ -61,7 +61,7 @@ def watch(source: str | SourceSpec, args: argparse.Namespace) -> int:
         return 1
     share = settings.api_share
     budgets = Budgets(
-        source=RequestBudget(source, settings.source_quota, settings.source_window, share),
+        source=RequestBudget(name, settings.source_quota, settings.source_window, share),
         docspace=RequestBudget("docspace", settings.docspace_quota, 60.0, share),
         docspace_writes=RequestBudget(
             "docspace writes", settings.docspace_writes_per_day, 86400.0, share
@@ -73,13 +73,13 @@ def watch(source: str | SourceSpec, args: argparse.Namespace) -> int:
     )
     interval = settings.interval
 
-    with PidLock(lock_path(source), f"a watcher for pipeline '{source}'"):
-        assert spec.change_detector is not None, f"{source} states no change detector"
+    with PidLock(lock_path(name), f"a watcher for pipeline '{name}'"):
+        assert spec.change_detector is not None, f"{name} states no change detector"
         detector = spec.change_detector()
         stop = threading.Event()
         sync_step = SyncStep(spec, args.concurrency, settings.keep_load_packages)
         watcher = Watcher(
-            source,
+            name,
             detector,
             ExtractStep(spec),
             sync_step,
@@ -91,9 +91,9 @@ def watch(source: str | SourceSpec, args: argparse.Namespace) -> int:
             verbose=args.verbose,
             max_writes=args.max_writes,
             reconcile_every=settings.reconcile_every_hours * 3600.0,
-            credentials_changed=_credentials_watch(source, SecretsFingerprint, secrets_files),
+            credentials_changed=_credentials_watch(name, SecretsFingerprint, secrets_files),
             is_fatal=is_fatal_error,
-            exclusive=lambda: sync_lock(source),
+            exclusive=lambda: sync_lock(name),
         )
         print(
             f"Watching {title} every {interval:g}s (within {quota_text}); "
