@@ -233,3 +233,19 @@ def test_a_third_source_is_told_by_its_own_title_and_nouns() -> None:
     from pipelines.flags import build_parser
 
     assert "a room per notebook, a folder per page" in build_parser(NOTES).description
+
+
+def test_a_source_without_a_change_detector_is_not_watched_with_another_ones(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dataclasses import replace
+
+    from pipelines.watch.process import watch
+
+    args = argparse.Namespace(
+        interval=None, api_share=None, concurrency=None, verbose=0, max_writes=None
+    )
+    assert watch(replace(NOTES, change_detector=None), args) == 1
+    assert (
+        capsys.readouterr().out == "error: notes states no change detector: it cannot be watched\n"
+    )

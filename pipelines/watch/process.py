@@ -55,6 +55,8 @@ def watch(source: str | SourceSpec, args: argparse.Namespace) -> int:
     spec = spec_for(source)
     name = spec.name
     try:
+        if spec.change_detector is None:
+            raise WatchSettingsError(f"{name} states no change detector: it cannot be watched")
         settings = read_watch_settings(spec, args.interval, args.api_share)
     except WatchSettingsError as exc:
         print(f"error: {exc}")
@@ -74,7 +76,6 @@ def watch(source: str | SourceSpec, args: argparse.Namespace) -> int:
     interval = settings.interval
 
     with PidLock(lock_path(name), f"a watcher for pipeline '{name}'"):
-        assert spec.change_detector is not None, f"{name} states no change detector"
         detector = spec.change_detector()
         stop = threading.Event()
         sync_step = SyncStep(spec, args.concurrency, settings.keep_load_packages)
