@@ -1,8 +1,8 @@
 """A source the product has never heard of is mirrored into DocSpace through its spec alone.
 
-The source is a DuckDB table (or a small dlt source) and two SQL files in
-`tests/third_source/`; nothing in `docspace_destination` or `pipelines` names it, and
-`--watch` runs it with its own change detector.
+The source is the package `tests/third_source/` (SQL files, a dlt source, a change detector, a
+link writer, its `DOCSPACE_SPEC`); nothing in `docspace_destination` or `pipelines` names it,
+and `--watch` runs it with its own change detector.
 """
 
 from __future__ import annotations
@@ -12,106 +12,15 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import dlt
 import duckdb
 import pytest
 
-from pm_runtime.changes import Changes
-from pm_runtime.link_writer import Attachment
-from pm_runtime.source_spec import ApiQuota, MappingQuery, Nouns, SourceSpec
+from pm_runtime.source_spec import missing_fields
+from tests.third_source import DOCSPACE_SPEC
+from tests.third_source.changes import MADE
+from tests.third_source.link_writer import WRITER
 
-MAPPING = Path(__file__).parent / "third_source"
-
-
-class NotebookLinks:
-    """The test source's own write-back client: links kept on its notebooks, in memory."""
-
-    def __init__(self) -> None:
-        self.links: dict[str, list[Attachment]] = {}
-        self.calls = 0
-
-    def list(self, parent: str) -> list[Attachment]:
-        self.calls += 1
-        return list(self.links.get(parent, []))
-
-    def add(self, parent: str, name: str, url: str) -> Attachment:
-        self.calls += 1
-        made = Attachment(f"{parent}-{len(self.links.get(parent, []))}", name, frozenset({url}))
-        self.links.setdefault(parent, []).append(made)
-        return made
-
-    def delete(self, parent: str, attachment_id: str) -> None:
-        self.calls += 1
-        self.links[parent] = [a for a in self.links.get(parent, []) if a.id != attachment_id]
-
-    def close(self) -> None:
-        pass
-
-
-class CredentialsRejected(Exception):
-    """What the notes API answers once the test is done: a watcher stops on it (exit 1)."""
-
-
-class NotebookChanges:
-    """The test source's own change detector: one change, then rejected credentials."""
-
-    def __init__(self) -> None:
-        self.polls = 0
-        self.closed = False
-
-    def poll(self) -> Changes:
-        self.polls += 1
-        if self.polls > 1:
-            raise CredentialsRejected("the notes token was revoked")
-        return Changes(what=["notebook 'Field notes'"], requests=1)
-
-    def requests_per_poll(self) -> int:
-        return 1
-
-    def is_credentials_error(self, exc: BaseException) -> bool:
-        return isinstance(exc, CredentialsRejected)
-
-    def close(self) -> None:
-        self.closed = True
-
-
-@dlt.source(name="notes")
-def notes_source() -> Any:
-    """Two notebooks and their pages, as the notes API would give them."""
-
-    @dlt.resource(write_disposition="replace")
-    def books() -> Any:
-        yield [
-            {"id": "1", "title": "Field notes", "closed": False, "owner_email": "ada@example.com"},
-            {"id": "2", "title": "Recipes", "closed": False, "owner_email": "grace@example.com"},
-        ]
-
-    @dlt.resource(write_disposition="replace")
-    def pages() -> Any:
-        yield [
-            {"id": "10", "book_id": "1", "title": "Day one"},
-            {"id": "20", "book_id": "2", "title": "Bread"},
-        ]
-
-    return books, pages
-
-
-WRITER = NotebookLinks()
-DETECTOR = NotebookChanges()
-NOTES = SourceSpec(
-    name="notes",
-    dataset="notes_data",
-    desired_tree=MappingQuery(MAPPING / "desired_tree.sql", requires={"books": ()}),
-    people=(MappingQuery(MAPPING / "people.sql"),),
-    links=MappingQuery(MAPPING / "links.sql"),
-    link_writer=lambda: WRITER,
-    title="Notebooks",
-    nouns=Nouns(room="notebook", folder="page", rooms_table="books"),
-    quota=ApiQuota(600, 60.0, "requests/min"),
-    credentials_hint="SOURCES__NOTES__TOKEN",
-    dlt_source=lambda **args: notes_source(),
-    change_detector=lambda: DETECTOR,
-)
+NOTES = DOCSPACE_SPEC
 
 
 @pytest.fixture
@@ -225,7 +134,7 @@ def test_a_third_source_is_watched_with_its_own_change_detector_and_dlt_source(
     assert code == [1]  # stopped by its own detector's verdict on the credentials
     assert "Watching Notebooks every 0.1s (within 50% of Notebooks's 600 requests/min)" in out
     assert "error: the notes token was revoked" in out
-    assert (DETECTOR.polls, DETECTOR.closed) == (2, True)
+    assert [(d.polls, d.closed) for d in MADE] == [(2, True)]
     assert rooms_and_folders(docspace_service) == {"Field notes": ["Day one"], "Recipes": ["Bread"]}
 
 
@@ -249,3 +158,7 @@ def test_a_source_without_a_change_detector_is_not_watched_with_another_ones(
     assert (
         capsys.readouterr().out == "error: notes states no change detector: it cannot be watched\n"
     )
+
+
+def test_the_third_sources_spec_is_as_complete_as_a_registered_ones() -> None:
+    assert missing_fields(NOTES) == []
