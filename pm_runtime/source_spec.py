@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -99,11 +99,7 @@ REQUIRED_FOR_A_PACKAGE = ("title", "quota", "credentials_hint", "dlt_source", "c
 
 def missing_fields(spec: SourceSpec) -> list[str]:
     """The fields a source package's spec leaves empty that the command line needs."""
-    return [
-        f.name
-        for f in fields(spec)
-        if f.name in REQUIRED_FOR_A_PACKAGE and not getattr(spec, f.name)
-    ]
+    return [name for name in REQUIRED_FOR_A_PACKAGE if not getattr(spec, name)]
 
 
 def source_names() -> tuple[str, ...]:
