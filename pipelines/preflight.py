@@ -22,7 +22,6 @@ import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
-from pipelines.watch.settings import known_keys as watch_keys
 from pm_runtime.errors import ConfigurationError
 from pm_runtime.setting_checks import unknown_key_warnings
 from pm_runtime.source_spec import source_names
@@ -54,7 +53,6 @@ DOCSPACE_KEYS = {
 }
 # pm_runtime.staging_database, staging_lock, staging (dlt's loads into DuckDB)
 STAGING_KEYS = {"destination", "lock_timeout", "duckdb_memory_limit"}
-WATCH_KEYS = watch_keys()  # pipelines.watch.settings.WatchConfiguration, and each source's quota
 
 
 def _warn(message: str) -> None:
@@ -96,9 +94,11 @@ def _section_keys(table: dict, sections: Iterable[str], known: set[str]) -> dict
 
 def unknown_settings(config: dict, environ: dict[str, str]) -> list[str]:
     """Warnings for keys in our sections that no reader knows, from TOML and the environment."""
+    from pipelines.watch.settings import known_keys as watch_keys  # its configspec's fields
+
     sources = set(source_names())
     docspace = DOCSPACE_KEYS | sources
-    known = {"destination.docspace": docspace, "staging": STAGING_KEYS, "watch": WATCH_KEYS}
+    known = {"destination.docspace": docspace, "staging": STAGING_KEYS, "watch": watch_keys()}
     known |= {f"destination.docspace.{s}": DOCSPACE_KEYS for s in sources}
     found = _section_keys(config, known, docspace)
     prefixes = {"DESTINATION__DOCSPACE__": "destination.docspace", "STAGING__": "staging"}
