@@ -1,11 +1,13 @@
-"""What the DocSpace destination needs from Asana: the mapping SQL and the link writer."""
+"""Asana as the command line, `--watch` and the DocSpace destination know it: its one `SourceSpec`."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from pm_runtime.changes import ChangeDetector
 from pm_runtime.link_writer import LinkWriter
-from pm_runtime.source_spec import MappingQuery, SourceSpec
+from pm_runtime.source_spec import ApiQuota, MappingQuery, SourceSpec
 
 MAPPING = Path(__file__).parent / "docspace_mapping"
 
@@ -14,6 +16,18 @@ def _link_writer() -> LinkWriter:
     from asana_source.link_writer import asana_link_writer
 
     return asana_link_writer()
+
+
+def _dlt_source(**args: Any) -> Any:
+    from asana_source import asana_source
+
+    return asana_source(**args)
+
+
+def _change_detector() -> ChangeDetector:
+    from asana_source.changes import asana_change_detector
+
+    return asana_change_detector()
 
 
 DOCSPACE_SPEC = SourceSpec(
@@ -54,4 +68,11 @@ DOCSPACE_SPEC = SourceSpec(
         optional_columns={"projects": ("is_deleted",)},
     ),
     link_writer=_link_writer,
+    title="Asana",
+    # developers.asana.com/docs/rate-limits (paid plans; the free plan: 150/min)
+    quota=ApiQuota(1500, 60.0, "requests/min"),
+    credentials_hint="SOURCES__ASANA__ACCESS_TOKEN (or access_token under [sources.asana] in .dlt/secrets.toml)",
+    dlt_source=_dlt_source,
+    change_detector=_change_detector,
+    reconcile_key="reconcile_every_hours",  # sources.asana.reconcile_every_hours
 )

@@ -10,7 +10,6 @@ Exit codes: 0 done (or, with --plan, nothing to do); 1 an error or a failed reco
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 from collections.abc import Callable
@@ -21,8 +20,8 @@ from pipelines.handover import hand_over_to_sandbox
 from pipelines.preflight import check_before_running
 from pipelines.report import format_plan, format_summary
 from pipelines.run_lock import one_run_at_a_time
-from pipelines.sources import SOURCES
 from pm_runtime.failures import describe_failure
+from pm_runtime.source_spec import spec_for
 
 EXIT_OK, EXIT_FAILED, EXIT_CHANGES, EXIT_LIMITED = 0, 1, 2, 3
 
@@ -35,15 +34,14 @@ log = logging.getLogger("pipelines")
 def extract(source: str, progress: bool) -> Any:
     from pm_runtime.staging import fit_file_formats, staging_label, staging_pipeline
 
-    spec = SOURCES[source]
-    module = importlib.import_module(spec["module"])
-    make_source = getattr(module, spec["function"])
-    pipeline = staging_pipeline(source, spec["dataset"], progress="tqdm" if progress else None)
-    info = pipeline.run(fit_file_formats(pipeline, make_source()))
+    spec = spec_for(source)
+    assert spec.dlt_source is not None, f"{source} states no dlt source"
+    pipeline = staging_pipeline(spec.name, spec.dataset, progress="tqdm" if progress else None)
+    info = pipeline.run(fit_file_formats(pipeline, spec.dlt_source()))
     counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
     rows = {t: n for t, n in sorted(counts.items()) if not t.startswith("_dlt")}
     shown = ", ".join(f"{t} {n}" for t, n in rows.items()) or "no changes"
-    print(f"{spec['title']} → {staging_label()} ({spec['dataset']}): {shown}", flush=True)
+    print(f"{spec.display_title} → {staging_label()} ({spec.dataset}): {shown}", flush=True)
     return info
 
 
@@ -64,7 +62,7 @@ def run(source: str, args: argparse.Namespace) -> int:
     from docspace_destination.sync import Sync
 
     if args.watch:
-        from pipelines.watch import watch
+        from pipelines.watch.process import watch
 
         return watch(source, args)
     interactive = sys.stderr.isatty()
@@ -73,9 +71,8 @@ def run(source: str, args: argparse.Namespace) -> int:
         if args.verbose:
             print(info, file=sys.stderr)
         if args.extract_only:
-            print(
-                f"{SOURCES[source]['title']} loaded into DuckDB (dataset {SOURCES[source]['dataset']})."
-            )
+            spec = spec_for(source)
+            print(f"{spec.display_title} loaded into DuckDB (dataset {spec.dataset}).")
             return EXIT_OK
 
     bar: Any = None
@@ -89,8 +86,7 @@ def run(source: str, args: argparse.Namespace) -> int:
             bar.update(1)
 
     sync = Sync(
-        # the destination knows a source only by the spec its package states
-        importlib.import_module(SOURCES[source]["module"]).DOCSPACE_SPEC,
+        spec_for(source),  # the destination knows a source only by the spec its package states
         concurrency=args.concurrency,
         max_writes=args.max_writes,
         on_progress=progress,
@@ -148,6 +144,7 @@ def guarded(
     except Exception as exc:
         if args.verbose > 1:
             raise
-        hints = {SOURCES[source]["title"]: SOURCES[source]["secret_hint"]}
+        spec = spec_for(source)
+        hints = {spec.display_title: spec.credentials_hint}
         print(f"error: {describe_failure(exc, hints)}")
         return EXIT_FAILED

@@ -5,22 +5,23 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipelines.sources import SOURCES
+from pm_runtime.source_spec import SourceSpec, spec_for
 
 SANDBOX_DIR = Path("data") / "sandbox"  # where `python -m sandbox demo` keeps its state
 
 
-def build_parser(source: str) -> argparse.ArgumentParser:
+def build_parser(source: str | SourceSpec) -> argparse.ArgumentParser:
     from docspace_destination.apply import MAX_CONCURRENCY
     from docspace_destination.config import DocSpaceConfiguration as DEFAULTS
 
-    title = SOURCES[source]["title"]
+    spec = spec_for(source)
+    source, title, nouns = spec.name, spec.display_title, spec.nouns
     parser = argparse.ArgumentParser(
         prog=f"python pipelines/{source}_to_docspace.py",
         description=(
-            f"Load {title} into DuckDB (pipeline '{source}', dataset '{SOURCES[source]['dataset']}'), then make "
+            f"Load {title} into DuckDB (pipeline '{source}', dataset '{spec.dataset}'), then make "
             f"ONLYOFFICE DocSpace match it (pipeline '{source}_docspace'): a room per "
-            f"{'project' if source == 'asana' else 'board'}, a folder per {'task' if source == 'asana' else 'card'}."
+            f"{nouns.room}, a folder per {nouns.folder}."
         ),
         epilog="Exit codes: 0 ok / nothing to do, 1 error or failed records, 2 --plan found changes, "
         "3 stopped at DocSpace's daily write limit.",

@@ -22,18 +22,9 @@ import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
-from pipelines.sources import SOURCES
 from pm_runtime.errors import ConfigurationError
 from pm_runtime.setting_checks import unknown_key_warnings
-
-WATCH_KEYS = {  # pipelines.watch_settings
-    "interval",
-    "api_share",
-    "docspace_quota",
-    "docspace_writes_per_day",
-    "reconcile_every_hours",
-    "keep_load_packages",
-} | {f"{s}_quota" for s in SOURCES}
+from pm_runtime.source_spec import source_names
 
 
 def _warn(message: str) -> None:
@@ -76,11 +67,12 @@ def _section_keys(table: dict, sections: Iterable[str], known: set[str]) -> dict
 def unknown_settings(config: dict, environ: dict[str, str]) -> list[str]:
     """Warnings for keys in our sections that no reader knows, from TOML and the environment."""
     from docspace_destination.config import DOCSPACE_KEYS  # the configspecs' fields
+    from pipelines.watch.settings import known_keys as watch_keys
     from pm_runtime.staging_config import STAGING_KEYS
 
-    sources = set(SOURCES)
+    sources = set(source_names())
     docspace = DOCSPACE_KEYS | sources
-    known = {"destination.docspace": docspace, "staging": STAGING_KEYS, "watch": WATCH_KEYS}
+    known = {"destination.docspace": docspace, "staging": STAGING_KEYS, "watch": watch_keys()}
     known |= {f"destination.docspace.{s}": DOCSPACE_KEYS for s in sources}
     found = _section_keys(config, known, docspace)
     prefixes = {"DESTINATION__DOCSPACE__": "destination.docspace", "STAGING__": "staging"}
@@ -122,7 +114,7 @@ def check_before_running(source: str, args: argparse.Namespace) -> None:
     configured_destination()
     lock_timeout()
     if args.watch:
-        from pipelines.watch_settings import read_watch_settings
+        from pipelines.watch.settings import read_watch_settings
 
         read_watch_settings(source, args.interval, args.api_share)
     settings = load_settings(

@@ -1,13 +1,12 @@
 """What the command line prints about a run: pure functions of typed results, returning text.
 
 Kept apart from `pipelines.command` (flags and exit codes) so each printout can be tested
-on a made-up plan or result, and so the sandbox demo prints the very same text.
+on a made-up plan or result, and so the sandbox demo prints the very same text (the commands
+to look further that only the demo prints are its own: `sandbox.demo.format_next_steps`).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the destination is imported when a run needs it: `--help` stays quick
@@ -122,35 +121,3 @@ def format_steps(result: Any) -> str:
             )
             lines += [f"    {who}" for who in step.unknown_people[:50]]
     return "\n".join(lines)
-
-
-def format_next_steps(source: str, dataset: str, env: Mapping[str, str], executable: str) -> str:
-    """Commands to look at what the run left, each runnable as printed from the project directory.
-
-    No activated venv is assumed: Python is called by its path and `dlt` gets .venv/bin on PATH
-    (it starts `marimo` from there for `show`). A sandbox run names its own data directories
-    (`env` holds DLT_DATA_DIR and the DuckDB file then).
-    """
-    table = "projects" if source == "asana" else "boards"
-    db_env = ""
-    if env.get("DLT_DATA_DIR"):
-        db = os.path.relpath(env.get("DESTINATION__DUCKDB__CREDENTIALS", ""))
-        db_env = f"DESTINATION__DUCKDB__CREDENTIALS={db} "
-        dlt_env = f"DLT_DATA_DIR={os.path.relpath(env['DLT_DATA_DIR'])} {db_env}"
-    else:
-        dlt_env = ""
-    in_venv = ".venv" in executable
-    python = os.path.relpath(executable) if in_venv else "python"
-    bin_dir = os.path.dirname(python)
-    dlt_cli = f"PATH={bin_dir}:$PATH {dlt_env}dlt" if in_venv else f"{dlt_env}dlt"
-    demo = " DEMO=1" if dlt_env else ""
-    return f"""
-Next, query the staged data and the sync ledger with SQL:
-  {db_env}{python} -m pm_runtime.query "SELECT name, archived FROM {dataset}.{table}"
-  {db_env}{python} -m pm_runtime.query "SELECT status, count(*) FROM docspace_state.ledger GROUP BY ALL"
-  {db_env}{python} -m pm_runtime.query "SELECT * FROM docspace_state.runs ORDER BY started_at DESC"
-browse it in dlt's dashboard (Ctrl-C stops it):
-  make show PIPELINE={source}{demo}
-and inspect the loads into DuckDB and the runs into DocSpace:
-  {dlt_cli} pipeline {source} info
-  {dlt_cli} pipeline {source}_docspace trace"""

@@ -6,7 +6,7 @@ until the sync ends; the sync inside finds it already held. A second run waits u
 `[staging] lock_timeout` and then stops with one `error:` line naming the holder (exit 1), or,
 with `--skip-if-running`, says so in one line at once and exits 0 — what a scheduler wants, so a
 cron line needs no `flock`. `--watch` takes the same lock for each cycle instead (see
-`pipelines.watch`); `--plan --sync-only` reads only and takes none.
+`pipelines.watch.process`); `--plan --sync-only` reads only and takes none.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Checks of single settings: value(s) in, the one-line problem (naming the key) out, or None.
 
 Pure functions, so that every reader — the `@configspec`s' `on_resolved`
-(`docspace_destination.config`, `pm_runtime.staging_config`), `pipelines.watch_settings`,
+(`docspace_destination.config`, `pm_runtime.staging_config`), `pipelines.watch.settings`,
 `pm_runtime.settings_resolution` wording dlt's conversion errors — calls the same rule and
 prints the same words. `key` is always the dotted dlt path
 (`destination.docspace.room_title`); the message says it, the value found, and what fits.

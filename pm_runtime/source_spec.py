@@ -1,10 +1,13 @@
-"""What the DocSpace destination needs from a source, stated by the source in one place.
+"""What the product knows about a source, stated by the source in one place.
 
-A source package exports `DOCSPACE_SPEC`, a :class:`SourceSpec`: its name (ledger keys,
-pipeline names, per-source config sections), its dataset, the SQL that maps its staged
-tables to the desired DocSpace tree, to room members and to write-back links, and a
-factory for its write-back client. The destination reads nothing else about a source, so
-a new source touches no destination module.
+A source package `<name>_source` exports `DOCSPACE_SPEC`, a :class:`SourceSpec`, in its
+module `docspace_spec`: its name (ledger keys, pipeline names, per-source config sections),
+its dataset, how a user calls it and its records, its API's published quota, where its
+credentials go, and factories for its dlt source, its `--watch` change detector and its
+write-back client; plus the SQL that maps its staged tables to the desired DocSpace tree,
+to room members and to write-back links. The destination and the command line read nothing
+else about a source, so a new source touches none of their modules (CONTRIBUTING.md,
+"Adding a source").
 
 Uniform columns of the SQL files (DuckDB, over `<dataset>.<table>` names):
 - desired tree: key, entity, kind ('room' | 'folder'), parent_key, name, source_id,
@@ -13,6 +16,9 @@ Uniform columns of the SQL files (DuckDB, over `<dataset>.<table>` names):
 - people: room_key, email, name, role ('owner' | 'member' | 'observer').
 - links: key, target, name — over the view `docspace_entries` (key, kind, status,
   docspace_id, title: this source's ledger rows) the destination provides; parameter $tasks.
+
+The registry is the convention itself: `spec_for(name)` imports `<name>_source.docspace_spec`,
+and `source_names()` lists the `*_source` packages beside `pm_runtime` that have one.
 """
 
 from __future__ import annotations
@@ -20,9 +26,15 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+from typing import Any
 
+from pm_runtime.changes import ChangeDetector
 from pm_runtime.link_writer import LinkWriter
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+SPEC_MODULE = "docspace_spec"  # <name>_source/docspace_spec.py holds DOCSPACE_SPEC
 
 
 @dataclass(frozen=True)
@@ -39,24 +51,79 @@ class MappingQuery:
 
 
 @dataclass(frozen=True)
+class Nouns:
+    """How a user calls the source's records: what becomes a room, what a folder."""
+
+    room: str = "project"  # a room per project (Asana) / board (Trello)
+    folder: str = "task"  # a folder per task / card
+    rooms_table: str = "projects"  # the staged table of the records that become rooms
+
+
+@dataclass(frozen=True)
+class ApiQuota:
+    """The source API's published request quota: `requests` per `window_seconds`."""
+
+    requests: float
+    window_seconds: float
+    unit: str  # as a user reads it: "requests/min"
+
+
+@dataclass(frozen=True, kw_only=True)
 class SourceSpec:
+    """Everything about one source, in keyword fields (so new ones are added, never reordered)."""
+
     name: str
     dataset: str
     desired_tree: MappingQuery
     people: tuple[MappingQuery, ...] = ()
     links: MappingQuery | None = None
     link_writer: Callable[[], LinkWriter] | None = None
+    title: str = ""  # the source as a user names it ("Asana"); `name` capitalised when empty
+    nouns: Nouns = Nouns()
+    quota: ApiQuota | None = None  # what `--watch` keeps a share of
+    credentials_hint: str = ""  # where the credentials go, for the error a rejected one prints
+    dlt_source: Callable[..., Any] | None = None  # the dlt source (keyword args: the detector's)
+    change_detector: Callable[[], ChangeDetector] | None = None  # for `--watch`
+    # the source's own setting for its periodic full reconcile (`sources.<name>.<key>`), which
+    # wins over `[watch] reconcile_every_hours`; None: the source has none
+    reconcile_key: str | None = None
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.name.capitalize()
+
+
+# what a source package must state for the command line and `--watch` to run it
+REQUIRED_FOR_A_PACKAGE = ("title", "quota", "credentials_hint", "dlt_source", "change_detector")
+
+
+def missing_fields(spec: SourceSpec) -> list[str]:
+    """The fields a source package's spec leaves empty that the command line needs."""
+    return [name for name in REQUIRED_FOR_A_PACKAGE if not getattr(spec, name)]
+
+
+def source_names() -> tuple[str, ...]:
+    """The registered sources: every `<name>_source` package beside `pm_runtime` with a spec."""
+    found = PROJECT_DIR.glob(f"*_source/{SPEC_MODULE}.py")
+    return tuple(sorted(p.parent.name.removesuffix("_source") for p in found))
+
+
+@cache
+def _registered(name: str) -> SourceSpec:
+    try:
+        module = importlib.import_module(f"{name}_source.{SPEC_MODULE}")
+    except ModuleNotFoundError as exc:
+        if exc.name not in (f"{name}_source", f"{name}_source.{SPEC_MODULE}"):
+            raise
+        raise LookupError(f"no source package {name}_source with a DOCSPACE_SPEC") from None
+    spec = getattr(module, "DOCSPACE_SPEC", None)
+    if not isinstance(spec, SourceSpec):
+        raise LookupError(f"{name}_source has no DOCSPACE_SPEC")
+    return spec
 
 
 def spec_for(source: str | SourceSpec) -> SourceSpec:
-    """A spec as given, or the `DOCSPACE_SPEC` of the package `<name>_source` (by convention)."""
+    """A spec as given, or the registered one of that name (`<name>_source.docspace_spec`)."""
     if isinstance(source, SourceSpec):
         return source
-    try:
-        module = importlib.import_module(f"{source}_source")
-    except ImportError:
-        raise LookupError(f"no source package {source}_source with a DOCSPACE_SPEC") from None
-    spec = getattr(module, "DOCSPACE_SPEC", None)
-    if not isinstance(spec, SourceSpec):
-        raise LookupError(f"{source}_source has no DOCSPACE_SPEC")
-    return spec
+    return _registered(source)

@@ -16,14 +16,13 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Iterator
-from typing import Any
+import threading
+from collections.abc import Iterator, Mapping
 
 from pipelines.command import EXIT_FAILED, guarded, run
 from pipelines.flags import SANDBOX_DIR, build_parser
 from pipelines.preflight import check_before_running
-from pipelines.report import format_next_steps
-from pipelines.sources import SOURCES
+from pm_runtime.source_spec import SourceSpec, source_names, spec_for
 from sandbox import Sandbox
 
 
@@ -95,26 +94,72 @@ def run_demo(source: str, args: argparse.Namespace) -> int:
         # the settings are checked once the emulators are there to check them against, before
         # anything is loaded (as a run against real accounts checks them before its extract)
         check_before_running(source, argparse.Namespace(**{**vars(args), "sandbox": False}))
-        if args.watch:  # the sample changes now and then, so folders are seen to follow
-            from pipelines.watch import watch
-            from sandbox.mutations import SampleMutations
-
-            def changes(stop: Any) -> Any:
-                return SampleMutations(sb, source, stop, sys.stdout).start()
-
-            return watch(source, args, companion=changes)
+        if args.watch:
+            return watch_with_changes(sb, source, args)
         code = run(source, args)
         if code != EXIT_FAILED and not args.extract_only and not args.plan:
             print(format_tree(source))
-            print(format_next_steps(source, SOURCES[source]["dataset"], os.environ, sys.executable))
+            print(format_next_steps(source, os.environ, sys.executable))
         return code
+
+
+def watch_with_changes(sb: Sandbox, source: str, args: argparse.Namespace) -> int:
+    """The product's watcher, while the sample changes now and then so folders are seen to follow.
+
+    The changes run beside the watcher, not inside it: they start with it and stop when it
+    returns (the watcher's own signal handling ends it; a change in flight is let finish)."""
+    from pipelines.watch.process import watch
+    from sandbox.mutations import SampleMutations
+
+    stop = threading.Event()
+    changes = SampleMutations(sb, source, stop, sys.stdout).start()
+    try:
+        return watch(source, args)
+    finally:
+        stop.set()
+        changes.join(2.0)
 
 
 def main(argv: list[str]) -> int:
     """`argv`: the source, then the product command line's own flags (`--sandbox` may be among them)."""
-    if not argv or argv[0] not in SOURCES:
-        print(f"usage: python -m sandbox demo {{{','.join(SOURCES)}}} [flags of the pipeline]")
+    if not argv or argv[0] not in source_names():
+        print(
+            f"usage: python -m sandbox demo {{{','.join(source_names())}}} [flags of the pipeline]"
+        )
         return 2
     source = argv[0]
     args = build_parser(source).parse_args(argv[1:])
     return guarded(source, args, run_demo)
+
+
+def format_next_steps(source: str | SourceSpec, env: Mapping[str, str], executable: str) -> str:
+    """Commands to look at what the run left, each runnable as printed from the project directory.
+
+    No activated venv is assumed: Python is called by its path and `dlt` gets .venv/bin on PATH
+    (it starts `marimo` from there for `show`). A sandbox run names its own data directories
+    (`env` holds DLT_DATA_DIR and the DuckDB file then).
+    """
+    spec = spec_for(source)
+    source, dataset, table = spec.name, spec.dataset, spec.nouns.rooms_table
+    db_env = ""
+    if env.get("DLT_DATA_DIR"):
+        db = os.path.relpath(env.get("DESTINATION__DUCKDB__CREDENTIALS", ""))
+        db_env = f"DESTINATION__DUCKDB__CREDENTIALS={db} "
+        dlt_env = f"DLT_DATA_DIR={os.path.relpath(env['DLT_DATA_DIR'])} {db_env}"
+    else:
+        dlt_env = ""
+    in_venv = ".venv" in executable
+    python = os.path.relpath(executable) if in_venv else "python"
+    bin_dir = os.path.dirname(python)
+    dlt_cli = f"PATH={bin_dir}:$PATH {dlt_env}dlt" if in_venv else f"{dlt_env}dlt"
+    demo = " DEMO=1" if dlt_env else ""
+    return f"""
+Next, query the staged data and the sync ledger with SQL:
+  {db_env}{python} -m pm_runtime.query "SELECT name, archived FROM {dataset}.{table}"
+  {db_env}{python} -m pm_runtime.query "SELECT status, count(*) FROM docspace_state.ledger GROUP BY ALL"
+  {db_env}{python} -m pm_runtime.query "SELECT * FROM docspace_state.runs ORDER BY started_at DESC"
+browse it in dlt's dashboard (Ctrl-C stops it):
+  make show PIPELINE={source}{demo}
+and inspect the loads into DuckDB and the runs into DocSpace:
+  {dlt_cli} pipeline {source} info
+  {dlt_cli} pipeline {source}_docspace trace"""

@@ -10,7 +10,8 @@ from docspace_destination.opt_in_steps import StepReport
 from docspace_destination.plan import Action, Plan
 from docspace_destination.sync import SyncResult
 from pipelines.flags import limits_flag_problem
-from pipelines.report import format_next_steps, format_plan, format_summary
+from pipelines.report import format_plan, format_summary
+from sandbox.demo import format_next_steps
 
 
 def folder(n: int, op: str = "create") -> Action:
@@ -71,7 +72,7 @@ def test_next_steps_of_a_sandbox_run_name_its_data_directories() -> None:
         "DLT_DATA_DIR": "data/sandbox/dlt",
         "DESTINATION__DUCKDB__CREDENTIALS": "data/sandbox/pm.duckdb",
     }
-    text = format_next_steps("asana", "asana_data", env, ".venv/bin/python")
+    text = format_next_steps("asana", env, ".venv/bin/python")
     assert (
         "DESTINATION__DUCKDB__CREDENTIALS=data/sandbox/pm.duckdb .venv/bin/python -m pm_runtime.query "
         '"SELECT name, archived FROM asana_data.projects"'

@@ -1,57 +1,26 @@
-"""A source the destination has never heard of is mirrored into DocSpace through its spec alone.
+"""A source the product has never heard of is mirrored into DocSpace through its spec alone.
 
-The source is a DuckDB table and two SQL files in `tests/third_source/`; nothing in
-`docspace_destination` names it.
+The source is the package `tests/third_source/` (SQL files, a dlt source, a change detector, a
+link writer, its `DOCSPACE_SPEC`); nothing in `docspace_destination` or `pipelines` names it,
+and `--watch` runs it with its own change detector.
 """
 
 from __future__ import annotations
 
+import argparse
+import threading
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
-from pm_runtime.link_writer import Attachment
-from pm_runtime.source_spec import MappingQuery, SourceSpec
+from pm_runtime.source_spec import missing_fields
+from tests.third_source import DOCSPACE_SPEC
+from tests.third_source.changes import MADE
+from tests.third_source.link_writer import WRITER
 
-MAPPING = Path(__file__).parent / "third_source"
-
-
-class NotebookLinks:
-    """The test source's own write-back client: links kept on its notebooks, in memory."""
-
-    def __init__(self) -> None:
-        self.links: dict[str, list[Attachment]] = {}
-        self.calls = 0
-
-    def list(self, parent: str) -> list[Attachment]:
-        self.calls += 1
-        return list(self.links.get(parent, []))
-
-    def add(self, parent: str, name: str, url: str) -> Attachment:
-        self.calls += 1
-        made = Attachment(f"{parent}-{len(self.links.get(parent, []))}", name, frozenset({url}))
-        self.links.setdefault(parent, []).append(made)
-        return made
-
-    def delete(self, parent: str, attachment_id: str) -> None:
-        self.calls += 1
-        self.links[parent] = [a for a in self.links.get(parent, []) if a.id != attachment_id]
-
-    def close(self) -> None:
-        pass
-
-
-WRITER = NotebookLinks()
-NOTES = SourceSpec(
-    name="notes",
-    dataset="notes_data",
-    desired_tree=MappingQuery(MAPPING / "desired_tree.sql", requires={"books": ()}),
-    people=(MappingQuery(MAPPING / "people.sql"),),
-    links=MappingQuery(MAPPING / "links.sql"),
-    link_writer=lambda: WRITER,
-)
+NOTES = DOCSPACE_SPEC
 
 
 @pytest.fixture
@@ -141,3 +110,55 @@ def test_a_third_source_gets_links_back_through_its_own_writer(
     WRITER.calls = 0
     Sync(NOTES).run()
     assert WRITER.calls == 0  # links unchanged: the source is not asked at all
+
+
+def test_a_third_source_is_watched_with_its_own_change_detector_and_dlt_source(
+    workspace: Path,
+    docspace_service: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from pipelines.watch.process import watch
+
+    monkeypatch.setenv("DESTINATION__DOCSPACE__BASE_URL", docspace_service.server.root_url)
+    monkeypatch.setenv("DESTINATION__DOCSPACE__API_KEY", docspace_service.credentials["api_key"])
+    args = argparse.Namespace(
+        interval=0.1, api_share=None, concurrency=None, verbose=0, max_writes=None
+    )
+    code: list[int] = []
+    # in a thread of its own: the watcher installs signal handlers only in the main thread
+    watcher = threading.Thread(target=lambda: code.append(watch(NOTES, args)))
+    watcher.start()
+    watcher.join(120)
+    out = capsys.readouterr().out
+    assert code == [1]  # stopped by its own detector's verdict on the credentials
+    assert "Watching Notebooks every 0.1s (within 50% of Notebooks's 600 requests/min)" in out
+    assert "error: the notes token was revoked" in out
+    assert [(d.polls, d.closed) for d in MADE] == [(2, True)]
+    assert rooms_and_folders(docspace_service) == {"Field notes": ["Day one"], "Recipes": ["Bread"]}
+
+
+def test_a_third_source_is_told_by_its_own_title_and_nouns() -> None:
+    from pipelines.flags import build_parser
+
+    assert "a room per notebook, a folder per page" in build_parser(NOTES).description
+
+
+def test_a_source_without_a_change_detector_is_not_watched_with_another_ones(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dataclasses import replace
+
+    from pipelines.watch.process import watch
+
+    args = argparse.Namespace(
+        interval=None, api_share=None, concurrency=None, verbose=0, max_writes=None
+    )
+    assert watch(replace(NOTES, change_detector=None), args) == 1
+    assert (
+        capsys.readouterr().out == "error: notes states no change detector: it cannot be watched\n"
+    )
+
+
+def test_the_third_sources_spec_is_as_complete_as_a_registered_ones() -> None:
+    assert missing_fields(NOTES) == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pm_runtime.budget import RequestBudget
+from pipelines.watch.budget import RequestBudget
 
 
 class Clock:

@@ -1,11 +1,13 @@
-"""What the DocSpace destination needs from Trello: the mapping SQL and the link writer."""
+"""Trello as the command line, `--watch` and the DocSpace destination know it: its one `SourceSpec`."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from pm_runtime.changes import ChangeDetector
 from pm_runtime.link_writer import LinkWriter
-from pm_runtime.source_spec import MappingQuery, SourceSpec
+from pm_runtime.source_spec import ApiQuota, MappingQuery, Nouns, SourceSpec
 
 MAPPING = Path(__file__).parent / "docspace_mapping"
 
@@ -14,6 +16,18 @@ def _link_writer() -> LinkWriter:
     from trello_source.link_writer import trello_link_writer
 
     return trello_link_writer()
+
+
+def _dlt_source(**args: Any) -> Any:
+    from trello_source import trello_source
+
+    return trello_source(**args)
+
+
+def _change_detector() -> ChangeDetector:
+    from trello_source.changes import trello_change_detector
+
+    return trello_change_detector()
 
 
 DOCSPACE_SPEC = SourceSpec(
@@ -41,4 +55,12 @@ DOCSPACE_SPEC = SourceSpec(
     ),
     links=MappingQuery(MAPPING / "links.sql"),
     link_writer=_link_writer,
+    title="Trello",
+    nouns=Nouns(room="board", folder="card", rooms_table="boards"),
+    # developer.atlassian.com/cloud/trello/guides/rest-api/rate-limits
+    quota=ApiQuota(100, 10.0, "requests/10 s per token"),
+    credentials_hint="SOURCES__TRELLO__API_KEY and SOURCES__TRELLO__TOKEN "
+    "(or api_key/token under [sources.trello] in .dlt/secrets.toml)",
+    dlt_source=_dlt_source,
+    change_detector=_change_detector,
 )

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from pm_runtime.budget import RequestBudget
+from pipelines.watch.budget import RequestBudget
 from pm_runtime.changes import ChangeDetector, Changes
 from pm_runtime.errors import ConfigurationError, find_user_error
 

@@ -3,8 +3,9 @@
 dlt keeps every loaded package (schema, state, job files: ~200 KB per cycle here) in
 `<pipeline dir>/load/loaded/` forever; a one-off run per day never notices, a watcher
 applying a change a minute would add hundreds of MB a day. Only the newest `keep`
-packages stay. They are history only: what was loaded is in the destination (and its
-`_dlt_loads` table), and a package that is not finished is never in `loaded/`.
+packages stay (`[watch] keep_load_packages`). They are history only: what was loaded is in
+the destination (and its `_dlt_loads` table), and a package that is not finished is never
+in `loaded/`.
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-DEFAULT_KEEP = 50
 
-
-def prune_loaded_packages(pipeline_dir: Path, keep: int = DEFAULT_KEEP) -> int:
+def prune_loaded_packages(pipeline_dir: Path, keep: int) -> int:
     """Delete all but the newest `keep` loaded packages; returns how many were deleted."""
     loaded = pipeline_dir / "load" / "loaded"
     if not loaded.is_dir():

@@ -1,9 +1,8 @@
 """`--watch`: keep DocSpace within seconds of the source, unattended, until SIGTERM/SIGINT.
 
-Wiring only: the change detectors live with their sources (`asana_source.changes`,
-`trello_source.changes`), the cycle logic in `pipelines.watch_loop`, and the extract and
-the sync are the very ones a one-off run uses (the source's dlt pipeline,
-`docspace_destination.sync.Sync`).
+Wiring only: the change detector comes from the source's `SourceSpec.change_detector`, the
+cycle logic is `pipelines.watch.loop`, and the extract and the sync (`pipelines.watch.steps`)
+are the very ones a one-off run uses (the source's dlt pipeline, `docspace_destination.sync.Sync`).
 
 Process rules:
 - one watcher per pipeline: an exclusive `flock` on `<dlt pipelines dir>/<source>.watch.pid`;
@@ -22,103 +21,24 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipelines.watch_settings import WatchSettingsError, read_watch_settings
-from pm_runtime.budget import RequestBudget
-from pm_runtime.changes import ChangeDetector
-from pm_runtime.pidlock import PidLock
+from pipelines.watch.budget import RequestBudget
+from pipelines.watch.pidlock import PidLock
+from pipelines.watch.settings import WatchSettingsError, read_watch_settings
+from pipelines.watch.steps import ExtractStep, SyncStep
+from pm_runtime.source_spec import SourceSpec, spec_for
 from pm_runtime.sync_lock import sync_lock
 
 GRACE_SECONDS = 8.0
 MAX_SYNC_WAIT_SECONDS = 120.0  # writes in flight are bounded by the client's timeouts; never hang
 EXIT_CRASHED = 70  # EX_SOFTWARE: unexpected, worth a restart (1 means: fix the configuration)
-
-
-def make_detector(source: str) -> ChangeDetector:
-    if source == "asana":
-        from asana_source.changes import asana_change_detector
-
-        return asana_change_detector()
-    from trello_source.changes import trello_change_detector
-
-    return trello_change_detector()
-
-
-class ExtractStep:
-    """The source → DuckDB load of a one-off run, with the detector's arguments (one pipeline object)."""
-
-    def __init__(self, source: str) -> None:
-        from pipelines.sources import SOURCES
-
-        spec = SOURCES[source]
-        self.source, self.dataset = source, spec["dataset"]
-        self.make_source = getattr(importlib.import_module(spec["module"]), spec["function"])
-        self.pipeline: Any = None
-
-    def __call__(self, args: dict[str, Any]) -> dict[str, int]:
-        from pm_runtime.staging import fit_file_formats, staging_pipeline
-
-        if self.pipeline is None:
-            self.pipeline = staging_pipeline(self.source, self.dataset)
-        self.pipeline.run(fit_file_formats(self.pipeline, self.make_source(**args)))
-        trace = self.pipeline.last_trace
-        info = trace.last_normalize_info if trace else None
-        counts = info.row_counts if info else {}
-        # root tables only: child tables (tasks__memberships...) just repeat their parents' story
-        return {t: n for t, n in counts.items() if "__" not in t and not t.startswith("_dlt") and n}
-
-
-class SyncStep:
-    """`Sync(...).run()`, interruptible: `stop()` lets the writes in flight finish and defers the rest.
-
-    After each sync the finished load packages of both pipelines are pruned to the newest
-    `keep_packages` (see `pipelines.watch_files`)."""
-
-    def __init__(self, source: str, concurrency: int | None, keep_packages: int) -> None:
-        self.source, self.concurrency = source, concurrency
-        self.keep_packages = keep_packages
-        self._lock = threading.Lock()
-        self._current: Any = None
-        self._stopped = False
-
-    def __call__(self, max_writes: int | None) -> Any:
-        from docspace_destination.sync import Sync
-
-        sync = Sync(self.source, concurrency=self.concurrency, max_writes=max_writes)
-        with self._lock:
-            self._current = sync
-            if self._stopped:
-                sync.settings.apply.max_writes = 0
-        try:
-            return sync.run()
-        finally:
-            with self._lock:
-                self._current = None
-            self._prune()
-
-    def _prune(self) -> None:
-        from pipelines.watch_files import prune_loaded_packages
-        from pm_runtime.dlt_state import pipelines_dir
-
-        for name in (self.source, f"{self.source}_docspace"):
-            prune_loaded_packages(Path(pipelines_dir()) / name, self.keep_packages)
-
-    def stop(self) -> None:
-        # the applier checks the write budget before every write: a zero budget defers what
-        # has not started (reported "deferred", resumed by the next run) — the --max-writes path
-        with self._lock:
-            self._stopped = True
-            if self._current is not None:
-                self._current.settings.apply.max_writes = 0
 
 
 def lock_path(source: str) -> Path:
@@ -127,43 +47,42 @@ def lock_path(source: str) -> Path:
     return Path(pipelines_dir()) / f"{source}.watch.pid"
 
 
-def watch(
-    source: str,
-    args: argparse.Namespace,
-    companion: Callable[[threading.Event], Any] | None = None,
-) -> int:
-    """Watch until stopped. `companion(stop)`, if given, starts something alongside (the sandbox
-    demo's sample changes) and returns a thread-like object, joined briefly on the way out."""
-    from pipelines.watch_loop import Budgets, Watcher, is_fatal_error
-    from pm_runtime.secrets_watch import SecretsFingerprint, secrets_files
+def watch(source: str | SourceSpec, args: argparse.Namespace) -> int:
+    """Watch `source` until stopped; the exit code (see the module's docstring)."""
+    from pipelines.watch.credentials import SecretsFingerprint, secrets_files
+    from pipelines.watch.loop import Budgets, Watcher, is_fatal_error
 
+    spec = spec_for(source)
+    name = spec.name
     try:
-        settings = read_watch_settings(source, args.interval, args.api_share)
+        if spec.change_detector is None:
+            raise WatchSettingsError(f"{name} states no change detector: it cannot be watched")
+        settings = read_watch_settings(spec, args.interval, args.api_share)
     except WatchSettingsError as exc:
         print(f"error: {exc}")
         return 1
     share = settings.api_share
     budgets = Budgets(
-        source=RequestBudget(source, settings.source_quota, settings.source_window, share),
+        source=RequestBudget(name, settings.source_quota, settings.source_window, share),
         docspace=RequestBudget("docspace", settings.docspace_quota, 60.0, share),
         docspace_writes=RequestBudget(
             "docspace writes", settings.docspace_writes_per_day, 86400.0, share
         ),
     )
-    title = "Asana" if source == "asana" else "Trello"
+    title = spec.display_title
     quota_text = (
         f"{share:.0%} of {title}'s {settings.source_quota:,.0f} {settings.source_quota_unit}"
     )
     interval = settings.interval
 
-    with PidLock(lock_path(source), f"a watcher for pipeline '{source}'"):
-        detector = make_detector(source)
+    with PidLock(lock_path(name), f"a watcher for pipeline '{name}'"):
+        detector = spec.change_detector()
         stop = threading.Event()
-        sync_step = SyncStep(source, args.concurrency, settings.keep_load_packages)
+        sync_step = SyncStep(spec, args.concurrency, settings.keep_load_packages)
         watcher = Watcher(
-            source,
+            name,
             detector,
-            ExtractStep(source),
+            ExtractStep(spec),
             sync_step,
             budgets,
             interval=interval,
@@ -173,21 +92,18 @@ def watch(
             verbose=args.verbose,
             max_writes=args.max_writes,
             reconcile_every=settings.reconcile_every_hours * 3600.0,
-            credentials_changed=_credentials_watch(source, SecretsFingerprint, secrets_files),
+            credentials_changed=_credentials_watch(name, SecretsFingerprint, secrets_files),
             is_fatal=is_fatal_error,
-            exclusive=lambda: sync_lock(source),
+            exclusive=lambda: sync_lock(name),
         )
         print(
             f"Watching {title} every {interval:g}s (within {quota_text}); "
             f"SIGTERM or Ctrl-C stops (PID {os.getpid()}).",
             flush=True,
         )
-        alongside = companion(stop) if companion is not None else None
         try:
             return _run_until_stopped(watcher, stop, sync_step)
         finally:
-            if alongside is not None:
-                alongside.join(2.0)
             detector.close()
             # the Asana SDK's clients close their thread pools in __del__, which fails noisily
             # at interpreter exit: let them go now
