@@ -33,13 +33,16 @@ log = logging.getLogger("pipelines")
 
 
 def extract(source: str, progress: bool) -> Any:
+    from pm_runtime.load_phases import run_pipeline
     from pm_runtime.staging import fit_file_formats, staging_label, staging_pipeline
 
     spec = SOURCES[source]
     module = importlib.import_module(spec["module"])
     make_source = getattr(module, spec["function"])
     pipeline = staging_pipeline(source, spec["dataset"], progress="tqdm" if progress else None)
-    info = pipeline.run(fit_file_formats(pipeline, make_source()))
+    info = run_pipeline(
+        pipeline, fit_file_formats(pipeline, make_source())
+    )  # a big load: own process
     counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
     rows = {t: n for t, n in sorted(counts.items()) if not t.startswith("_dlt")}
     shown = ", ".join(f"{t} {n}" for t, n in rows.items()) or "no changes"

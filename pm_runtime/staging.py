@@ -160,6 +160,13 @@ class staging_duckdb(dlt.destinations.duckdb):  # noqa: N801 - dlt names destina
     spec = StagingDuckDbConfiguration  # type: ignore[assignment]
 
     @property
+    def client_class(self) -> type[Any]:
+        # merges that fit the memory limit (pm_runtime.duckdb_merge); imported when dlt loads
+        from pm_runtime.duckdb_merge import StagingDuckDbClient
+
+        return StagingDuckDbClient
+
+    @property
     def destination_type(self) -> str:
         # recorded in the pipeline state: `dlt pipeline <name> show` attaches with plain duckdb
         return "dlt.destinations.duckdb"
