@@ -1,7 +1,8 @@
 """dlt's loads into the staging DuckDB run under a memory limit, on one thread.
 
 DuckDB's default is 80% of the machine: the merge of 200,000 Asana tasks took ~730 MB
-in-process (`python -m benchmarks asana_extract` measures it).
+in-process (`python -m benchmarks asana_extract` measures it). Its merges deduplicate in
+memory DuckDB can spill, and a big load runs in a process of its own.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ def loaded_settings() -> tuple[str, int]:
     return rows[0][0], int(rows[0][1])
 
 
-def test_a_load_into_duckdb_runs_on_one_thread_under_256_mb(workspace: Path) -> None:
-    assert loaded_settings() == ("244.1 MiB", 1)  # DuckDB shows 256 MB (10^6) in MiB
+def test_a_load_into_duckdb_runs_on_one_thread_under_128_mb(workspace: Path) -> None:
+    assert loaded_settings() == ("122.0 MiB", 1)  # DuckDB shows 128 MB (10^6) in MiB
 
 
 def test_staging_duckdb_memory_limit_sets_the_limit(
