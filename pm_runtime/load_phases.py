@@ -24,6 +24,7 @@ load in-process.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -34,6 +35,7 @@ from typing import Any
 from pm_runtime.errors import UserFacingError
 
 IN_PROCESS_ENV = "PM_LOAD_IN_PROCESS"
+TRACEBACK_ENV = "PM_LOAD_TRACEBACK"  # set for the child when the parent logs at DEBUG (-vv)
 # ~15,000 Asana tasks of parquet: below, DuckDB's share of the load is a few tens of MB
 OWN_PROCESS_FROM_BYTES = 4 * 1024 * 1024
 # the child imports this package from where the parent has it, whatever the working directory
@@ -84,7 +86,11 @@ def load_in_child(pipeline_name: str, dataset_name: str) -> ChildLoad:
         [sys.executable, "-c", CHILD, pipeline_name, dataset_name],
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, IN_PROCESS_ENV: "1"},
+        env={
+            **os.environ,
+            IN_PROCESS_ENV: "1",
+            TRACEBACK_ENV: "1" if logging.getLogger().isEnabledFor(logging.DEBUG) else "",
+        },
     )
     lines = out.stdout.strip().splitlines()
     try:
@@ -128,6 +134,10 @@ def _child(pipeline_name: str, dataset_name: str) -> int:
     try:
         info = staging_pipeline(pipeline_name, dataset_name).load()
     except Exception as exc:  # the parent prints it as the one error line
+        if os.environ.get(TRACEBACK_ENV):
+            import traceback
+
+            traceback.print_exc()  # -vv: the child's traceback on stderr
         print(json.dumps({"error": describe_failure(exc)}), flush=True)
         return 1
     print(json.dumps({"info": str(info), "peak_mb": _peak_mb()}), flush=True)

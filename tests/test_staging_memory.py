@@ -140,3 +140,35 @@ def test_a_load_failing_in_its_own_process_is_one_error_line(
         run_probe(monkeypatch, [{"id": 1}], own_process=True)
     message = str(failed.value)
     assert len(message.splitlines()) == 1 and "CHECK constraint" in message, repr(message)
+
+
+@pytest.fixture
+def big_loads_apart(workspace, sandbox, monkeypatch):  # type: ignore[no-untyped-def]
+    """The Asana sandbox world, with every load counted big: it runs in a process of its own."""
+    from pm_runtime import load_phases
+    from tests.sync_world import AsanaWorld
+
+    for key, value in sandbox.environment().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(load_phases, "OWN_PROCESS_FROM_BYTES", 0)
+    return AsanaWorld(sandbox).build()
+
+
+def test_a_run_whose_load_runs_apart_mirrors_the_tasks_as_before(big_loads_apart) -> None:  # type: ignore[no-untyped-def]
+    from tests.sync_world import EXPECTED_FLAT
+
+    run = big_loads_apart.run()
+    assert run.code == 0, run.output
+    assert "Asana → DuckDB (asana_data): " in run.output and "tasks " in run.output
+    assert big_loads_apart.tree() == EXPECTED_FLAT
+
+
+def test_a_load_apart_that_fails_stops_the_run_with_one_error_line(  # type: ignore[no-untyped-def]
+    big_loads_apart, monkeypatch
+) -> None:
+    monkeypatch.setenv("STAGING__DUCKDB_MEMORY_LIMIT", "not a size")  # the child's load refuses it
+    run = big_loads_apart.run("--extract-only")
+    assert run.code == 1
+    errors = [line for line in run.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, run.output
+    assert "Memory must have a number" in errors[0] and "Traceback" not in run.output
