@@ -4,8 +4,9 @@ DuckDB runs inside the process that loads. After the extract and normalize of 20
 tasks that process holds ~290 MB (pyarrow, duckdb, dlt, the schema: live, not garbage, so
 `malloc_trim` frees ~10 MB), and the load adds DuckDB's working memory on top: the peak
 grew with the account (384 MB at 52,502 tasks, 556 MB at 210,002). A load started in a
-fresh process begins at ~100 MB, so the run's peak stays that of the normalize (~310 MB at
-either size; `python -m benchmarks asana_extract --memory-only`).
+fresh process begins at ~100 MB and, running one load job at a time under DuckDB's 128 MB,
+stays below the normalize's peak: the run's peak is flat (~310 MB for Asana, ~230 MB for
+Trello at 50,000 and 200,000; `python -m benchmarks asana_extract --memory-only`).
 
 Everything else is dlt's own `run()`: destination state sync, pending packages first,
 extract, normalize — only its load step is swapped for a child process (this module's
@@ -35,6 +36,7 @@ from typing import Any
 from pm_runtime.errors import UserFacingError
 
 IN_PROCESS_ENV = "PM_LOAD_IN_PROCESS"
+WORKERS_ENV = "LOAD__WORKERS"  # dlt's `[load] workers`
 TRACEBACK_ENV = "PM_LOAD_TRACEBACK"  # set for the child when the parent logs at DEBUG (-vv)
 # ~15,000 Asana tasks of parquet: below, DuckDB's share of the load is a few tens of MB
 OWN_PROCESS_FROM_BYTES = 4 * 1024 * 1024
@@ -89,6 +91,10 @@ def load_in_child(pipeline_name: str, dataset_name: str) -> ChildLoad:
         env={
             **os.environ,
             IN_PROCESS_ENV: "1",
+            # one load job at a time: each concurrent job holds its own read buffers outside
+            # DuckDB's memory limit (Trello's 200,000 cards: 312 MB peak with dlt's 20, 239 with 1,
+            # and the load is seconds either way next to minutes of extract)
+            WORKERS_ENV: os.environ.get(WORKERS_ENV, "1"),
             TRACEBACK_ENV: "1" if logging.getLogger().isEnabledFor(logging.DEBUG) else "",
         },
     )
