@@ -15,7 +15,8 @@ would simply fail), so its time is a lower bound.
 Memory: the load into DuckDB of `--memory-tasks` tasks (default 200,000; 0 skips it) runs
 in a process of its own against the emulator in another process, beside the same load of
 `--memory-baseline` tasks (default 50,000), and prints the peak RSS (VmHWM) of each phase —
-extract, normalize, load — and CPU seconds per 10,000 tasks (benchmarks/phase_memory.py).
+extract, normalize, load (a big load runs in a child process, as the command line runs it:
+`pm_runtime.load_phases`) — and CPU seconds per 10,000 tasks (benchmarks/phase_memory.py).
 `--memory-before REF` measures the source as it was at git commit REF the same way,
 against the same emulator, for the before/after figure (the source of REF is exported with
 `git archive` into a temp dir).
@@ -195,7 +196,8 @@ def memory_figures(tasks_total: int, before: str | None, baseline: int) -> None:
     sizes = [n for n in (baseline, tasks_total) if n]
     measured = [measure_size(n, before if n == tasks_total else None) for n in sizes]
     print(
-        "\nload into DuckDB in a process of its own (each phase's peak RSS apart); emulator in another"
+        "\nload into DuckDB in a process of its own (each phase's peak RSS apart; a big load in a"
+        " process of its own, as the command line runs it); emulator in another"
     )
     header = "".join(f"{p + ' MB':>12}" for p in PHASES)
     print(f"{'tasks':>9}  {'source':<22}{header}{'CPU s / 10k tasks':>19}{'wall s':>9}")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 LATENCY = 0.02
 CAP = 15
+MAX_APPLY_VS_FLOOR = 1.25  # issue 21: the apply within a quarter of the write floor
 
 
 def stage(projects: int, tasks: int) -> None:
@@ -228,9 +229,9 @@ def main(argv: list[str] | None = None) -> None:
     tree = f"{result['rooms']:.0f} rooms, {result['folders']:.0f} folders, {result['failed']:.0f} failed"
     print(f"  tree: {tree}")
     whole = result["seconds"] / floor
-    verdict = "PASS" if vs_floor <= 2 else "FAIL"
+    verdict = "PASS" if vs_floor <= MAX_APPLY_VS_FLOOR else "FAIL"
     print(
-        f"  apply / floor       = {vs_floor:5.2f}×  (goal ≤ 2×)  {verdict}   (whole run / floor {whole:.2f}×)"
+        f"  apply / floor       = {vs_floor:5.2f}×  (goal ≤ {MAX_APPLY_VS_FLOOR}×)  {verdict}   (whole run / floor {whole:.2f}×)"
     )
     verdict = "PASS" if vs_naive >= 8 else "FAIL"
     print(f"  naive / whole run   = {vs_naive:5.2f}×  (goal ≥ 8×)  {verdict}")

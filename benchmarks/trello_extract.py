@@ -12,10 +12,11 @@ would simply fail), so its time is a lower bound.
 Memory: the load of `--memory-boards` boards × `--memory-cards` cards (default 100 × 2,000)
 runs in a process of its own against the emulator in another (rate limits off: the figure is
 about the load, not pacing), beside the same load of a quarter of the boards, and prints the
-peak RSS of extract, normalize and load (`--memory-boards 0` skips it).
+peak RSS of extract, normalize and load (`--memory-boards 0` skips it). `--memory-before REF`
+also measures the source as it was at git commit REF at the big size (same emulator).
 
     python -m benchmarks.trello_extract [--boards 10] [--cards 500] [--latency 0.02]
-        [--memory-boards 100] [--memory-cards 2000] [--memory-only]
+        [--memory-boards 100] [--memory-cards 2000] [--memory-only] [--memory-before REF]
 """
 
 from __future__ import annotations
@@ -142,7 +143,21 @@ def serve_emulator(boards: int, cards: int) -> None:
         sys.stdin.read()
 
 
-def memory_at(boards: int, cards: int, workdir: str) -> tuple[int, dict[str, Any]]:
+def export_ref(ref: str, into: str) -> Path:
+    """The source packages as they were at `ref` (for the before-figure)."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref, "trello_source", "pm_runtime"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", into], input=archive, check=True)
+    return Path(into)
+
+
+def memory_at(
+    boards: int, cards: int, workdir: str, before: str | None = None
+) -> tuple[int, list[tuple[str, dict[str, Any]]]]:
+    """(cards, [(label, peaks)]): the working tree's load and, with `before`, that commit's."""
     from benchmarks.phase_memory import phase_peaks
 
     server = subprocess.Popen(
@@ -160,29 +175,40 @@ def memory_at(boards: int, cards: int, workdir: str) -> tuple[int, dict[str, Any
             "SOURCES__TRELLO__TOKEN": TRELLO_TOKEN,
             "SOURCES__TRELLO__BASE_URL": info["base_url"],
         }
-        return info["cards"], phase_peaks(ROOT, "trello_source:trello_source", workdir, env)
+        versions = [("now", ROOT)]
+        if before:
+            os.makedirs(os.path.join(workdir, "before"))
+            versions.insert(0, (f"before ({before})", export_ref(before, f"{workdir}/before")))
+        runs = []
+        for label, root in versions:
+            run_dir = os.path.join(workdir, f"run-{len(runs)}")
+            os.makedirs(run_dir)
+            runs.append((label, phase_peaks(root, "trello_source:trello_source", run_dir, env)))
+        return info["cards"], runs
     finally:
         server.stdin.close()  # type: ignore[union-attr]
         server.wait(timeout=60)
 
 
-def memory_figures(boards: int, cards: int) -> None:
+def memory_figures(boards: int, cards: int, before: str | None = None) -> None:
     from benchmarks.phase_memory import PHASES
 
     sizes = [max(1, boards // 4), boards]
     measured = []
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix="trello-mem-") as workdir:
-            measured.append((n, *memory_at(n, cards, workdir)))
+            measured.append((n, *memory_at(n, cards, workdir, before if n == boards else None)))
     print(
-        "\nload into DuckDB in a process of its own (each phase's peak RSS apart); emulator in another"
+        "\nload into DuckDB (a big load in a process of its own, as the command line runs it; each"
+        " phase's peak RSS apart); emulator in another"
     )
     header = "".join(f"{p + ' MB':>12}" for p in PHASES)
-    print(f"{'boards':>7}{'cards':>9}{header}{'wall s':>9}")
-    for n, total, r in measured:
-        cells = "".join(f"{r['phases'][p]:>12.0f}" for p in PHASES)
-        print(f"{n:>7}{total:>9,}{cells}{r['seconds']:>9.1f}")
-    small, big = measured[0][2]["peak_mb"], measured[-1][2]["peak_mb"]
+    print(f"{'boards':>7}{'cards':>9}  {'source':<22}{header}{'wall s':>9}")
+    for n, total, runs in measured:
+        for label, r in runs:
+            cells = "".join(f"{r['phases'][p]:>12.0f}" for p in PHASES)
+            print(f"{n:>7}{total:>9,}  {label:<22}{cells}{r['seconds']:>9.1f}")
+    small, big = measured[0][2][-1][1]["peak_mb"], measured[-1][2][-1][1]["peak_mb"]
     growth = big / small - 1
     print(
         f"peak RSS at {measured[-1][1]:,} cards: {big:.0f} MB (≤ {MAX_PEAK_MB} MB) "
@@ -202,13 +228,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--memory-boards", type=int, default=100)
     parser.add_argument("--memory-cards", type=int, default=2000)
     parser.add_argument("--memory-only", action="store_true")
+    parser.add_argument("--memory-before", metavar="REF", default=None)
     parser.add_argument("--serve-emulator", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     if args.serve_emulator:
         return serve_emulator(args.boards, args.cards)
     if args.memory_only:
-        return memory_figures(args.memory_boards, args.memory_cards)
+        return memory_figures(args.memory_boards, args.memory_cards, args.memory_before)
 
     ours_em = emulator(args.boards, args.cards, args.latency, limits=True)
     floor = minimum_requests(ours_em)
@@ -248,7 +275,7 @@ def main(argv: list[str] | None = None) -> None:
         f"no-op {naive['requests'] / max(1, noop['requests']):.0f}× fewer requests"
     )
     if args.memory_boards:
-        memory_figures(args.memory_boards, args.memory_cards)
+        memory_figures(args.memory_boards, args.memory_cards, args.memory_before)
 
 
 if __name__ == "__main__":

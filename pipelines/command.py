@@ -32,12 +32,13 @@ log = logging.getLogger("pipelines")
 
 
 def extract(source: str, progress: bool) -> Any:
+    from pm_runtime.load_phases import run_pipeline
     from pm_runtime.staging import fit_file_formats, staging_label, staging_pipeline
 
     spec = spec_for(source)
     assert spec.dlt_source is not None, f"{source} states no dlt source"
     pipeline = staging_pipeline(spec.name, spec.dataset, progress="tqdm" if progress else None)
-    info = pipeline.run(fit_file_formats(pipeline, spec.dlt_source()))
+    info = run_pipeline(pipeline, fit_file_formats(pipeline, spec.dlt_source()))  # big: own process
     counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
     rows = {t: n for t, n in sorted(counts.items()) if not t.startswith("_dlt")}
     shown = ", ".join(f"{t} {n}" for t, n in rows.items()) or "no changes"

@@ -129,11 +129,12 @@ class _WaitingConnectionPool(DuckDbConnectionPool):
         )
 
 
-# DuckDB takes 80% of the machine's memory and a buffer set per core by default: the load of
-# 200,000 Asana tasks peaked at ~730 MB in-process (~930 MB with the extract's buffers). With
-# 256 MB and one thread it peaks at ~400 MB and takes no longer (the merge is I/O-bound);
-# below ~200 MB that load fails with DuckDB's "Out of Memory Error". A bigger first load may
-# need more: `[staging] duckdb_memory_limit` / `STAGING__DUCKDB_MEMORY_LIMIT` (e.g. "1GB";
+# DuckDB takes 80% of the machine's memory and a buffer set per core by default, and fills
+# what it is given with cached blocks: the load of 200,000 Asana tasks peaked at ~730 MB
+# in-process. With one thread and 128 MB, and merges that deduplicate in memory DuckDB can
+# spill (pm_runtime.duckdb_merge), that load peaks at ~310 MB in its own process
+# (pm_runtime.load_phases) and takes no longer (the merge is I/O-bound); 96 MB still loads it.
+# `[staging] duckdb_memory_limit` / `STAGING__DUCKDB_MEMORY_LIMIT` raises it (e.g. "1GB";
 # default in `pm_runtime.staging_config`).
 
 
@@ -155,6 +156,13 @@ class staging_duckdb(dlt.destinations.duckdb):  # noqa: N801 - dlt names destina
     """dlt's duckdb destination whose connections wait for a locked file."""
 
     spec = StagingDuckDbConfiguration  # type: ignore[assignment]
+
+    @property
+    def client_class(self) -> type[Any]:
+        # merges that fit the memory limit (pm_runtime.duckdb_merge); imported when dlt loads
+        from pm_runtime.duckdb_merge import StagingDuckDbClient
+
+        return StagingDuckDbClient
 
     @property
     def destination_type(self) -> str:

@@ -3,7 +3,7 @@
     [staging]
     destination = "duckdb"          # duckdb | postgres | motherduck (`staging_database`)
     lock_timeout = 60               # seconds to wait for a staging file another process holds
-    duckdb_memory_limit = "256MB"   # DuckDB's memory_limit for dlt's loads (`staging`)
+    duckdb_memory_limit = "128MB"   # DuckDB's memory_limit for dlt's loads (`staging`)
 
 Only `staging.<key>` applies (not dlt's fallback to a bare `DESTINATION`, see
 `pm_runtime.settings_resolution`). Also here: where the staging DuckDB file is, dlt's own
@@ -28,7 +28,7 @@ class StagingConfiguration(BaseConfiguration):
     destination: Literal["duckdb", "postgres", "motherduck"] = "duckdb"
     lock_timeout: float = 60.0
     # DuckDB takes 80% of the machine's memory by default; see `staging` for the figures
-    duckdb_memory_limit: str = "256MB"
+    duckdb_memory_limit: str = "128MB"
 
     @staticmethod
     def coercion_problem(key: str, value: Any) -> str | None:

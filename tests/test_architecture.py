@@ -236,6 +236,10 @@ HAND_READERS = re.compile(
 ENVIRONMENT_SWITCHES = {
     "pm_runtime/dlt_state.py": "DLT_DATA_DIR is dlt's own process switch",
     "pm_runtime/lean_start.py": "PM_LEAN_START must be known before dlt is imported",
+    "pm_runtime/load_phases.py": (
+        "PM_LOAD_IN_PROCESS and the child's own switches (dlt's LOAD__WORKERS, PM_LOAD_TRACEBACK)"
+        " are read while the child process is set up"
+    ),
 }
 
 

@@ -23,11 +23,13 @@ class ExtractStep:
         self.pipeline: Any = None
 
     def __call__(self, args: dict[str, Any]) -> dict[str, int]:
+        from pm_runtime.load_phases import run_pipeline
         from pm_runtime.staging import fit_file_formats, staging_pipeline
 
         if self.pipeline is None:
             self.pipeline = staging_pipeline(self.source, self.dataset)
-        self.pipeline.run(fit_file_formats(self.pipeline, self.make_source(**args)))
+        # a big first load runs in a process of its own, as a one-off run's does
+        run_pipeline(self.pipeline, fit_file_formats(self.pipeline, self.make_source(**args)))
         trace = self.pipeline.last_trace
         info = trace.last_normalize_info if trace else None
         counts = info.row_counts if info else {}
