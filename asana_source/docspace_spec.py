@@ -1,11 +1,12 @@
-"""What the DocSpace destination needs from Asana: the mapping SQL and the link writer."""
+"""What the DocSpace destination needs from Asana: the mapping SQL, the link writer and the
+attachments (documents) with their download helper."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from pm_runtime.link_writer import LinkWriter
-from pm_runtime.source_spec import MappingQuery, SourceSpec
+from pm_runtime.source_spec import AttachmentOpener, MappingQuery, SourceSpec
 
 MAPPING = Path(__file__).parent / "docspace_mapping"
 
@@ -14,6 +15,12 @@ def _link_writer() -> LinkWriter:
     from asana_source.link_writer import asana_link_writer
 
     return asana_link_writer()
+
+
+def _attachment_download() -> AttachmentOpener:
+    from asana_source.attachment_download import asana_attachment_opener
+
+    return asana_attachment_opener()
 
 
 DOCSPACE_SPEC = SourceSpec(
@@ -54,4 +61,10 @@ DOCSPACE_SPEC = SourceSpec(
         optional_columns={"projects": ("is_deleted",)},
     ),
     link_writer=_link_writer,
+    attachments=MappingQuery(
+        MAPPING / "attachments.sql",
+        requires={"attachments": ("gid", "parent_gid")},
+        optional_columns={"attachments": ("host", "resource_subtype", "size", "is_deleted")},
+    ),
+    attachment_download=_attachment_download,
 )

@@ -34,6 +34,7 @@ from docspace_destination.operations import (  # noqa: F401  (OUTCOMES re-export
     RENAME,
     RESTORE,
     UNARCHIVE,
+    UPLOAD,
     Action,
     BudgetExhausted,
     RecordFailed,
@@ -133,6 +134,8 @@ class Applier:
         self.report = ApplyReport()
         self.on_progress = on_progress
         self.fresh: set[int] = set()  # made by this run, so known to be empty
+        # uploads' session and downloads (file_steps.Documents), set by a sync that copies them
+        self.documents: Any = None
         self._lock = threading.Lock()
         self._writes = spent  # writes this run already made (a crashed run's package, resumed)
         self._claimed = {e.docspace_id for e in self.entries.values() if e.docspace_id is not None}
@@ -187,7 +190,7 @@ class Applier:
         if entry is None:
             return False
         done = entry.status == APPLIED and entry.docspace_id is not None
-        if a.op in (CREATE, ADOPT, RESTORE):
+        if a.op in (CREATE, ADOPT, RESTORE, UPLOAD):
             return done
         if a.op == RENAME:
             return done and entry.title == a.title

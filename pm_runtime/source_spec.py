@@ -13,6 +13,10 @@ Uniform columns of the SQL files (DuckDB, over `<dataset>.<table>` names):
 - people: room_key, email, name, role ('owner' | 'member' | 'observer').
 - links: key, target, name — over the view `docspace_entries` (key, kind, status,
   docspace_id, title: this source's ledger rows) the destination provides; parameter $tasks.
+- attachments (documents, optional): attachment_id, parent_entity (the `entity` of the
+  folder it belongs in), name, size, copyable (an uploaded file, not a link), deleted.
+  A source with this query stages attachments when its dlt source gets `attachments=True`,
+  and `attachment_download()` opens one for the copy (`AttachmentOpener`).
 """
 
 from __future__ import annotations
@@ -21,8 +25,20 @@ import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from pm_runtime.link_writer import LinkWriter
+
+if TYPE_CHECKING:
+    from pm_runtime.download import Download
+
+
+class AttachmentOpener(Protocol):
+    """A source's download helper: one verified, streamed download per attachment."""
+
+    def open(self, attachment_id: str, parent_id: str) -> Download: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -46,6 +62,9 @@ class SourceSpec:
     people: tuple[MappingQuery, ...] = ()
     links: MappingQuery | None = None
     link_writer: Callable[[], LinkWriter] | None = None
+    # documents (issue 20): the attachments SQL and the download helper's factory
+    attachments: MappingQuery | None = None
+    attachment_download: Callable[[], AttachmentOpener] | None = None
 
 
 def spec_for(source: str | SourceSpec) -> SourceSpec:

@@ -1,11 +1,12 @@
-"""What the DocSpace destination needs from Trello: the mapping SQL and the link writer."""
+"""What the DocSpace destination needs from Trello: the mapping SQL, the link writer and the
+attachments (documents) with their download helper."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from pm_runtime.link_writer import LinkWriter
-from pm_runtime.source_spec import MappingQuery, SourceSpec
+from pm_runtime.source_spec import AttachmentOpener, MappingQuery, SourceSpec
 
 MAPPING = Path(__file__).parent / "docspace_mapping"
 
@@ -14,6 +15,12 @@ def _link_writer() -> LinkWriter:
     from trello_source.link_writer import trello_link_writer
 
     return trello_link_writer()
+
+
+def _attachment_download() -> AttachmentOpener:
+    from trello_source.attachment_download import trello_attachment_opener
+
+    return trello_attachment_opener()
 
 
 DOCSPACE_SPEC = SourceSpec(
@@ -41,4 +48,10 @@ DOCSPACE_SPEC = SourceSpec(
     ),
     links=MappingQuery(MAPPING / "links.sql"),
     link_writer=_link_writer,
+    attachments=MappingQuery(
+        MAPPING / "attachments.sql",
+        requires={"attachments": ("id", "id_card")},
+        optional_columns={"attachments": ("is_upload", "bytes", "is_deleted")},
+    ),
+    attachment_download=_attachment_download,
 )
