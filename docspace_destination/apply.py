@@ -138,7 +138,12 @@ class Applier:
         self.documents: Any = None
         self._lock = threading.Lock()
         self._writes = spent  # writes this run already made (a crashed run's package, resumed)
-        self._claimed = {e.docspace_id for e in self.entries.values() if e.docspace_id is not None}
+        # rooms' and folders' ids: files are numbered apart in DocSpace (files_file vs files_folder)
+        self._claimed = {
+            e.docspace_id
+            for e in self.entries.values()
+            if e.docspace_id is not None and e.kind != "file"
+        }
         self.kinds = {name: kind.steps(self) for name, kind in KINDS.items()}
         self._ledger_steps = {ORPHAN: self._orphan, RESTORE: self._restore}
 
@@ -329,7 +334,7 @@ class Applier:
     def save(self, entry: LedgerEntry) -> None:
         with self._lock:
             self.entries[entry.key] = entry
-            if entry.docspace_id is not None:
+            if entry.docspace_id is not None and entry.kind != "file":
                 self._claimed.add(entry.docspace_id)
         self.ledger.record(entry)
 

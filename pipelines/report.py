@@ -60,6 +60,9 @@ def format_plan(the_plan: Plan, verbose: int) -> str:
         lines += [_action_line(a) for a in shown[:limit]]
         if limit and len(shown) > limit:
             lines.append(f"      … and {len(shown) - limit} more (-v lists all)")
+    from docspace_destination.files import plan_lines  # documents: uploads and skipped files
+
+    lines += plan_lines(the_plan, verbose, LISTED)
     return "\n".join(lines)
 
 
