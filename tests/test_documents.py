@@ -207,3 +207,44 @@ def test_lost_replies_and_server_errors_on_uploads_leave_no_duplicate_and_no_par
     assert world.files("Beta", "Ship") == expected
     for f in world.all_files():
         assert world.docspace.file_versions(f) == [1], f.title
+
+
+def _count(output: str, outcome: str) -> int:
+    import re
+
+    found = re.search(rf"^\s+{outcome}\s+(\d+)", output, flags=re.M)
+    return int(found.group(1)) if found else 0
+
+
+def test_max_writes_defers_uploads_and_counts_every_upload_request(world):
+    uploads_done = []
+    for _ in range(20):
+        before = world.writes()
+        run = world.run("--max-writes", "5")
+        assert run.code == 0, run.output
+        assert _count(run.output, "failed") == 0, run.output
+        assert world.writes() - before <= 5  # sessions and chunks count like any write
+        uploads_done.append(_count(run.output, "uploaded"))
+        if _count(run.output, "deferred") == 0:
+            break
+    else:
+        pytest.fail("20 runs of --max-writes 5 did not copy every document")
+    assert sum(uploads_done) == 5
+    assert world.files("Alpha", "Design") == {
+        "spec.pdf": world.sha("spec.pdf"),
+        "Big Drawing.png": world.sha("Big Drawing.PNG"),
+    }
+
+
+def test_the_daily_limit_defers_uploads_and_a_later_run_finishes_them(world):
+    world.docspace.limits.writes_per_day = 12  # rooms and folders, then the limit mid-uploads
+    run = world.run()
+    assert run.code == 3, run.output
+    assert "daily write limit reached" in run.output
+    assert _count(run.output, "failed") == 0
+    world.docspace.reset_limits()
+    world.docspace.limits.writes_per_day = None
+    last = world.run()
+    assert last.code == 0, last.output
+    assert set(world.files("Alpha", "Design")) == {"spec.pdf", "Big Drawing.png"}
+    assert len(world.all_files()) == 5
