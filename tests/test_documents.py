@@ -115,6 +115,7 @@ def test_the_plan_groups_uploads_with_their_count_and_bytes(world):
 def test_a_rerun_makes_no_writes_and_no_downloads(world):
     assert world.run().code == 0
     writes = world.writes()
+    assert world.downloads() > 0
     world.sb.asana.log.clear()
     again = world.run()
     assert again.code == 0, again.output
