@@ -54,6 +54,15 @@ def wants_attachments(source: str | SourceSpec) -> bool:
     return load_settings(spec.name, need_credentials=False).attachments == "copy"
 
 
+def source_options(source: str) -> dict[str, Any]:
+    """What the destination asks of the source's dlt function: `attachments=True` when it
+    copies documents (the pipelines pass these to every extract, one-off or --watch)."""
+    try:
+        return {"attachments": True} if wants_attachments(source) else {}
+    except LookupError:  # a source without a DocSpace spec
+        return {}
+
+
 def skip_reason(copyable: bool, size: int | None, max_mb: int) -> str | None:
     """Why an attachment is not copied (None: it is)."""
     if not copyable:
@@ -189,7 +198,7 @@ def plan_lines(the_plan: Plan, verbose: int, listed: int = 10) -> list[str]:
     if skipped:
         reasons: dict[str, int] = defaultdict(int)
         for a in skipped:
-            reasons[EXTERNAL_LINK if a.reason == EXTERNAL_LINK else "too large"] += 1
+            reasons["too large" if "> limit" in a.reason else a.reason] += 1
         text = ", ".join(f"{n} {why}" for why, n in sorted(reasons.items()))
         lines.append(f"  {'skip file':<20} {len(skipped):>6}  ({text}; -v lists them)")
         if verbose:

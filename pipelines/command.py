@@ -39,7 +39,10 @@ def extract(source: str, progress: bool) -> Any:
     module = importlib.import_module(spec["module"])
     make_source = getattr(module, spec["function"])
     pipeline = staging_pipeline(source, spec["dataset"], progress="tqdm" if progress else None)
-    info = pipeline.run(fit_file_formats(pipeline, make_source(**_source_options(source))))
+    # the destination may ask for more (attachments staged when it copies documents)
+    from docspace_destination.files import source_options
+
+    info = pipeline.run(fit_file_formats(pipeline, make_source(**source_options(source))))
     counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
     rows = {t: n for t, n in sorted(counts.items()) if not t.startswith("_dlt")}
     shown = ", ".join(f"{t} {n}" for t, n in rows.items()) or "no changes"
@@ -48,17 +51,6 @@ def extract(source: str, progress: bool) -> Any:
 
 
 # --------------------------------------------------------------------------- main
-
-
-def _source_options(source: str) -> dict[str, Any]:
-    """What the destination asks of the source: its attachments staged when it copies them
-    (`[destination.docspace] attachments = "copy"`; the source's spec says it can)."""
-    from docspace_destination.files import wants_attachments
-
-    try:
-        return {"attachments": True} if wants_attachments(source) else {}
-    except LookupError:  # a source without a DocSpace spec
-        return {}
 
 
 def _progress_bar(total: int, enabled: bool) -> Any:

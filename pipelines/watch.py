@@ -69,7 +69,10 @@ class ExtractStep:
 
         if self.pipeline is None:
             self.pipeline = staging_pipeline(self.source, self.dataset)
-        self.pipeline.run(fit_file_formats(self.pipeline, self.make_source(**args)))
+        from docspace_destination.files import source_options  # attachments when copied
+
+        options = {**source_options(self.source), **args}
+        self.pipeline.run(fit_file_formats(self.pipeline, self.make_source(**options)))
         trace = self.pipeline.last_trace
         info = trace.last_normalize_info if trace else None
         counts = info.row_counts if info else {}
