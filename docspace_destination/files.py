@@ -188,9 +188,11 @@ def plan_lines(the_plan: Plan, verbose: int, listed: int = 10) -> list[str]:
         for a in uploads:
             by_folder[a.parent_key].append(a)
         shown = list(by_folder.items()) if verbose else list(by_folder.items())[:listed]
+        titles = {a.key: a.title for a in the_plan.actions if a.kind != FILE}
         for parent, files in shown:
             size = sum(a.size or 0 for a in files)
-            lines.append(f"      into [{parent}]: {len(files)} file(s), {_bytes(size)}")
+            where = f"{titles[parent]!r} [{parent}]" if parent in titles else f"[{parent}]"
+            lines.append(f"      into {where}: {len(files)} file(s), {_bytes(size)}")
             if verbose:
                 lines += [f"        {a.title!r}  ({_bytes(a.size or 0)})" for a in files]
         if not verbose and len(by_folder) > listed:
