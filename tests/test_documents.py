@@ -249,3 +249,16 @@ def test_the_daily_limit_defers_uploads_and_a_later_run_finishes_them(world):
     assert last.code == 0, last.output
     assert set(world.files("Alpha", "Design")) == {"spec.pdf", "Big Drawing.png"}
     assert len(world.all_files()) == 5
+
+
+def test_a_download_that_breaks_off_uploads_nothing_and_the_next_run_copies_it(world):
+    world.asana.files.cut_at = 1000  # every download stops after 1000 bytes
+    run = world.run()
+    assert run.code == 1
+    assert "FAILED" in run.output and "spec.pdf" in run.output and "broke off" in run.output
+    # nothing half-downloaded reached DocSpace (the empty notes.txt needs no bytes)
+    assert [f.title for f in world.all_files()] == ["notes.txt"]
+    assert world.sb.docspace.log.count("POST", "/files/*/session") == 1
+    world.asana.files.cut_at = None
+    assert world.run().code == 0
+    assert world.files("Alpha", "Design")["spec.pdf"] == world.sha("spec.pdf")
