@@ -262,3 +262,15 @@ def test_a_download_that_breaks_off_uploads_nothing_and_the_next_run_copies_it(w
     world.asana.files.cut_at = None
     assert world.run().code == 0
     assert world.files("Alpha", "Design")["spec.pdf"] == world.sha("spec.pdf")
+
+
+def test_the_tools_own_docspace_links_on_tasks_are_not_attachments_to_copy(world, monkeypatch):
+    monkeypatch.setenv("DESTINATION__DOCSPACE__WRITE_BACK", "true")
+    monkeypatch.setenv("DESTINATION__DOCSPACE__WRITE_BACK_TASKS", "true")
+    assert world.run().code == 0  # puts "DocSpace room" / "DocSpace folder" links on Asana
+    plan = world.run("--plan", "-v")  # stages them as attachments of the tasks
+    assert plan.code == 0, plan.output
+    assert "DocSpace folder" not in plan.output and "DocSpace room" not in plan.output
+    assert "skip file                 1" in plan.output  # only the Roadmap link
+    staged = staged_rows("SELECT count(*) FROM asana_data.attachments WHERE name LIKE 'DocSpace %'")
+    assert staged[0][0] > 0  # the links are there, staged like any attachment
