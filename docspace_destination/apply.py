@@ -388,6 +388,15 @@ class Applier:
             self.entries[entry.key] = marked
         return marked
 
+    def note_intents(self, entries: list[LedgerEntry]) -> None:
+        """Write-ahead for many rows at once (a step's uploads): one short transaction."""
+        self.ledger.write(entries)
+        for e in entries:
+            self.ledger.record(e)
+        with self._lock:
+            for e in entries:
+                self.entries[e.key] = e
+
     def rename(self, a: Action, put: Callable[[int, str], Any]) -> str:
         """A rename is one synchronous PUT that is harmless to repeat (same title again), so it
         needs no write-ahead and the client may re-send it after a lost reply. It must not race

@@ -16,7 +16,9 @@ For each `upload` action (docspace_destination.files):
 4. Download the attachment just before (Asana's download URL lives minutes) into a temp file,
    streamed and checked against the size the source reported (`pm_runtime.download`).
 5. Write the intent (title, size, time) to the ledger, synchronously — then send the session
-   (`file_upload.Uploader`). After a 5xx or a lost reply the loop goes back to 1.
+   (`file_upload.Uploader`). After a 5xx or a lost reply the loop goes back to 1. (The new
+   uploads of an apply step have their titles chosen and intents written in one transaction
+   before the step starts (`_write_ahead`): one DuckDB write per upload would serialise them.)
 6. Record the file id. A SIGKILL anywhere leaves at most the intent, and the next run starts at 1.
 
 The temp file is deleted as soon as the upload is over; a 200 MB attachment is on disk, never
@@ -127,6 +129,7 @@ class FileSteps:
         self._chosen: dict[int, set[str]] = defaultdict(set)  # titles our uploads use, per folder
         self._folder_locks: dict[int, threading.Lock] = defaultdict(threading.Lock)
         self._lock = threading.Lock()
+        self._prepared: set[str] = set()  # uploads whose intent this run wrote ahead, in a batch
         self.steps = {UPLOAD: self.upload, FOLLOW: self.follow}
 
     @property
@@ -157,6 +160,45 @@ class FileSteps:
                 pass  # the upload lists again and reports the error on its own record
 
         list(pool.map(fetch, sorted(folders)))
+        self._write_ahead([a for a in todo if a.op == UPLOAD])
+
+    def _write_ahead(self, uploads: list[Action]) -> None:
+        """Choose the titles and write the intents of the step's new uploads in one transaction
+        (a DuckDB write each would serialise the uploads). An upload whose earlier intent is
+        still in the ledger is left to `upload`, which looks in the folder first."""
+        now = datetime.now(UTC)
+        batch: list[LedgerEntry] = []
+        for a in uploads:
+            fid = self.run.id_of(a.parent_key)
+            entry = self.run.entries.get(a.key)
+            if fid is None or (entry is not None and (entry.intent or entry.docspace_id)):
+                continue
+            if fid not in self.run.fresh and fid not in self._files:
+                continue  # not listed: `upload` lists and looks on its own
+            title = self._choose(a, fid, self._files.get(fid, []))
+            base = entry or self.run.entry(a, status=PENDING, attempts=0)
+            batch.append(
+                base.evolve(
+                    title=title,
+                    parent_id=fid,
+                    status=PENDING,
+                    attempts=base.attempts + 1,
+                    intent=intent_of(a.size or 0, now),
+                )
+            )
+        self.run.note_intents(batch)
+        self._prepared.update(e.key for e in batch)
+
+    def _choose(self, a: Action, folder_id: int, listing: list[dict[str, Any]]) -> str:
+        """The planned title, or its first "(n)" no file in the folder and no sibling upload has."""
+        with self._folder_locks[folder_id]:
+            with self._lock:
+                others = self._chosen[folder_id] - {a.title.casefold()}
+            taken = [str(f.get("title") or "") for f in listing] + sorted(others)
+            title = free_title(a.title, taken)
+            with self._lock:
+                self._chosen[folder_id].add(title.casefold())
+        return title
 
     def _listing(self, folder_id: int, first: bool) -> list[dict[str, Any]]:
         if first and folder_id in self.run.fresh:
@@ -212,40 +254,33 @@ class FileSteps:
             return "unchanged"
         docs = self.documents
         for attempt in range(1, UPLOAD_ATTEMPTS + 1):
-            try:
-                listing = self._listing(folder_id, first=attempt == 1)
-            except DocSpaceError as exc:
-                if exc.status == 404:
-                    raise RecordFailed(
-                        f"its folder {a.parent_key} (id {folder_id}) no longer exists in DocSpace"
-                    ) from None
-                raise
-            if entry is not None and entry.intent:
-                found = self._ours(entry, listing)
-                if found is not None:
-                    self._done(a, entry, found, folder_id)
-                    return "adopted"
-            with self._folder_locks[folder_id]:
-                with self._lock:
-                    others = self._chosen[folder_id] - {a.title.casefold()}
-                taken = [str(f.get("title") or "") for f in listing] + sorted(others)
-                title = free_title(a.title, taken)
-                with self._lock:
-                    self._chosen[folder_id].add(title.casefold())
+            # written ahead by this step (`_write_ahead`): nothing can be there yet
+            prepared = attempt == 1 and a.key in self._prepared and entry is not None
+            if prepared:
+                title = str(entry.title)  # type: ignore[union-attr]
+            else:
+                listing = self._look_in(a, folder_id, first=attempt == 1)
+                if entry is not None and entry.intent:
+                    found = self._ours(entry, listing)
+                    if found is not None:
+                        self._done(a, entry, found, folder_id)
+                        return "adopted"
+                title = self._choose(a, folder_id, listing)
             run.reserve(a.writes)
             size = a.size or 0
             with docs.downloaded(a) as content:
-                started = datetime.now(UTC)
-                base = entry or run.entry(a, status=PENDING, attempts=0)
-                entry = run.note_intent(
-                    base.evolve(
-                        title=title,
-                        parent_id=folder_id,
-                        status=PENDING,
-                        attempts=base.attempts + 1,
-                    ),
-                    intent_of(size, started),
-                )
+                if not prepared:
+                    base = entry or run.entry(a, status=PENDING, attempts=0)
+                    entry = run.note_intent(
+                        base.evolve(
+                            title=title,
+                            parent_id=folder_id,
+                            status=PENDING,
+                            attempts=base.attempts + 1,
+                        ),
+                        intent_of(size, datetime.now(UTC)),
+                    )
+                assert entry is not None
                 try:
                     file_id = docs.uploader.upload(folder_id, title, size, content)
                 except AmbiguousWriteError:
@@ -261,6 +296,16 @@ class FileSteps:
             self._done(a, entry, found, folder_id)
             return "uploaded"
         raise RecordFailed("gave up uploading")
+
+    def _look_in(self, a: Action, folder_id: int, first: bool) -> list[dict[str, Any]]:
+        try:
+            return self._listing(folder_id, first)
+        except DocSpaceError as exc:
+            if exc.status == 404:
+                raise RecordFailed(
+                    f"its folder {a.parent_key} (id {folder_id}) no longer exists in DocSpace"
+                ) from None
+            raise
 
     def follow(self, a: Action) -> str:
         """The task's folder moved (it keeps its id): its files' rows move to the new key."""
