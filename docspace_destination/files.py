@@ -198,14 +198,27 @@ def plan_lines(the_plan: Plan, verbose: int, listed: int = 10) -> list[str]:
         if not verbose and len(by_folder) > listed:
             lines.append(f"      … and {len(by_folder) - listed} more folders (-v lists all)")
     if skipped:
-        reasons: dict[str, int] = defaultdict(int)
-        for a in skipped:
-            reasons["too large" if "> limit" in a.reason else a.reason] += 1
-        text = ", ".join(f"{n} {why}" for why, n in sorted(reasons.items()))
+        text = _reasons(skipped)
         lines.append(f"  {'skip file':<20} {len(skipped):>6}  ({text}; -v lists them)")
         if verbose:
             lines += [f"      file   {a.title!r}  [{a.key}]  skipped ({a.reason})" for a in skipped]
     return lines
+
+
+def skipped_line(the_plan: Plan) -> str | None:
+    """The run summary's line for attachments not copied (None: there are none)."""
+    skipped = [a for a in the_plan.actions if a.op == SKIP and a.kind == FILE]
+    if not skipped:
+        return None
+    text = _reasons(skipped)
+    return f"  {'not copied':<11} {len(skipped):>6}  (attachments: {text}; --plan -v lists them)"
+
+
+def _reasons(skipped: list[Any]) -> str:
+    reasons: dict[str, int] = defaultdict(int)
+    for a in skipped:
+        reasons["too large" if "> limit" in a.reason else a.reason] += 1
+    return ", ".join(f"{n} {why}" for why, n in sorted(reasons.items()))
 
 
 def _bytes(n: int) -> str:

@@ -92,6 +92,9 @@ def format_summary(result: Any) -> str:
     if skipped:
         note = "archived before their first sync: no room"
         lines.append(f"  {'skipped':<11} {skipped:>6}  ({note})")
+    from docspace_destination.files import skipped_line  # attachments not copied, and why
+
+    lines += [line for line in (skipped_line(result.plan),) if line]
     lines.append(f"  {'requests':<11} {result.reads + result.writes:>6}  ({result.writes} writes)")
     if result.resumed:
         lines.append("  (finished a load left by an interrupted run first)")

@@ -92,7 +92,8 @@ def test_a_link_attachment_is_not_copied_and_the_plan_says_why(world):
     plan = world.run("--plan", "-v")
     assert plan.code == 2, plan.output
     assert "'Roadmap'" in plan.output and "skipped (external link)" in plan.output
-    world.run()
+    run = world.run()
+    assert "not copied       1  (attachments: 1 external link" in run.output
     assert "Roadmap" not in world.files("Alpha", "Build")
 
 
