@@ -76,3 +76,33 @@ class AsanaAttachmentDownloader:
                 continue
             return open_verified(response, label, int(size))
         raise AssertionError("unreachable")
+
+
+class _Opener:
+    """The `AttachmentOpener` the destination's document copy uses (pm_runtime.source_spec)."""
+
+    def __init__(self, downloader: AsanaAttachmentDownloader) -> None:
+        self.downloader = downloader
+
+    def open(self, attachment_id: str, parent_id: str) -> Download:
+        return self.downloader.open_attachment(attachment_id)
+
+    def close(self) -> None:
+        self.downloader.close()
+
+
+def asana_attachment_opener() -> _Opener:
+    """The download helper for this configuration: the source's own token and base URL."""
+    import dlt
+
+    from pm_runtime.errors import ConfigurationError
+    from pm_runtime.secrets import secret_value
+
+    token = secret_value("sources.asana.access_token")
+    if not token:
+        raise ConfigurationError(
+            'attachments = "copy" needs the Asana token: set SOURCES__ASANA__ACCESS_TOKEN '
+            "(or access_token under [sources.asana] in .dlt/secrets.toml)"
+        )
+    base = dlt.config.get("sources.asana.base_url") or settings.DEFAULT_BASE_URL
+    return _Opener(AsanaAttachmentDownloader(str(token), str(base)))

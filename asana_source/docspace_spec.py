@@ -1,4 +1,5 @@
-"""Asana as the command line, `--watch` and the DocSpace destination know it: its one `SourceSpec`."""
+"""Asana as the command line, `--watch` and the DocSpace destination know it: its one `SourceSpec`
+(with the attachments copied as documents and their download helper)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from pm_runtime.changes import ChangeDetector
 from pm_runtime.link_writer import LinkWriter
-from pm_runtime.source_spec import ApiQuota, MappingQuery, SourceSpec
+from pm_runtime.source_spec import ApiQuota, AttachmentOpener, MappingQuery, SourceSpec
 
 MAPPING = Path(__file__).parent / "docspace_mapping"
 
@@ -28,6 +29,12 @@ def _change_detector() -> ChangeDetector:
     from asana_source.changes import asana_change_detector
 
     return asana_change_detector()
+
+
+def _attachment_download() -> AttachmentOpener:
+    from asana_source.attachment_download import asana_attachment_opener
+
+    return asana_attachment_opener()
 
 
 DOCSPACE_SPEC = SourceSpec(
@@ -75,4 +82,10 @@ DOCSPACE_SPEC = SourceSpec(
     dlt_source=_dlt_source,
     change_detector=_change_detector,
     reconcile_key="reconcile_every_hours",  # sources.asana.reconcile_every_hours
+    attachments=MappingQuery(
+        MAPPING / "attachments.sql",
+        requires={"attachments": ("gid", "parent_gid")},
+        optional_columns={"attachments": ("host", "resource_subtype", "size", "is_deleted")},
+    ),
+    attachment_download=_attachment_download,
 )

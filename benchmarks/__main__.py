@@ -15,6 +15,7 @@ BENCHMARKS = {
     "asana_extract": "Asana source: requests and wall time vs the paging minimum and a naive script; peak RSS per phase at 50,000 and 200,000 tasks",
     "asana_attachments": "Asana source: requests and rate-limit units of staging attachments, first and no-change runs",
     "trello_extract": "Trello source: requests and wall time vs the paging minimum and a naive script; peak RSS per phase at 25 and 100 boards × 2,000 cards",
+    "documents": "Documents: 1,000 attachments copied vs the plain download-then-upload loop; writes per file vs the session minimum; no-change run; peak RSS moving 200 MB",
     "docspace_apply": "DocSpace apply: vs the write floor and a naive create loop; no-op; plan memory",
     "first_run": "First run, 80% of projects archived: writes with archived_projects skip vs mirror",
     "warehouse_staging": "PostgreSQL staging beside DuckDB: the 50 × 40 apply and the 100 × 100 extract",

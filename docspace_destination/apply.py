@@ -34,6 +34,7 @@ from docspace_destination.operations import (  # noqa: F401  (OUTCOMES re-export
     RENAME,
     RESTORE,
     UNARCHIVE,
+    UPLOAD,
     Action,
     BudgetExhausted,
     RecordFailed,
@@ -122,9 +123,16 @@ class Applier:
         self.report = ApplyReport()
         self.on_progress = on_progress
         self.fresh: set[int] = set()  # made by this run, so known to be empty
+        # uploads' session and downloads (file_steps.Documents), set by a sync that copies them
+        self.documents: Any = None
         self._lock = threading.Lock()
         self._writes = spent  # writes this run already made (a crashed run's package, resumed)
-        self._claimed = {e.docspace_id for e in self.entries.values() if e.docspace_id is not None}
+        # rooms' and folders' ids: files are numbered apart in DocSpace (files_file vs files_folder)
+        self._claimed = {
+            e.docspace_id
+            for e in self.entries.values()
+            if e.docspace_id is not None and e.kind != "file"
+        }
         self.kinds = {name: kind.steps(self) for name, kind in KINDS.items()}
         self._ledger_steps = {ORPHAN: self._orphan, RESTORE: self._restore}
 
@@ -176,7 +184,7 @@ class Applier:
         if entry is None:
             return False
         done = entry.status == APPLIED and entry.docspace_id is not None
-        if a.op in (CREATE, ADOPT, RESTORE):
+        if a.op in (CREATE, ADOPT, RESTORE, UPLOAD):
             return done
         if a.op == RENAME:
             return done and entry.title == a.title
@@ -315,7 +323,7 @@ class Applier:
     def save(self, entry: LedgerEntry) -> None:
         with self._lock:
             self.entries[entry.key] = entry
-            if entry.docspace_id is not None:
+            if entry.docspace_id is not None and entry.kind != "file":
                 self._claimed.add(entry.docspace_id)
         self.ledger.record(entry)
 
@@ -368,6 +376,15 @@ class Applier:
         with self._lock:
             self.entries[entry.key] = marked
         return marked
+
+    def note_intents(self, entries: list[LedgerEntry]) -> None:
+        """Write-ahead for many rows at once (a step's uploads): one short transaction."""
+        self.ledger.write(entries)
+        for e in entries:
+            self.ledger.record(e)
+        with self._lock:
+            for e in entries:
+                self.entries[e.key] = e
 
     def rename(self, a: Action, put: Callable[[int, str], Any]) -> str:
         """A rename is one synchronous PUT that is harmless to repeat (same title again), so it

@@ -32,6 +32,7 @@ def action_schema() -> Any:
 
     text = pa.string()
     typed = {"depth": pa.int64(), "docspace_id": pa.int64(), "template_id": pa.int64()}
+    typed["size"] = pa.int64()
     typed["archived"] = pa.bool_()
     return pa.schema(
         [("seq", pa.int64())] + [(f.name, typed.get(f.name, text)) for f in fields(Action)]

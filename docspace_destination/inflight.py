@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 def resolve_intents(client: DocSpaceClient, ledger: Ledger, source: str) -> int:
     """Settle every ledger row of `source` whose intent is set; returns how many there were."""
-    entries = ledger.load(source)
+    # files have ids of their own (and never an intent left here): rooms and folders only
+    entries = {k: e for k, e in ledger.load(source).items() if e.kind != "file"}
     open_rows = [e for e in entries.values() if e.intent and e.docspace_id is not None]
     if not open_rows:
         return 0

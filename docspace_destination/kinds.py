@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from docspace_destination import folders, rooms
+from docspace_destination import file_steps, files, folders, rooms
 
 
 @dataclass(frozen=True)
@@ -25,4 +25,5 @@ class Kind:
 KINDS: dict[str, Kind] = {
     "room": Kind(plan=rooms.plan_room, steps=rooms.RoomSteps),
     "folder": Kind(plan=folders.plan_folder, steps=folders.FolderSteps),
+    "file": Kind(plan=files.plan_file, steps=file_steps.FileSteps),  # documents (issue 20)
 }

@@ -20,6 +20,9 @@ from docspace_destination.adoption import BY_TITLE
 CREATE, MOVE, RENAME, ARCHIVE, UNARCHIVE = "create", "move", "rename", "archive", "unarchive"
 ORPHAN, RESTORE, NOOP, BLOCKED = "orphan", "restore", "noop", "blocked"
 ADOPT, SKIP = "adopt", "skip"
+# documents (docspace_destination.files): a file uploaded into its task's folder; a file whose
+# folder moved with its task follows it in the ledger (no DocSpace write: it moved with it)
+UPLOAD, FOLLOW = "upload", "follow"
 
 IN_ARCHIVE = " in archive"  # suffix of Action.found for a room adopted from the archive
 
@@ -40,6 +43,8 @@ OPERATIONS: dict[str, Operation] = {  # in the order the summary prints their ou
     UNARCHIVE: Operation(0, 1, "unarchived"),
     ORPHAN: Operation(2, 0, "orphaned"),  # ledger only: documents are never deleted
     RESTORE: Operation(2, 0, "restored"),
+    UPLOAD: Operation(1, 2, "uploaded"),  # 2 for a file under 10 MiB; see Action.writes
+    FOLLOW: Operation(1, 0, None),
     NOOP: Operation(None, 0, None),
     SKIP: Operation(None, 0, None),  # skipped records stay skipped run after run
     BLOCKED: Operation(None, 0, None),
@@ -81,6 +86,7 @@ class Action:
     template_id: int | None = None
     # how an adopt found its room: "marker" or "title", + IN_ARCHIVE when it is archived
     found: str | None = None
+    size: int | None = None  # an upload's bytes (its writes depend on them)
 
     @property
     def found_in_archive(self) -> bool:
@@ -96,6 +102,10 @@ class Action:
                 unarchive or not self.found_in_archive
             )
             return int(unarchive) + int(tag)
+        if self.op == UPLOAD:
+            from docspace_destination.file_upload import upload_writes
+
+            return upload_writes(self.size or 0)
         rename = 1 if self.op == MOVE and self.rename_to else 0
         return OPERATIONS[self.op].writes + rename
 
@@ -105,6 +115,8 @@ class Action:
 
     @property
     def label(self) -> str:
+        if self.op == SKIP and self.kind == "file":
+            return "skip file"  # listed with its reason (an external link, too large)
         return "create from template" if self.op == CREATE and self.template else self.op
 
     def as_row(self) -> dict[str, Any]:

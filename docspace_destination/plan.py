@@ -91,7 +91,11 @@ def refreshed(
     the plan puts it back; an object deleted by hand loses its id, so it is made again
     (after a look, as every create). Only entries that changed are new objects.
     """
-    key_of = {e.docspace_id: k for k, e in ledger.items() if e.docspace_id is not None}
+    key_of = {
+        e.docspace_id: k
+        for k, e in ledger.items()
+        if e.docspace_id is not None and e.kind != "file"  # files are numbered apart
+    }
     result = dict(ledger)
     for key, entry in ledger.items():
         if entry.docspace_id is None or entry.docspace_id not in observed:
@@ -231,7 +235,9 @@ def plan(
         templates=templates,
         existing=existing,
         archived_projects=archived_projects,
-        claimed={e.docspace_id for e in ledger.values() if e.docspace_id is not None},
+        claimed={
+            e.docspace_id for e in ledger.values() if e.docspace_id is not None and e.kind != "file"
+        },
         room_of=_room_of(nodes),
     )
     for key in sorted(ledger):

@@ -24,6 +24,7 @@ from docspace_destination.apply import Applier, ApplyReport
 from docspace_destination.client import DocSpaceClient, DocSpaceError
 from docspace_destination.desired import desired_tree
 from docspace_destination.destination import actions_resource, docspace_destination
+from docspace_destination.files import FILE, desired_files
 from docspace_destination.inflight import resolve_intents
 from docspace_destination.ledger import Ledger, LedgerEntry
 from docspace_destination.operations import OUTCOMES
@@ -56,7 +57,11 @@ class SyncResult:
 
 def observe(client: DocSpaceClient, entries: dict[str, LedgerEntry]) -> dict[int, Observed | None]:
     """What DocSpace holds now for every id the ledger knows (--refresh)."""
-    known = {e.docspace_id: e for e in entries.values() if e.docspace_id is not None}
+    known = {
+        e.docspace_id: e
+        for e in entries.values()
+        if e.docspace_id is not None and e.kind in ("room", "folder")  # files are never changed
+    }
     seen: dict[int, Observed | None] = {}
     for room in client.list_rooms(area="any"):
         rid = int(room["id"])
@@ -118,6 +123,25 @@ class Sync:
         self.client = DocSpaceClient(self.settings.base_url, self.settings.api_key)
 
     @property
+    def copies_documents(self) -> bool:
+        return self.settings.attachments == "copy" and self.spec.attachments is not None
+
+    def _applier(self, ledger: Ledger, spent: int = 0) -> Applier:
+        applier = Applier(
+            self.client,
+            ledger,
+            self.source,
+            self.settings.apply,
+            on_progress=self.on_progress,
+            spent=spent,  # one budget per run: --max-writes counts the resumed writes too
+        )
+        if self.copies_documents:
+            from docspace_destination.file_steps import Documents
+
+            applier.documents = Documents(self.client, self.settings.api_key, self.spec)
+        return applier
+
+    @property
     def pipeline_name(self) -> str:
         return f"{self.source}_docspace"
 
@@ -139,6 +163,11 @@ class Sync:
         with open_staging(read_only=True) as con:  # one snapshot of the ledger and the staged data
             entries = ledger.load(self.source)
             desired = desired_tree(con, self.spec, self.settings.mapping)
+            if self.copies_documents:
+                files = desired_files(con, self.spec, desired, self.settings.attachment_max_mb)
+                desired = sorted(desired + files, key=lambda n: (n.depth, n.key))
+            else:  # attachments off: the files copied before stay as they are, unplanned
+                entries = {k: e for k, e in entries.items() if e.kind != FILE}
         if refresh:
             # like `terraform refresh`: the ledger takes in what DocSpace holds, then the plan corrects it
             fresh = refreshed(entries, observe(self.client, entries))
@@ -187,17 +216,14 @@ class Sync:
                 self.on_plan(the_plan)
             if not plan_only and the_plan.has_changes:
                 blocked = [a for a in the_plan.actions if a.op == "blocked"]
-                applier = Applier(
-                    self.client,
-                    ledger,
-                    self.source,
-                    self.settings.apply,
-                    on_progress=self.on_progress,
-                    spent=spent,  # one budget per run: --max-writes counts the resumed writes too
-                )
+                applier = self._applier(ledger, spent)
                 todo = the_plan.ordered()
-                if todo:
-                    self._pipeline(applier).run(actions_resource(todo))
+                try:
+                    if todo:
+                        self._pipeline(applier).run(actions_resource(todo))
+                finally:
+                    if applier.documents is not None:
+                        applier.documents.close()
                 report = applier.report
                 for a in blocked:
                     # a record that cannot be planned (unknown template...) fails; what waits for it is counted
@@ -243,10 +269,12 @@ class Sync:
         Returns whether there was one, and the DocSpace writes it took."""
         if not self._pipeline(None).has_pending_data:  # dlt's local files: no database needed
             return False, 0
-        applier = Applier(
-            self.client, ledger, self.source, self.settings.apply, on_progress=self.on_progress
-        )
-        self._pipeline(applier).load()
+        applier = self._applier(ledger)
+        try:
+            self._pipeline(applier).load()
+        finally:
+            if applier.documents is not None:
+                applier.documents.close()
         return True, applier.writes_made
 
     def _run_row(self, result: SyncResult, started: datetime) -> dict[str, Any]:

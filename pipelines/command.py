@@ -38,7 +38,11 @@ def extract(source: str, progress: bool) -> Any:
     spec = spec_for(source)
     assert spec.dlt_source is not None, f"{source} states no dlt source"
     pipeline = staging_pipeline(spec.name, spec.dataset, progress="tqdm" if progress else None)
-    info = run_pipeline(pipeline, fit_file_formats(pipeline, spec.dlt_source()))  # big: own process
+    # the destination may ask for more (attachments staged when it copies documents)
+    from docspace_destination.files import source_options
+
+    make_source = spec.dlt_source(**source_options(spec.name))
+    info = run_pipeline(pipeline, fit_file_formats(pipeline, make_source))  # big: own process
     counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
     rows = {t: n for t, n in sorted(counts.items()) if not t.startswith("_dlt")}
     shown = ", ".join(f"{t} {n}" for t, n in rows.items()) or "no changes"

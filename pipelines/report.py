@@ -59,6 +59,9 @@ def format_plan(the_plan: Plan, verbose: int) -> str:
         lines += [_action_line(a) for a in shown[:limit]]
         if limit and len(shown) > limit:
             lines.append(f"      … and {len(shown) - limit} more (-v lists all)")
+    from docspace_destination.files import plan_lines  # documents: uploads and skipped files
+
+    lines += plan_lines(the_plan, verbose, LISTED)
     return "\n".join(lines)
 
 
@@ -88,6 +91,9 @@ def format_summary(result: Any) -> str:
     if skipped:
         note = "archived before their first sync: no room"
         lines.append(f"  {'skipped':<11} {skipped:>6}  ({note})")
+    from docspace_destination.files import skipped_line  # attachments not copied, and why
+
+    lines += [line for line in (skipped_line(result.plan),) if line]
     lines.append(f"  {'requests':<11} {result.reads + result.writes:>6}  ({result.writes} writes)")
     if result.resumed:
         lines.append("  (finished a load left by an interrupted run first)")

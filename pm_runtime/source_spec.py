@@ -16,6 +16,10 @@ Uniform columns of the SQL files (DuckDB, over `<dataset>.<table>` names):
 - people: room_key, email, name, role ('owner' | 'member' | 'observer').
 - links: key, target, name — over the view `docspace_entries` (key, kind, status,
   docspace_id, title: this source's ledger rows) the destination provides; parameter $tasks.
+- attachments (documents, optional): attachment_id, parent_entity (the `entity` of the
+  folder it belongs in), name, size, copyable (an uploaded file, not a link), deleted.
+  A source with this query stages attachments when its dlt source gets `attachments=True`,
+  and `attachment_download()` opens one for the copy (`AttachmentOpener`).
 
 The registry is the convention itself: `spec_for(name)` imports `<name>_source.docspace_spec`,
 and `source_names()` lists the `*_source` packages beside `pm_runtime` that have one.
@@ -28,13 +32,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pm_runtime.changes import ChangeDetector
 from pm_runtime.link_writer import LinkWriter
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 SPEC_MODULE = "docspace_spec"  # <name>_source/docspace_spec.py holds DOCSPACE_SPEC
+
+if TYPE_CHECKING:
+    from pm_runtime.download import Download
+
+
+class AttachmentOpener(Protocol):
+    """A source's download helper: one verified, streamed download per attachment."""
+
+    def open(self, attachment_id: str, parent_id: str) -> Download: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -87,6 +102,9 @@ class SourceSpec:
     # the source's own setting for its periodic full reconcile (`sources.<name>.<key>`), which
     # wins over `[watch] reconcile_every_hours`; None: the source has none
     reconcile_key: str | None = None
+    # documents (issue 20): the attachments SQL and the download helper's factory
+    attachments: MappingQuery | None = None
+    attachment_download: Callable[[], AttachmentOpener] | None = None
 
     @property
     def display_title(self) -> str:

@@ -87,3 +87,33 @@ class TrelloAttachmentDownloader:
             require_secure_download(location, label)
             response = get(self.storage, location, label)
         return open_verified(response, label, int(size))
+
+
+class _Opener:
+    """The `AttachmentOpener` the destination's document copy uses (pm_runtime.source_spec)."""
+
+    def __init__(self, downloader: TrelloAttachmentDownloader) -> None:
+        self.downloader = downloader
+
+    def open(self, attachment_id: str, parent_id: str) -> Download:
+        return self.downloader.open_attachment(parent_id, attachment_id)
+
+    def close(self) -> None:
+        self.downloader.close()
+
+
+def trello_attachment_opener() -> _Opener:
+    """The download helper for this configuration: the source's own key, token and base URL."""
+    import dlt
+
+    from pm_runtime.errors import ConfigurationError
+    from pm_runtime.secrets import secret_value
+
+    key, token = secret_value("sources.trello.api_key"), secret_value("sources.trello.token")
+    if not key or not token:
+        raise ConfigurationError(
+            'attachments = "copy" needs the Trello key and token: set SOURCES__TRELLO__API_KEY '
+            "and SOURCES__TRELLO__TOKEN (or api_key/token under [sources.trello] in .dlt/secrets.toml)"
+        )
+    base = dlt.config.get("sources.trello.base_url") or settings.DEFAULT_BASE_URL
+    return _Opener(TrelloAttachmentDownloader(str(key), str(token), str(base)))

@@ -1,4 +1,5 @@
-"""Trello as the command line, `--watch` and the DocSpace destination know it: its one `SourceSpec`."""
+"""Trello as the command line, `--watch` and the DocSpace destination know it: its one `SourceSpec`
+(with the attachments copied as documents and their download helper)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from pm_runtime.changes import ChangeDetector
 from pm_runtime.link_writer import LinkWriter
-from pm_runtime.source_spec import ApiQuota, MappingQuery, Nouns, SourceSpec
+from pm_runtime.source_spec import ApiQuota, AttachmentOpener, MappingQuery, Nouns, SourceSpec
 
 MAPPING = Path(__file__).parent / "docspace_mapping"
 
@@ -28,6 +29,12 @@ def _change_detector() -> ChangeDetector:
     from trello_source.changes import trello_change_detector
 
     return trello_change_detector()
+
+
+def _attachment_download() -> AttachmentOpener:
+    from trello_source.attachment_download import trello_attachment_opener
+
+    return trello_attachment_opener()
 
 
 DOCSPACE_SPEC = SourceSpec(
@@ -63,4 +70,10 @@ DOCSPACE_SPEC = SourceSpec(
     "(or api_key/token under [sources.trello] in .dlt/secrets.toml)",
     dlt_source=_dlt_source,
     change_detector=_change_detector,
+    attachments=MappingQuery(
+        MAPPING / "attachments.sql",
+        requires={"attachments": ("id", "id_card")},
+        optional_columns={"attachments": ("is_upload", "bytes", "is_deleted")},
+    ),
+    attachment_download=_attachment_download,
 )

@@ -28,8 +28,11 @@ class ExtractStep:
 
         if self.pipeline is None:
             self.pipeline = staging_pipeline(self.source, self.dataset)
+        from docspace_destination.files import source_options  # attachments when copied
+
+        options = {**source_options(self.source), **args}
         # a big first load runs in a process of its own, as a one-off run's does
-        run_pipeline(self.pipeline, fit_file_formats(self.pipeline, self.make_source(**args)))
+        run_pipeline(self.pipeline, fit_file_formats(self.pipeline, self.make_source(**options)))
         trace = self.pipeline.last_trace
         info = trace.last_normalize_info if trace else None
         counts = info.row_counts if info else {}
