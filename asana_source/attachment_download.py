@@ -93,16 +93,14 @@ class _Opener:
 
 def asana_attachment_opener() -> _Opener:
     """The download helper for this configuration: the source's own token and base URL."""
-    import dlt
-
+    from asana_source.config import asana_api_config
     from pm_runtime.errors import ConfigurationError
-    from pm_runtime.secrets import secret_value
 
-    token = secret_value("sources.asana.access_token")
+    config = asana_api_config()
+    token, base = config.access_token, config.base_url
     if not token:
         raise ConfigurationError(
             'attachments = "copy" needs the Asana token: set SOURCES__ASANA__ACCESS_TOKEN '
             "(or access_token under [sources.asana] in .dlt/secrets.toml)"
         )
-    base = dlt.config.get("sources.asana.base_url") or settings.DEFAULT_BASE_URL
     return _Opener(AsanaAttachmentDownloader(str(token), str(base)))

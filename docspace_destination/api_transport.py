@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 import urllib3
 from urllib3.exceptions import HTTPError as TransportError
+from urllib3.filepost import encode_multipart_formdata
 
 from docspace_destination.errors import (
     AmbiguousWriteError,
@@ -125,15 +126,24 @@ class ApiTransport:
         *,
         params: dict[str, Any] | None = None,
         body: dict[str, Any] | None = None,
+        form: dict[str, tuple[str, bytes, str]] | None = None,
+        timeout: float | None = None,
         idempotent: bool | None = None,
     ) -> Any:
-        """One API call; returns the envelope's `response`. Raises DocSpaceError / AmbiguousWriteError."""
+        """One API call; returns the envelope's `response`. Raises DocSpaceError / AmbiguousWriteError.
+
+        `body` goes as JSON; `form` as multipart/form-data (an upload chunk: name ->
+        (filename, bytes, content type)), with `timeout` for its read when it is large."""
         idempotent = method == "GET" if idempotent is None else idempotent
         where = f"{method} {path}"
         url = self.api + path
         if params:
             url += "?" + urlencode(params)
         payload = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
+        headers = self._headers
+        if form is not None:
+            payload, content_type = encode_multipart_formdata(form)
+            headers = {**headers, "Content-Type": content_type}
         kind = "read" if method == "GET" else "write"
 
         def send_once() -> Reply:
@@ -145,8 +155,8 @@ class ApiTransport:
                     method,
                     url,
                     body=payload,
-                    headers=self._headers,
-                    timeout=self.timeout,
+                    headers=headers,
+                    timeout=timeout or self.timeout,
                     redirect=False,
                     preload_content=True,
                 )

@@ -58,8 +58,8 @@ INTENT = "upload"
 class Documents:
     """What uploads need beyond the applier: the upload session, the source's downloads."""
 
-    def __init__(self, client: DocSpaceClient, api_key: str, spec: SourceSpec) -> None:
-        self.uploader = Uploader(client, api_key)
+    def __init__(self, client: DocSpaceClient, spec: SourceSpec) -> None:
+        self.uploader = Uploader(client)
         self.spec = spec
         self._opener: AttachmentOpener | None = None
         self._lock = threading.Lock()
@@ -94,7 +94,6 @@ class Documents:
             yield tmp
 
     def close(self) -> None:
-        self.uploader.close()
         if self._opener is not None:
             self._opener.close()
 

@@ -17,34 +17,22 @@ after a lost reply overwrites its own part (never a silently corrupted file).
 `createNewIfExist` is true: a same-titled file that appears between our look and the session
 (a person's upload) then makes ours "name (1).ext" instead of a new version of theirs.
 
-Chunks go as multipart over `requests` (the JSON client sends no forms); every request is
-counted in the client's stats and paced by its write limiter. A 5xx or a lost reply is an
+Every request is the client's `call` (chunks as its multipart `form`): counted, paced by
+the write limiter and retried by the one HTTP policy. A 5xx or a lost reply is an
 `AmbiguousWriteError` (the caller looks in the folder before anything is sent again); the
 daily limit's 429 is `WriteLimitReached`, as for every other write.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import IO, Any
 
-import requests
-
-from docspace_destination.client import (
-    MAX_RETRY_AFTER,
-    AmbiguousWriteError,
-    DocSpaceAuthError,
-    DocSpaceClient,
-    DocSpaceError,
-    WriteLimitReached,
-)
-from pm_runtime.http_policy import parse_retry_after
+from docspace_destination.client import AmbiguousWriteError, DocSpaceClient, DocSpaceError
 
 CHUNK_SIZE = 10 * 1024 * 1024  # files:uploader:chunk-size, the largest chunk the server takes
-TIMEOUT = (10.0, 300.0)
-THROTTLED_RETRIES = 8
+CHUNK_TIMEOUT = 300.0  # a 10 MiB chunk's read, on a slow uplink
 CHUNK_ATTEMPTS = 3  # a numbered chunk is safe to send again
 FILES_ONLY = 1  # FilterType.FilesOnly (products/ASC.Files/Core/Core/FilterTypeEnum.cs)
 PAGE = 100
@@ -83,16 +71,9 @@ def parse_api_date(value: Any) -> datetime | None:
 class Uploader:
     """Sessions, chunks and file listings against one portal, with the run's client's limits."""
 
-    def __init__(self, client: DocSpaceClient, api_key: str) -> None:
+    def __init__(self, client: DocSpaceClient) -> None:
         self.client = client
-        self.http = requests.Session()
-        self.http.headers.update(
-            {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
-        )
         self._me: str | None = None
-
-    def close(self) -> None:
-        self.http.close()
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -162,45 +143,24 @@ class Uploader:
                 if attempt == CHUNK_ATTEMPTS:
                     raise
 
-    def _write(self, method: str, path: str, **kwargs: Any) -> Any:
-        where = f"{method} {path}"
-        client = self.client
-        for throttles in range(THROTTLED_RETRIES + 1):
-            client.stats.count(method)
-            client.pacer.acquire("write")
-            response, failure = None, None
-            try:
-                response = self.http.request(
-                    method, client.api + path, timeout=TIMEOUT, allow_redirects=False, **kwargs
-                )
-            except requests.RequestException as exc:
-                failure = exc
-            finally:
-                client.pacer.release(
-                    "write", throttled=response is not None and response.status_code == 429
-                )
-            if response is None:
-                raise AmbiguousWriteError(0, f"no reply ({type(failure).__name__})", where)
-            if response.status_code == 429:
-                wait = parse_retry_after(response.headers.get("Retry-After")) or 0.0
-                if wait > MAX_RETRY_AFTER:
-                    raise WriteLimitReached(datetime.now(UTC) + timedelta(seconds=wait), where)
-                time.sleep(wait or min(0.5 * 2**throttles, 16.0))
-                continue
-            if response.status_code == 401:
-                raise DocSpaceAuthError(
-                    "DocSpace rejected the API key (401): check destination.docspace.api_key"
-                )
-            if response.status_code >= 500:
-                raise AmbiguousWriteError(response.status_code, _message(response), where)
-            if response.status_code >= 400:
-                raise DocSpaceError(response.status_code, _message(response), where)
-            try:
-                data = response.json()
-            except ValueError:
-                return None
-            return data.get("response") if isinstance(data, dict) else data
-        raise DocSpaceError(429, f"still rate limited after {THROTTLED_RETRIES} retries", where)
+    def _write(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+    ) -> Any:
+        return self.client.call(
+            method,
+            path,
+            params=params,
+            body=json,
+            form=files,
+            timeout=CHUNK_TIMEOUT if files else None,
+            idempotent=False,
+        )
 
 
 def _chunks(content: IO[bytes], size: int) -> Iterator[bytes]:
@@ -211,15 +171,3 @@ def _chunks(content: IO[bytes], size: int) -> Iterator[bytes]:
             raise DocSpaceError(0, "the downloaded copy ended early", "upload")
         left -= len(data)
         yield data
-
-
-def _message(response: requests.Response) -> str:
-    try:
-        data = response.json()
-    except ValueError:
-        return (response.text or response.reason or "")[:200]
-    if isinstance(data, dict):
-        error = data.get("error")
-        if isinstance(error, dict):
-            return str(error.get("message") or "")[:300]
-    return str(data)[:300]

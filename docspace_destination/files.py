@@ -43,26 +43,6 @@ MB = 1024 * 1024
 EXTERNAL_LINK = "external link"
 
 
-def wants_attachments(source: str | SourceSpec) -> bool:
-    """Whether this source's runs stage attachments: the destination copies them (settings
-    `attachments = "copy"`) and the source can stage them (its spec has the SQL)."""
-    from docspace_destination.settings import load_settings
-
-    spec = spec_for(source)
-    if spec.attachments is None:
-        return False
-    return load_settings(spec.name, need_credentials=False).attachments == "copy"
-
-
-def source_options(source: str) -> dict[str, Any]:
-    """What the destination asks of the source's dlt function: `attachments=True` when it
-    copies documents (the pipelines pass these to every extract, one-off or --watch)."""
-    try:
-        return {"attachments": True} if wants_attachments(source) else {}
-    except LookupError:  # a source without a DocSpace spec
-        return {}
-
-
 def skip_reason(copyable: bool, size: int | None, max_mb: int) -> str | None:
     """Why an attachment is not copied (None: it is)."""
     if not copyable:

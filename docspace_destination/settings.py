@@ -9,6 +9,7 @@ opt-in steps' `OptInSettings`. The engine's modules never read configuration the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from docspace_destination.apply import ApplySettings
 from docspace_destination.client import room_type_id
@@ -30,6 +31,7 @@ from docspace_destination.opt_in_steps import (
 )
 from docspace_destination.templates import TemplateRule, parse_rules
 from pm_runtime.errors import ConfigurationError
+from pm_runtime.source_spec import SourceSpec, spec_for
 
 DEFAULTS = DocSpaceConfiguration  # the defaults, as class attributes (DEFAULTS.max_writes)
 
@@ -137,3 +139,21 @@ def _role_map(source: str, table: dict | None, room_type: int) -> dict[str, int 
                 check_level(default, room_type, key)
             roles[role] = default
     return roles
+
+
+def wants_attachments(source: str | SourceSpec) -> bool:
+    """Whether this source's runs stage attachments: the destination copies them (settings
+    `attachments = "copy"`) and the source can stage them (its spec has the SQL)."""
+    spec = spec_for(source)
+    if spec.attachments is None:
+        return False
+    return load_settings(spec.name, need_credentials=False).attachments == "copy"
+
+
+def source_options(source: str) -> dict[str, Any]:
+    """What the destination asks of the source's dlt function: `attachments=True` when it
+    copies documents (the pipelines pass these to every extract, one-off or --watch)."""
+    try:
+        return {"attachments": True} if wants_attachments(source) else {}
+    except LookupError:  # a source without a DocSpace spec
+        return {}

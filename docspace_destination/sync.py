@@ -138,7 +138,7 @@ class Sync:
         if self.copies_documents:
             from docspace_destination.file_steps import Documents
 
-            applier.documents = Documents(self.client, self.settings.api_key, self.spec)
+            applier.documents = Documents(self.client, self.spec)
         return applier
 
     @property

@@ -39,7 +39,7 @@ def extract(source: str, progress: bool) -> Any:
     assert spec.dlt_source is not None, f"{source} states no dlt source"
     pipeline = staging_pipeline(spec.name, spec.dataset, progress="tqdm" if progress else None)
     # the destination may ask for more (attachments staged when it copies documents)
-    from docspace_destination.files import source_options
+    from docspace_destination.settings import source_options
 
     make_source = spec.dlt_source(**source_options(spec.name))
     info = run_pipeline(pipeline, fit_file_formats(pipeline, make_source))  # big: own process

@@ -104,16 +104,14 @@ class _Opener:
 
 def trello_attachment_opener() -> _Opener:
     """The download helper for this configuration: the source's own key, token and base URL."""
-    import dlt
-
     from pm_runtime.errors import ConfigurationError
-    from pm_runtime.secrets import secret_value
+    from trello_source.config import trello_api_config
 
-    key, token = secret_value("sources.trello.api_key"), secret_value("sources.trello.token")
+    config = trello_api_config()
+    key, token, base = config.api_key, config.token, config.base_url
     if not key or not token:
         raise ConfigurationError(
             'attachments = "copy" needs the Trello key and token: set SOURCES__TRELLO__API_KEY '
             "and SOURCES__TRELLO__TOKEN (or api_key/token under [sources.trello] in .dlt/secrets.toml)"
         )
-    base = dlt.config.get("sources.trello.base_url") or settings.DEFAULT_BASE_URL
     return _Opener(TrelloAttachmentDownloader(str(key), str(token), str(base)))

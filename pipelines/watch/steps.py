@@ -28,7 +28,7 @@ class ExtractStep:
 
         if self.pipeline is None:
             self.pipeline = staging_pipeline(self.source, self.dataset)
-        from docspace_destination.files import source_options  # attachments when copied
+        from docspace_destination.settings import source_options  # attachments when copied
 
         options = {**source_options(self.source), **args}
         # a big first load runs in a process of its own, as a one-off run's does
