@@ -7,6 +7,7 @@ import hashlib
 
 import pytest
 
+from sandbox.faults import FaultRule
 from tests.sync_world import AsanaWorld
 
 
@@ -71,3 +72,28 @@ def test_a_deleted_card_attachment_leaves_its_file(board):
     board.sb.trello.emulator.delete_attachment(board.ids["a"], board.ids["spec"])
     assert run(board).code == 0
     assert "Spec.docx" in files(board, "Write spec")
+
+
+def test_lost_replies_and_server_errors_on_card_uploads_leave_no_duplicate_and_no_partial_file(
+    board,
+):
+    trello = board.sb.trello.emulator
+    for n in range(4):
+        board.ids[f"doc{n}"] = trello.add_file_attachment(board.ids["b"], f"doc{n}.bin", 3_000 + n)
+    faults = board.docspace.faults
+    faults.add(FaultRule(route="POST /files/*/session*", lost_response_rate=0.15))
+    faults.add(FaultRule(route="PUT /files/*/session*", lost_response_rate=0.15))
+    faults.add(FaultRule(route="POST /files/*/session*", error_rate=0.10))
+    for _ in range(3):
+        run(board)
+    faults.clear()
+    log = board.sb.docspace.log
+    faulted = log.count(route="/files/*/session*", outcome="lost")
+    assert faulted + log.count(route="/files/*/session*", outcome="fault") > 0
+    assert run(board).code == 0
+    expected = {f"doc{n}.bin": trello.attachment_sha256(board.ids[f"doc{n}"]) for n in range(4)}
+    expected["logo.png"] = trello.attachment_sha256(board.ids["logo"])
+    assert files(board, "Ship it") == expected  # each once, whole
+    folder = next(f for f in board.docspace.find("Ship it") if f.kind == "folder")
+    for f in board.docspace.files(folder.id):
+        assert board.docspace.file_versions(f) == [1], f.title
