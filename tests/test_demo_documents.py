@@ -9,11 +9,13 @@ emulators can be read once it has printed; `tests/test_next_steps.py` runs it as
 from __future__ import annotations
 
 import hashlib
+import re
 
 from pipelines.flags import build_parser
 from sandbox.attachment_files import content_sha256
 from sandbox.demo import embedded_sandbox, run_in_sandbox
 from sandbox.docspace_file import size_text
+from tests.demo_clone import ROOT
 
 LIMIT = 100 * 1024 * 1024  # attachment_max_mb's default: the demo keeps it
 
@@ -63,3 +65,14 @@ def test_the_demo_tree_shows_each_copied_file_identical_to_the_samples(workspace
     assert "🔗 Design doc  (not copied: external link)" in tree
     assert "🚫 Archive.zip  (not copied: 120.0 MB > limit of 100 MB)" in tree
     assert "not copied       3  (attachments: 2 external link, 1 too large" in out
+    # README's excerpt of this tree ("Documents") is what the demo prints
+    for line in _readme_excerpt():
+        assert line in tree.splitlines(), line
+
+
+def _readme_excerpt() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Documents") :]
+    section = section[: section.index("\n## ", 5)]
+    (block,) = re.findall(r"```text\n(.*?)```", section, flags=re.S)
+    return [line for line in block.splitlines() if line.strip()]
