@@ -3,8 +3,9 @@
 What `python pipelines/<source>_to_docspace.py --sandbox` hands over to (as a child process, so
 the product never imports this package): local Asana, Trello and DocSpace emulators with the
 demo sample, the environment pointing the pipelines at them (state under data/sandbox, fresh each
-time), the opt-in features switched on, then the very run the flags ask for. A full run ends with
-the DocSpace tree read back from the emulator and the commands to look further; `--watch` also
+time), the opt-in features switched on (documents copied too), then the very run the flags ask
+for. A full run ends with the DocSpace tree read back from the emulator (folders, files, the
+attachments not copied: sandbox.demo_tree) and the commands to look further; `--watch` also
 changes the sample now and then, so folders are seen to follow.
 """
 
