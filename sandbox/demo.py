@@ -3,8 +3,9 @@
 What `python pipelines/<source>_to_docspace.py --sandbox` hands over to (as a child process, so
 the product never imports this package): local Asana, Trello and DocSpace emulators with the
 demo sample, the environment pointing the pipelines at them (state under data/sandbox, fresh each
-time), the opt-in features switched on, then the very run the flags ask for. A full run ends with
-the DocSpace tree read back from the emulator and the commands to look further; `--watch` also
+time), the opt-in features switched on (documents copied too), then the very run the flags ask
+for. A full run ends with the DocSpace tree read back from the emulator (folders, files, the
+attachments not copied: sandbox.demo_tree) and the commands to look further; `--watch` also
 changes the sample now and then, so folders are seen to follow.
 """
 
@@ -24,6 +25,7 @@ from pipelines.flags import SANDBOX_DIR, build_parser
 from pipelines.preflight import check_before_running
 from pm_runtime.source_spec import SourceSpec, source_names, spec_for
 from sandbox import Sandbox
+from sandbox.demo_tree import format_tree
 
 
 @contextlib.contextmanager
@@ -43,6 +45,8 @@ def embedded_sandbox() -> Iterator[Sandbox]:
         # show off the opt-in features on the sample: rooms from templates by project type, members
         env["DESTINATION__DOCSPACE__ROOM_TEMPLATES"] = json.dumps(template_rules())
         env["DESTINATION__DOCSPACE__SYNC_MEMBERS"] = "add"
+        # documents: the sample's attachments copied into their task folders (shipped default "off")
+        env["DESTINATION__DOCSPACE__ATTACHMENTS"] = "copy"
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         try:
@@ -55,52 +59,25 @@ def embedded_sandbox() -> Iterator[Sandbox]:
                     os.environ[k] = v
 
 
-def format_tree(source: str) -> str:
-    """The DocSpace tree this source maps to, read back from DocSpace."""
-    from docspace_destination.client import DocSpaceClient
-    from docspace_destination.ledger import Ledger
-    from docspace_destination.settings import load_settings
-
-    settings = load_settings(source)
-    client = DocSpaceClient(settings.base_url, settings.api_key)
-    try:
-        rooms = sorted(
-            (  # the ledger is read in one short transaction; the walk below only asks DocSpace
-                e
-                for e in Ledger().load(source).values()
-                if e.kind == "room" and e.docspace_id is not None
-            ),
-            key=lambda e: e.title or "",
-        )
-        lines = ["", f"DocSpace tree for {source} ({len(rooms)} rooms):"]
-
-        def walk(folder_id: int, depth: int) -> None:
-            for child in sorted(client.subfolders(folder_id), key=lambda c: c.get("title", "")):
-                lines.append(f"{'    ' * depth}📁 {child.get('title')}")
-                walk(int(child["id"]), depth + 1)
-
-        for room in rooms:
-            state = " (archived)" if room.archived else ""
-            lines.append(f"  🏠 {room.title}{state}")
-            walk(room.docspace_id, 2)
-        return "\n".join(lines)
-    finally:
-        client.close()
-
-
 def run_demo(source: str, args: argparse.Namespace) -> int:
     with embedded_sandbox() as sb:
-        print("Sandbox: local Asana, Trello and DocSpace emulators with sample data.", flush=True)
-        # the settings are checked once the emulators are there to check them against, before
-        # anything is loaded (as a run against real accounts checks them before its extract)
-        check_before_running(source, argparse.Namespace(**{**vars(args), "sandbox": False}))
-        if args.watch:
-            return watch_with_changes(sb, source, args)
-        code = run(source, args)
-        if code != EXIT_FAILED and not args.extract_only and not args.plan:
-            print(format_tree(source))
-            print(format_next_steps(source, os.environ, sys.executable))
-        return code
+        return run_in_sandbox(sb, source, args)
+
+
+def run_in_sandbox(sb: Sandbox, source: str, args: argparse.Namespace) -> int:
+    """The demo's run against `sb` (from `embedded_sandbox`), which outlives it: a test reads
+    the emulators afterwards."""
+    print("Sandbox: local Asana, Trello and DocSpace emulators with sample data.", flush=True)
+    # the settings are checked once the emulators are there to check them against, before
+    # anything is loaded (as a run against real accounts checks them before its extract)
+    check_before_running(source, argparse.Namespace(**{**vars(args), "sandbox": False}))
+    if args.watch:
+        return watch_with_changes(sb, source, args)
+    code = run(source, args)
+    if code != EXIT_FAILED and not args.extract_only and not args.plan:
+        print(format_tree(source))
+        print(format_next_steps(source, os.environ, sys.executable))
+    return code
 
 
 def watch_with_changes(sb: Sandbox, source: str, args: argparse.Namespace) -> int:
