@@ -102,10 +102,12 @@ class LedgerEntry:
 
 
 _COLUMNS = [f.name for f in fields(LedgerEntry)]
-# `updated_at` is read as microseconds since the epoch: DuckDB hands a TIMESTAMPTZ to Python
-# through pytz, whose first lookup of the session's zone (`Etc/UTC`) scans ~600 zone files,
-# 40 ms of every plan (most of a no-op `--plan` beyond dlt's import)
-_SELECTED = ", ".join("epoch_us(updated_at)" if c == "updated_at" else c for c in _COLUMNS)
+# On DuckDB `updated_at` is read as microseconds since the epoch: DuckDB hands a TIMESTAMPTZ to
+# Python through pytz, whose first lookup of the session's zone (`Etc/UTC`) scans ~600 zone
+# files, 40 ms of every plan (most of a no-op `--plan` beyond dlt's import). PostgreSQL's driver
+# returns a datetime with a fixed offset, without pytz.
+_EPOCH_MICROS = ", ".join("epoch_us(updated_at)" if c == "updated_at" else c for c in _COLUMNS)
+_ALL = ", ".join(_COLUMNS)
 _UPDATED_AT = _COLUMNS.index("updated_at")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -113,7 +115,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def _entry(row: tuple[Any, ...]) -> LedgerEntry:
     values = list(row)
     micros = values[_UPDATED_AT]
-    values[_UPDATED_AT] = None if micros is None else _EPOCH + timedelta(microseconds=micros)
+    if isinstance(micros, int):
+        values[_UPDATED_AT] = _EPOCH + timedelta(microseconds=micros)
     return LedgerEntry(*values)
 
 
@@ -156,12 +159,14 @@ class Ledger:
             self._created = True
 
     def load(self, source: str | None = None) -> dict[str, LedgerEntry]:
-        sql = f"SELECT {_SELECTED} FROM {SCHEMA}.ledger"
         params: list[Any] = []
+        where = ""
         if source:
-            sql += " WHERE source = ?"
+            where = " WHERE source = ?"
             params.append(source)
         with self._open(read_only=True) as db:
+            selected = _EPOCH_MICROS if isinstance(db, duckdb.DuckDBPyConnection) else _ALL
+            sql = f"SELECT {selected} FROM {SCHEMA}.ledger{where}"
             (present,) = db.execute(_PRESENT).fetchone() or (0,)
             rows = db.execute(sql, params).fetchall() if present else []
         return {row[0]: _entry(row) for row in rows}
