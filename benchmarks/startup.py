@@ -5,12 +5,14 @@ the median of `--repeat` runs, beside baselines measured in the same run:
 
 - `import dlt` as installed (dlt[hub] makes it load the `dlthub` plugin) and without the
   plugin (`dlthub` hidden, `DLT_DISABLE_PLUGINS=true`): the floor any sync pays;
+- `python pipelines/asana_to_docspace.py --help`: building the parser reads the source's
+  `SourceSpec` and DocSpace's limits, none of which needs dlt;
 - the first apply of the `docspace_apply` tree (50 projects × 40 tasks, 20 ms, 15 writes),
   the no-op re-sync after it (0 writes) and `--plan` with nothing to do, each
   `--sync-only` against the DocSpace emulator in another process.
 
 Goals: the no-op re-sync ≤ 25% of the first apply; `--plan` with nothing to do ≤ 1.5× the
-plugin-free `import dlt`. The no-op runs are measured again with `PM_LEAN_START=0` (dlt as
+plugin-free `import dlt`; `--help` ≤ 0.5 s. The no-op runs are measured again with `PM_LEAN_START=0` (dlt as
 installed, pandas loaded: how a sync started before `pm_runtime.lean_start`). Also prints which of dlthub, pandas, pyarrow, ibis, numpy the
 no-op `--plan` process imported.
 
@@ -31,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MAX_NOOP_SHARE = 0.25
 MAX_PLAN_VS_IMPORT = 1.5
+MAX_HELP_SECONDS = 0.5
 HEAVY = ("dlthub", "pandas", "pyarrow", "ibis", "numpy")
 NO_PLUGIN = "import sys; sys.modules['dlthub'] = None; import dlt"
 # runs the command line as `python pipelines/asana_to_docspace.py` does, then lists heavy imports
@@ -72,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         imp = median([py, "-c", "import dlt"], base_env, tmp, args.repeat)
         no_plugin_env = {**base_env, "DLT_DISABLE_PLUGINS": "true"}
         imp_lean = median([py, "-c", NO_PLUGIN], no_plugin_env, tmp, args.repeat)
+        help_cmd = [py, str(ROOT / "pipelines" / "asana_to_docspace.py"), "--help"]
+        help_s = median(help_cmd, base_env, tmp, args.repeat)
 
         env = {
             **base_env,
@@ -113,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nstart-up, whole processes, median of {args.repeat} (seconds)")
     print(f"  {'import dlt (as installed: dlthub plugin)':52}{imp:>8.2f}")
     print(f"  {'import dlt without the plugin (baseline)':52}{imp_lean:>8.2f}")
+    print(f"  {'pipelines/asana_to_docspace.py --help':52}{help_s:>8.2f}")
     label = f"first apply, {args.projects} × {args.tasks} ({stats['writes']} writes)"
     print(f"  {label:52}{first:>8.2f}")
     print(f"  {'no-op re-sync (0 writes)':52}{noop:>8.2f}")
@@ -128,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
         f"  --plan nothing to do / import dlt without plugin = {vs_import:4.2f}×  "
         f"(≤ {MAX_PLAN_VS_IMPORT}×) {'PASS' if vs_import <= MAX_PLAN_VS_IMPORT else 'FAIL'}"
         f"   (PM_LEAN_START=0: {plan_full / imp_lean:.2f}×)"
+    )
+    print(
+        f"  --help = {help_s:4.2f} s  (≤ {MAX_HELP_SECONDS} s) "
+        f"{'PASS' if help_s <= MAX_HELP_SECONDS else 'FAIL'}   ({help_s / imp_lean:.2f}× import dlt)"
     )
     return 0
 

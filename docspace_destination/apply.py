@@ -24,6 +24,7 @@ from docspace_destination.client import DocSpaceClient, DocSpaceError, WriteLimi
 from docspace_destination.fileops import FileOperationFailed
 from docspace_destination.kinds import KINDS
 from docspace_destination.ledger import APPLIED, FAILED, ORPHANED, PENDING, Ledger, LedgerEntry
+from docspace_destination.limits import MAX_CONCURRENCY
 from docspace_destination.operations import (  # noqa: F401  (OUTCOMES re-exported)
     ADOPT,
     ARCHIVE,
@@ -43,8 +44,6 @@ from docspace_destination.template_jobs import TemplateJobFailed
 from pm_runtime.errors import UserFacingError
 
 log = logging.getLogger(__name__)
-
-MAX_CONCURRENCY = 15  # DocSpace rejects a 16th concurrent write per user
 
 
 @dataclass

@@ -14,7 +14,6 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from docspace_destination import listing
 from docspace_destination.api_transport import (
     MAX_RETRY_AFTER,
     MAX_THROTTLED_RETRIES,
@@ -28,7 +27,7 @@ from docspace_destination.errors import (
     WriteLimitReached,
 )
 from docspace_destination.fileops_api import FileOperationsApi, operation_finished
-from docspace_destination.listing import PAGE_SIZE
+from docspace_destination.limits import PAGE_SIZE
 from docspace_destination.pacer import Pacer, RequestStats
 from docspace_destination.titles import FOLDER_TITLE_MAX, ROOM_TITLE_MAX, fit_title
 
@@ -88,6 +87,8 @@ class DocSpaceClient(ApiTransport, FileOperationsApi):
 
     def _pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         """Every page of a `{files, folders, total}` listing (dlt's OffsetPaginator)."""
+        from docspace_destination import listing  # here: dlt's paginator brings `requests`
+
         return listing.pages(lambda query: self.call("GET", path, params=query), params)
 
     # -- rooms -----------------------------------------------------------------

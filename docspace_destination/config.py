@@ -24,6 +24,7 @@ from dlt.common.configuration import configspec
 from dlt.common.configuration.specs import BaseConfiguration
 from dlt.common.typing import TSecretStrValue
 
+from docspace_destination.limits import DEFAULT_CONCURRENCY, DEFAULT_MAX_WRITES
 from docspace_destination.titles import TITLE_FIELDS
 from pm_runtime.setting_checks import (
     check_settings,
@@ -58,8 +59,8 @@ class DocSpaceConfiguration(BaseConfiguration):
     subtasks: Literal["nested", "skip"] = "nested"
     room_title: str = "{name}"
     folder_title: str = "{name}"
-    concurrency: int = 8  # --concurrency wins
-    max_writes: int = 9000  # --max-writes wins; DocSpace allows 10,000 writes a day
+    concurrency: int = DEFAULT_CONCURRENCY  # --concurrency wins
+    max_writes: int = DEFAULT_MAX_WRITES  # --max-writes wins; DocSpace allows 10,000 a day
     room_templates: list[dict[str, Any]] | None = None  # templates.parse_rules
     # a project already archived when first seen: no room, or a room archived at once
     archived_projects: Literal["skip", "mirror"] = "skip"

@@ -42,7 +42,7 @@ from docspace_destination.file_titles import free_title, same_title, split_exten
 from docspace_destination.file_upload import Uploader, parse_api_date
 from docspace_destination.ledger import APPLIED, PENDING, LedgerEntry
 from docspace_destination.operations import FOLLOW, UPLOAD, Action, RecordFailed
-from pm_runtime.download import DownloadError
+from pm_runtime.errors import DownloadError
 from pm_runtime.source_spec import AttachmentOpener, SourceSpec
 
 if TYPE_CHECKING:

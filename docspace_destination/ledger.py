@@ -23,7 +23,7 @@ import functools
 import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -102,6 +102,22 @@ class LedgerEntry:
 
 
 _COLUMNS = [f.name for f in fields(LedgerEntry)]
+# On DuckDB `updated_at` is read as microseconds since the epoch: DuckDB hands a TIMESTAMPTZ to
+# Python through pytz, whose first lookup of the session's zone (`Etc/UTC`) scans ~600 zone
+# files, 40 ms of every plan (most of a no-op `--plan` beyond dlt's import). PostgreSQL's driver
+# returns a datetime with a fixed offset, without pytz.
+_EPOCH_MICROS = ", ".join("epoch_us(updated_at)" if c == "updated_at" else c for c in _COLUMNS)
+_ALL = ", ".join(_COLUMNS)
+_UPDATED_AT = _COLUMNS.index("updated_at")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _entry(row: tuple[Any, ...]) -> LedgerEntry:
+    values = list(row)
+    micros = values[_UPDATED_AT]
+    if isinstance(micros, int):
+        values[_UPDATED_AT] = _EPOCH + timedelta(microseconds=micros)
+    return LedgerEntry(*values)
 
 
 class Ledger:
@@ -143,15 +159,17 @@ class Ledger:
             self._created = True
 
     def load(self, source: str | None = None) -> dict[str, LedgerEntry]:
-        sql = f"SELECT {', '.join(_COLUMNS)} FROM {SCHEMA}.ledger"
         params: list[Any] = []
+        where = ""
         if source:
-            sql += " WHERE source = ?"
+            where = " WHERE source = ?"
             params.append(source)
         with self._open(read_only=True) as db:
+            selected = _EPOCH_MICROS if isinstance(db, duckdb.DuckDBPyConnection) else _ALL
+            sql = f"SELECT {selected} FROM {SCHEMA}.ledger{where}"
             (present,) = db.execute(_PRESENT).fetchone() or (0,)
             rows = db.execute(sql, params).fetchall() if present else []
-        return {row[0]: LedgerEntry(*row) for row in rows}
+        return {row[0]: _entry(row) for row in rows}
 
     def write(self, entries: list[LedgerEntry]) -> None:
         """Upsert now (used for write-ahead `pending` rows)."""

@@ -14,7 +14,7 @@ from typing import Any
 from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
 from requests import Request
 
-PAGE_SIZE = 100
+from docspace_destination.limits import PAGE_SIZE
 
 
 class ListingPaginator(OffsetPaginator):

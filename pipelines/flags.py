@@ -5,15 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from docspace_destination.limits import DEFAULT_CONCURRENCY, DEFAULT_MAX_WRITES, MAX_CONCURRENCY
 from pm_runtime.source_spec import SourceSpec, spec_for
 
 SANDBOX_DIR = Path("data") / "sandbox"  # where `python -m sandbox demo` keeps its state
 
 
 def build_parser(source: str | SourceSpec) -> argparse.ArgumentParser:
-    from docspace_destination.apply import MAX_CONCURRENCY
-    from docspace_destination.config import DocSpaceConfiguration as DEFAULTS
-
     spec = spec_for(source)
     source, title, nouns = spec.name, spec.display_title, spec.nouns
     parser = argparse.ArgumentParser(
@@ -41,13 +39,13 @@ def build_parser(source: str | SourceSpec) -> argparse.ArgumentParser:
         "--max-writes",
         type=int,
         metavar="N",
-        help=f"stop cleanly after N DocSpace writes; the next run continues (default {DEFAULTS.max_writes}; DocSpace allows 10,000/day)",
+        help=f"stop cleanly after N DocSpace writes; the next run continues (default {DEFAULT_MAX_WRITES}; DocSpace allows 10,000/day)",
     )
     parser.add_argument(
         "--concurrency",
         type=int,
         metavar="N",
-        help=f"concurrent DocSpace writes, 1..{MAX_CONCURRENCY} (default {DEFAULTS.concurrency}; DocSpace rejects more than {MAX_CONCURRENCY})",
+        help=f"concurrent DocSpace writes, 1..{MAX_CONCURRENCY} (default {DEFAULT_CONCURRENCY}; DocSpace rejects more than {MAX_CONCURRENCY})",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
@@ -99,8 +97,6 @@ def build_parser(source: str | SourceSpec) -> argparse.ArgumentParser:
 def limits_flag_problem(concurrency: int | None, max_writes: int | None) -> str | None:
     """What is wrong with --concurrency / --max-writes, in the command line's words (None: fine);
     checked before anything runs. The same limits in settings are worded by `ApplySettings`."""
-    from docspace_destination.apply import MAX_CONCURRENCY
-
     if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
         return (
             f"--concurrency must be between 1 and {MAX_CONCURRENCY} "

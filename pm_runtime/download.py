@@ -20,8 +20,10 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from pm_runtime.errors import DownloadError
 from pm_runtime.http_policy import RetryPolicy, urllib3_retry
-from pm_runtime.transport import is_loopback, redact_request_logs
+from pm_runtime.log_redaction import redact_request_logs
+from pm_runtime.transport import is_loopback
 
 CHUNK_SIZE = 1024 * 1024
 TIMEOUT = (10.0, 60.0)  # connect, read (between two chunks)
@@ -31,10 +33,6 @@ DOWNLOAD_POLICY = RetryPolicy(attempts=4)
 
 
 redact_request_logs()  # a presigned URL's signature is a short-lived credential
-
-
-class DownloadError(Exception):
-    """One attachment could not be downloaded intact; the message names it."""
 
 
 def require_secure_download(url: str, label: str) -> None:

@@ -13,6 +13,11 @@ class ConfigurationError(UserFacingError):
     """A missing or bad configuration value; the message names the key and where to set it."""
 
 
+class DownloadError(Exception):
+    """One attachment could not be downloaded intact; the message names it (`pm_runtime.download`
+    raises it; here so that the uploader can catch it without loading `requests`)."""
+
+
 def find_user_error(exc: BaseException | None) -> UserFacingError | None:
     """dlt wraps resource errors (PipelineStepFailed → ResourceExtractionError → ...): dig ours out."""
     seen: set[int] = set()

@@ -30,7 +30,7 @@ from pm_runtime.http_policy import (
     send_with_retries,
     surely_not_sent,
 )
-from pm_runtime.transport import redact_request_logs
+from pm_runtime.log_redaction import redact_request_logs
 from trello_source import settings
 
 log = logging.getLogger(__name__)
