@@ -219,6 +219,8 @@ def test_no_module_but_the_http_policy_builds_a_urllib3_retry() -> None:
             if named == "Retry" or imported:
                 users.add(str(path.relative_to(ROOT)))
     assert users == set()
+
+
 # configuration is declared in @configspec modules and resolved by dlt (issue 19 §1)
 CONFIGSPEC_MODULES = {
     "docspace_destination/config.py",
