@@ -30,12 +30,13 @@ def _fresh_docspace() -> EmulatorServer:
     return EmulatorServer(emulator).start()
 
 
-def _forget_docspace_side(workspace: Path) -> None:
+def _forget_docspace_side(workspace: Path, source: str = "asana") -> None:
     staged_execute("DROP SCHEMA IF EXISTS docspace_state CASCADE")
-    shutil.rmtree(workspace / ".dlt-data" / "pipelines" / "asana_docspace", ignore_errors=True)
+    pipeline = workspace / ".dlt-data" / "pipelines" / f"{source}_docspace"
+    shutil.rmtree(pipeline, ignore_errors=True)
 
 
-def _sync_killed_after(server: EmulatorServer, writes: int) -> None:
+def _sync_killed_after(server: EmulatorServer, writes: int, source: str = "asana") -> None:
     """A sync in a process of its own, SIGKILLed once DocSpace has taken `writes` writes."""
     env = {
         **os.environ,
@@ -43,7 +44,7 @@ def _sync_killed_after(server: EmulatorServer, writes: int) -> None:
         "PYTHONPATH": str(ROOT),
     }
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "pipelines" / "asana_to_docspace.py"), "--sync-only"],
+        [sys.executable, str(ROOT / "pipelines" / f"{source}_to_docspace.py"), "--sync-only"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -138,3 +139,44 @@ def test_sigkill_at_random_points_during_uploads_never_duplicates_or_leaves_a_pa
     # kills that landed after a file was committed and before the ledger said so: the next
     # run found those files by their intent and adopted them instead of uploading again
     assert adopted > 0
+
+
+@pytest.mark.slow
+def test_sigkill_during_card_uploads_never_duplicates_or_leaves_a_partial_file(
+    workspace, sandbox, monkeypatch
+):
+    """Trello likewise: the same kind, the card's files downloaded with the OAuth header."""
+    from tests.sync_world import AsanaWorld
+
+    for key, value in sandbox.environment().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("DESTINATION__DOCSPACE__ATTACHMENTS", "copy")
+    trello = sandbox.trello.emulator
+    card = trello.add_card("Ship it", trello.add_list(trello.add_board("Roadmap"), "To do"))
+    for n in range(6):
+        trello.add_file_attachment(card, f"doc{n}.bin", 2_000 + n)
+    trello.add_file_attachment(card, "large.bin", 12 * MIB)  # two chunks and a finalize
+    world = AsanaWorld(sandbox)
+    assert world.run("--extract-only", source="trello").code == 0
+
+    clean = _fresh_docspace()
+    monkeypatch.setenv("DESTINATION__DOCSPACE__BASE_URL", clean.root_url)
+    assert world.run("--sync-only", source="trello").code == 0
+    expected, total_writes = _documents(clean.emulator), clean.emulator.log.writes()
+    clean.stop()
+    assert len(expected) == 7 and all(v == [1] for _, v in expected.values())
+
+    rng = random.Random(21)
+    for attempt in range(KILLS // 2):
+        _forget_docspace_side(workspace, "trello")
+        server = _fresh_docspace()
+        kill_after = rng.randrange(1, total_writes)
+        _sync_killed_after(server, kill_after, "trello")
+        monkeypatch.setenv("DESTINATION__DOCSPACE__BASE_URL", server.root_url)
+        run = world.run("--sync-only", source="trello")
+        assert run.code == 0, f"kill #{attempt} after {kill_after} writes: {run.output}"
+        assert _documents(server.emulator) == expected, f"kill #{attempt} after {kill_after}"
+        again = server.emulator.log.writes()
+        assert world.run("--sync-only", source="trello").code == 0
+        assert server.emulator.log.writes() == again
+        server.stop()
