@@ -8,61 +8,19 @@ there, so kills land while a move is still on its way).
 from __future__ import annotations
 
 import copy
-import os
 import random
 import re
 import shutil
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
 from sandbox import DOCSPACE_API_KEY, EmulatorServer
 from sandbox.docspace import DocSpaceEmulator
 from sandbox.sample import populate
-from tests.staged import staged_execute
+from tests.sigkill import forget_docspace_side, fresh_docspace, sync_killed_after
 from tests.sync_world import AsanaWorld, duplicates
 
-ROOT = Path(__file__).resolve().parents[1]
 KILLS = 20
-
-
-def _fresh_docspace() -> EmulatorServer:
-    emulator = DocSpaceEmulator(api_key=DOCSPACE_API_KEY)
-    emulator.faults.latency(0.01)
-    return EmulatorServer(emulator).start()
-
-
-def _forget_docspace_side(workspace: Path) -> None:
-    staged_execute("DROP SCHEMA IF EXISTS docspace_state CASCADE")
-    shutil.rmtree(workspace / ".dlt-data" / "pipelines" / "asana_docspace", ignore_errors=True)
-
-
-def _sync_killed_after(server: EmulatorServer, writes: int) -> None:
-    """A sync in a process of its own, SIGKILLed once DocSpace has taken `writes` writes."""
-    env = {
-        **os.environ,
-        "DESTINATION__DOCSPACE__BASE_URL": server.root_url,
-        "PYTHONPATH": str(ROOT),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "pipelines" / "asana_to_docspace.py"), "--sync-only"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while (
-        server.emulator.log.writes() < writes
-        and proc.poll() is None
-        and time.monotonic() < deadline
-    ):
-        time.sleep(0.001)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
 
 
 def _tree(emulator: DocSpaceEmulator) -> dict:
@@ -82,7 +40,7 @@ def test_sigkill_at_random_points_during_apply_never_duplicates_or_loses_anythin
     assert world.run("--extract-only").code == 0
 
     # the tree a run without crashes builds
-    clean = _fresh_docspace()
+    clean = fresh_docspace()
     monkeypatch.setenv("DESTINATION__DOCSPACE__BASE_URL", clean.root_url)
     assert world.run("--sync-only").code == 0
     expected, total_writes = _tree(clean.emulator), clean.emulator.log.writes()
@@ -92,10 +50,10 @@ def test_sigkill_at_random_points_during_apply_never_duplicates_or_loses_anythin
     rng = random.Random(7)
     resumed = 0
     for attempt in range(KILLS):
-        _forget_docspace_side(workspace)
-        server = _fresh_docspace()
+        forget_docspace_side(workspace)
+        server = fresh_docspace()
         kill_after = rng.randrange(1, total_writes)
-        _sync_killed_after(server, kill_after)
+        sync_killed_after(server, kill_after)
 
         monkeypatch.setenv("DESTINATION__DOCSPACE__BASE_URL", server.root_url)
         run = world.run("--sync-only")
@@ -202,7 +160,7 @@ def test_sigkill_during_moves_renames_and_an_archive_keeps_every_folder_and_docu
         monkeypatch.setenv(key, value)
     world = AsanaWorld(sandbox)
     ids = _build_world(world.asana)
-    start = _fresh_docspace()
+    start = fresh_docspace()
     monkeypatch.setenv("DESTINATION__DOCSPACE__BASE_URL", start.root_url)
     assert world.run().code == 0
     for folder_id in _folders_with_documents(start.emulator):
@@ -237,7 +195,7 @@ def test_sigkill_during_moves_renames_and_an_archive_keeps_every_folder_and_docu
         restore()
         server = _docspace_from(state, 0.1)
         kill_after = rng.randrange(1, total_writes)
-        _sync_killed_after(server, kill_after)
+        sync_killed_after(server, kill_after)
 
         monkeypatch.setenv("DESTINATION__DOCSPACE__BASE_URL", server.root_url)
         run = world.run("--sync-only")

@@ -4,60 +4,15 @@ whole, with the attachment's content, and no file with a second version (issue 2
 from __future__ import annotations
 
 import hashlib
-import os
 import random
-import shutil
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
-from sandbox import DOCSPACE_API_KEY, EmulatorServer
 from sandbox.docspace import DocSpaceEmulator
-from tests.staged import staged_execute
+from tests.sigkill import forget_docspace_side, fresh_docspace, sync_killed_after
 from tests.test_documents import MIB, DocumentWorld
 
-ROOT = Path(__file__).resolve().parents[1]
 KILLS = 10
-
-
-def _fresh_docspace() -> EmulatorServer:
-    emulator = DocSpaceEmulator(api_key=DOCSPACE_API_KEY)
-    emulator.faults.latency(0.01)
-    return EmulatorServer(emulator).start()
-
-
-def _forget_docspace_side(workspace: Path, source: str = "asana") -> None:
-    staged_execute("DROP SCHEMA IF EXISTS docspace_state CASCADE")
-    pipeline = workspace / ".dlt-data" / "pipelines" / f"{source}_docspace"
-    shutil.rmtree(pipeline, ignore_errors=True)
-
-
-def _sync_killed_after(server: EmulatorServer, writes: int, source: str = "asana") -> None:
-    """A sync in a process of its own, SIGKILLed once DocSpace has taken `writes` writes."""
-    env = {
-        **os.environ,
-        "DESTINATION__DOCSPACE__BASE_URL": server.root_url,
-        "PYTHONPATH": str(ROOT),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "pipelines" / f"{source}_to_docspace.py"), "--sync-only"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while (
-        server.emulator.log.writes() < writes
-        and proc.poll() is None
-        and time.monotonic() < deadline
-    ):
-        time.sleep(0.001)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
 
 
 def _documents(emulator: DocSpaceEmulator) -> dict[str, tuple[str, list[int]]]:
@@ -112,7 +67,7 @@ def test_sigkill_at_random_points_during_uploads_never_duplicates_or_leaves_a_pa
     world.attach("build", "large.bin", 25 * MIB)  # a session of three chunks and a finalize
     assert world.run("--extract-only").code == 0
 
-    clean = _fresh_docspace()
+    clean = fresh_docspace()
     monkeypatch.setenv("DESTINATION__DOCSPACE__BASE_URL", clean.root_url)
     assert world.run("--sync-only").code == 0
     expected, total_writes = _documents(clean.emulator), clean.emulator.log.writes()
@@ -122,10 +77,10 @@ def test_sigkill_at_random_points_during_uploads_never_duplicates_or_leaves_a_pa
     rng = random.Random(20)
     adopted = 0
     for attempt in range(KILLS):
-        _forget_docspace_side(workspace)
-        server = _fresh_docspace()
+        forget_docspace_side(workspace)
+        server = fresh_docspace()
         kill_after = rng.randrange(1, total_writes)
-        _sync_killed_after(server, kill_after)
+        sync_killed_after(server, kill_after)
         adopted += _committed_but_unrecorded(server.emulator)
 
         monkeypatch.setenv("DESTINATION__DOCSPACE__BASE_URL", server.root_url)
@@ -159,7 +114,7 @@ def test_sigkill_during_card_uploads_never_duplicates_or_leaves_a_partial_file(
     world = AsanaWorld(sandbox)
     assert world.run("--extract-only", source="trello").code == 0
 
-    clean = _fresh_docspace()
+    clean = fresh_docspace()
     monkeypatch.setenv("DESTINATION__DOCSPACE__BASE_URL", clean.root_url)
     assert world.run("--sync-only", source="trello").code == 0
     expected, total_writes = _documents(clean.emulator), clean.emulator.log.writes()
@@ -168,10 +123,10 @@ def test_sigkill_during_card_uploads_never_duplicates_or_leaves_a_partial_file(
 
     rng = random.Random(21)
     for attempt in range(KILLS // 2):
-        _forget_docspace_side(workspace, "trello")
-        server = _fresh_docspace()
+        forget_docspace_side(workspace, "trello")
+        server = fresh_docspace()
         kill_after = rng.randrange(1, total_writes)
-        _sync_killed_after(server, kill_after, "trello")
+        sync_killed_after(server, kill_after, "trello")
         monkeypatch.setenv("DESTINATION__DOCSPACE__BASE_URL", server.root_url)
         run = world.run("--sync-only", source="trello")
         assert run.code == 0, f"kill #{attempt} after {kill_after} writes: {run.output}"

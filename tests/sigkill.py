@@ -1,0 +1,54 @@
+"""What the SIGKILL tests share: a fresh DocSpace emulator, forgetting the DocSpace side of a
+run, and a sync in a process of its own killed once DocSpace has taken N writes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sandbox import DOCSPACE_API_KEY, EmulatorServer
+from sandbox.docspace import DocSpaceEmulator
+from tests.staged import staged_execute
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fresh_docspace() -> EmulatorServer:
+    emulator = DocSpaceEmulator(api_key=DOCSPACE_API_KEY)
+    emulator.faults.latency(0.01)
+    return EmulatorServer(emulator).start()
+
+
+def forget_docspace_side(workspace: Path, source: str = "asana") -> None:
+    staged_execute("DROP SCHEMA IF EXISTS docspace_state CASCADE")
+    pipeline = workspace / ".dlt-data" / "pipelines" / f"{source}_docspace"
+    shutil.rmtree(pipeline, ignore_errors=True)
+
+
+def sync_killed_after(server: EmulatorServer, writes: int, source: str = "asana") -> None:
+    """A sync in a process of its own, SIGKILLed once DocSpace has taken `writes` writes."""
+    env = {
+        **os.environ,
+        "DESTINATION__DOCSPACE__BASE_URL": server.root_url,
+        "PYTHONPATH": str(ROOT),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "pipelines" / f"{source}_to_docspace.py"), "--sync-only"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while (
+        server.emulator.log.writes() < writes
+        and proc.poll() is None
+        and time.monotonic() < deadline
+    ):
+        time.sleep(0.001)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
