@@ -35,7 +35,6 @@ CHUNK_SIZE = 10 * 1024 * 1024  # files:uploader:chunk-size, the largest chunk th
 CHUNK_TIMEOUT = 300.0  # a 10 MiB chunk's read, on a slow uplink
 CHUNK_ATTEMPTS = 3  # a numbered chunk is safe to send again
 FILES_ONLY = 1  # FilterType.FilesOnly (products/ASC.Files/Core/Core/FilterTypeEnum.cs)
-PAGE = 100
 
 
 def chunk_count(size: int) -> int:
@@ -85,20 +84,8 @@ class Uploader:
 
     def files(self, folder_id: int) -> list[dict[str, Any]]:
         """Every file directly in the folder (FoldersController.GetFolderByFolderId, FilesOnly)."""
-        out: list[dict[str, Any]] = []
-        start = 0
-        while True:
-            page = self.client.call(
-                "GET",
-                f"/files/{folder_id}",
-                params={"filterType": FILES_ONLY, "count": PAGE, "startIndex": start},
-            )
-            got = list(page.get("files") or [])
-            out += got
-            start += len(got) + len(page.get("folders") or [])
-            total = page.get("total")
-            if not got or len(got) < PAGE or (total is not None and start >= int(total)):
-                return out
+        pages = self.client._pages(f"/files/{folder_id}", {"filterType": FILES_ONLY})
+        return [f for page in pages for f in page.get("files") or []]
 
     # -- writes ------------------------------------------------------------------------------
 
