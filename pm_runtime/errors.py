@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 
 class UserFacingError(Exception):
     """A problem the user fixes (credentials, configuration, access): one clear line."""
@@ -18,8 +20,12 @@ class DownloadError(Exception):
     raises it; here so that the uploader can catch it without loading `requests`)."""
 
 
-def find_user_error(exc: BaseException | None) -> UserFacingError | None:
-    """dlt wraps resource errors (PipelineStepFailed → ResourceExtractionError → ...): dig ours out."""
+def exception_chain(
+    exc: BaseException | None, attributes: tuple[str, ...] = ()
+) -> Iterator[BaseException]:
+    """`exc` and every exception it wraps, depth first, each once however the links loop:
+    `__cause__`, `__context__`, exceptions among its `args`, and the named `attributes`
+    (dlt's `job_exception`, urllib3's `reason`...)."""
     seen: set[int] = set()
     stack = [exc]
     while stack:
@@ -27,13 +33,20 @@ def find_user_error(exc: BaseException | None) -> UserFacingError | None:
         if e is None or id(e) in seen:
             continue
         seen.add(id(e))
-        if isinstance(e, UserFacingError):
-            return e
+        yield e
         stack.extend([e.__cause__, e.__context__])
         stack.extend(a for a in getattr(e, "args", ()) if isinstance(a, BaseException))
-        # dlt keeps the failing job's exception on some wrappers
-        for attr in ("exception", "job_exception", "original_exception"):
-            inner = getattr(e, attr, None)
+        for name in attributes:
+            inner = getattr(e, name, None)
             if isinstance(inner, BaseException):
                 stack.append(inner)
-    return None
+
+
+# dlt keeps the failing job's exception on some wrappers
+_DLT_WRAPPED = ("exception", "job_exception", "original_exception")
+
+
+def find_user_error(exc: BaseException | None) -> UserFacingError | None:
+    """dlt wraps resource errors (PipelineStepFailed → ResourceExtractionError → ...): dig ours out."""
+    chain = exception_chain(exc, _DLT_WRAPPED)
+    return next((e for e in chain if isinstance(e, UserFacingError)), None)

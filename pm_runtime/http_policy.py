@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from pm_runtime.errors import exception_chain
+
 BACKOFF_BASE_SECONDS = 0.25
 BACKOFF_MAX_SECONDS = 30.0
 MAX_RETRY_AFTER_SECONDS = 60.0
@@ -138,17 +140,9 @@ def surely_not_sent(exc: BaseException | None) -> bool:
     NewConnectionError) for urllib3's connect failures (refused, unknown host, connect
     timeout). Anything else (a read timeout, a reset, a TLS failure) may have come after
     the request was sent."""
-    seen: set[int] = set()
-    todo = [exc]
-    while todo:
-        e = todo.pop()
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
+    for e in exception_chain(exc, ("reason",)):
         if any(c.__name__ in _NOT_SENT_NAMES for c in type(e).__mro__):
             return True
-        todo += [getattr(e, "reason", None), e.__cause__, e.__context__]
-        todo += [a for a in getattr(e, "args", ()) if isinstance(a, BaseException)]
     return False
 
 
