@@ -141,13 +141,18 @@ def _role_map(source: str, table: dict | None, room_type: int) -> dict[str, int 
     return roles
 
 
+def copies_attachments(settings: DocSpaceSettings, spec: SourceSpec) -> bool:
+    """The destination copies them (`attachments = "copy"`) and the source can stage them
+    (its spec has the SQL)."""
+    return settings.attachments == "copy" and spec.attachments is not None
+
+
 def wants_attachments(source: str | SourceSpec) -> bool:
-    """Whether this source's runs stage attachments: the destination copies them (settings
-    `attachments = "copy"`) and the source can stage them (its spec has the SQL)."""
+    """Whether this source's runs stage attachments (`copies_attachments`, settings read here)."""
     spec = spec_for(source)
-    if spec.attachments is None:
+    if spec.attachments is None:  # no settings to read
         return False
-    return load_settings(spec.name, need_credentials=False).attachments == "copy"
+    return copies_attachments(load_settings(spec.name, need_credentials=False), spec)
 
 
 def source_options(source: str) -> dict[str, Any]:

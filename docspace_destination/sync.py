@@ -30,7 +30,12 @@ from docspace_destination.ledger import Ledger, LedgerEntry
 from docspace_destination.operations import OUTCOMES
 from docspace_destination.opt_in_steps import StepReport
 from docspace_destination.plan import Action, Observed, Plan, plan, refreshed, wants_existing_rooms
-from docspace_destination.settings import DocSpaceSettings, load_opt_in_settings, load_settings
+from docspace_destination.settings import (
+    DocSpaceSettings,
+    copies_attachments,
+    load_opt_in_settings,
+    load_settings,
+)
 from pm_runtime.dlt_state import pipelines_dir
 from pm_runtime.source_spec import SourceSpec, spec_for
 from pm_runtime.staging import open_staging
@@ -124,7 +129,7 @@ class Sync:
 
     @property
     def copies_documents(self) -> bool:
-        return self.settings.attachments == "copy" and self.spec.attachments is not None
+        return copies_attachments(self.settings, self.spec)
 
     def _applier(self, ledger: Ledger, spent: int = 0) -> Applier:
         applier = Applier(
