@@ -1,5 +1,8 @@
 """`python -m benchmarks [name ...]`: run the benchmarks (all by default) and print their figures.
 
+`python -m benchmarks name --flag ...` hands the flags to that one benchmark
+(the same as `python -m benchmarks.name --flag ...`; `--help` lists them).
+
 Each benchmark measures its own baseline in the same run and prints ratios with
 PASS/FAIL against the project's goals; nothing here is a timed test.
 """
@@ -25,7 +28,11 @@ BENCHMARKS = {
 
 
 def main(argv: list[str]) -> int:
-    names = argv or list(BENCHMARKS)
+    first_flag = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
+    names, flags = argv[:first_flag] or list(BENCHMARKS), argv[first_flag:]
+    if flags and len(names) != 1:
+        print("flags go to one benchmark: python -m benchmarks NAME --flag ...")
+        return 2
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; choose from: {', '.join(BENCHMARKS)}")
@@ -33,7 +40,7 @@ def main(argv: list[str]) -> int:
     for name in names:
         print(f"\n=== {name}: {BENCHMARKS[name]}", flush=True)
         t0 = time.perf_counter()
-        importlib.import_module(f"benchmarks.{name}").main([])
+        importlib.import_module(f"benchmarks.{name}").main(flags)
         print(f"=== {name} took {time.perf_counter() - t0:.0f}s", flush=True)
     return 0
 
