@@ -43,7 +43,8 @@ OWN_PROCESS_FROM_BYTES = 4 * 1024 * 1024
 # the child imports this package from where the parent has it, whatever the working directory
 CHILD = (
     f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r}); "
-    "from pm_runtime.load_phases import _child; raise SystemExit(_child(*sys.argv[1:3]))"
+    "from pm_runtime.load_phases import _child; from pm_runtime.lean_start import lean_exit; "
+    "lean_exit(_child(*sys.argv[1:3]))"
 )
 
 

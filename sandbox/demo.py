@@ -19,6 +19,7 @@ import shutil
 import sys
 import threading
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 from pipelines.command import EXIT_FAILED, guarded, run
 from pipelines.flags import SANDBOX_DIR, build_parser
@@ -28,10 +29,25 @@ from sandbox import Sandbox
 from sandbox.demo_tree import format_tree
 
 
+def demo_environment(sb: Sandbox, state_dir: Path) -> dict[str, str]:
+    """The demo's environment: the pipelines pointed at `sb`'s emulators, their state in
+    `state_dir`, and the opt-in features switched on to show them off on the sample."""
+    from sandbox.docspace_sample import template_rules
+
+    env = sb.environment()
+    env["DESTINATION__DUCKDB__CREDENTIALS"] = str((state_dir / "pm.duckdb").resolve())
+    env["DLT_DATA_DIR"] = str((state_dir / "dlt").resolve())
+    # rooms from templates by project type, members
+    env["DESTINATION__DOCSPACE__ROOM_TEMPLATES"] = json.dumps(template_rules())
+    env["DESTINATION__DOCSPACE__SYNC_MEMBERS"] = "add"
+    # documents: the sample's attachments copied into their task folders (shipped default "off")
+    env["DESTINATION__DOCSPACE__ATTACHMENTS"] = "copy"
+    return env
+
+
 @contextlib.contextmanager
 def embedded_sandbox() -> Iterator[Sandbox]:
     """Local emulators with sample data; state under data/sandbox, fresh each time."""
-    from sandbox.docspace_sample import template_rules
     from sandbox.sample import populate
 
     if SANDBOX_DIR.exists():
@@ -39,14 +55,7 @@ def embedded_sandbox() -> Iterator[Sandbox]:
     SANDBOX_DIR.mkdir(parents=True)
     with Sandbox() as sb:
         populate(sb, size="demo")
-        env = sb.environment()
-        env["DESTINATION__DUCKDB__CREDENTIALS"] = str((SANDBOX_DIR / "pm.duckdb").resolve())
-        env["DLT_DATA_DIR"] = str((SANDBOX_DIR / "dlt").resolve())
-        # show off the opt-in features on the sample: rooms from templates by project type, members
-        env["DESTINATION__DOCSPACE__ROOM_TEMPLATES"] = json.dumps(template_rules())
-        env["DESTINATION__DOCSPACE__SYNC_MEMBERS"] = "add"
-        # documents: the sample's attachments copied into their task folders (shipped default "off")
-        env["DESTINATION__DOCSPACE__ATTACHMENTS"] = "copy"
+        env = demo_environment(sb, SANDBOX_DIR)
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         try:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from docspace_destination.titles import (
+    DOTNET_WHITESPACE,
     FOLDER_TITLE_MAX,
     ROOM_TITLE_MAX,
     distinct_titles,
@@ -126,6 +129,16 @@ def test_prediction_matches_the_sandbox_server_on_generated_titles():
     for _ in range(3000):
         title = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 220)))
         assert sanitize_title(title) == server_sanitize(title), repr(title)
+
+
+def test_the_trimmed_characters_are_exactly_dotnets_whitespace():
+    # char.IsWhiteSpace: the Zs, Zl and Zp categories plus U+0009..U+000D and U+0085
+    dotnet = {
+        chr(c)
+        for c in range(0x110000)
+        if unicodedata.category(chr(c)) in ("Zs", "Zl", "Zp") or chr(c) in "\t\n\v\f\r\x85"
+    }
+    assert set(DOTNET_WHITESPACE) == dotnet
 
 
 def test_dotnet_trim_keeps_unit_separator_characters():
