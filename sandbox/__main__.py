@@ -74,4 +74,6 @@ def guarded_main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(guarded_main())
+    from pm_runtime.lean_start import lean_exit
+
+    lean_exit(guarded_main())  # as the entry scripts end: without the last collections
