@@ -22,7 +22,7 @@ import contextlib
 import functools
 import threading
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -177,7 +177,10 @@ class Ledger:
             return
         import pyarrow as pa  # here, not at the top: a run with nothing to write never loads it
 
-        table = pa.Table.from_pylist([asdict(e) for e in entries], schema=_arrow_schema())
+        # column by column: dataclasses.asdict deep-copies every value (a third of an apply's CPU)
+        table = pa.Table.from_pydict(
+            {c: [getattr(e, c) for e in entries] for c in _COLUMNS}, schema=_arrow_schema()
+        )
         with self._open() as db:
             db.register("ledger_batch", table)
             try:
