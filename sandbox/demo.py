@@ -115,6 +115,9 @@ def main(argv: list[str]) -> int:
         return 2
     source = argv[0]
     args = build_parser(source).parse_args(argv[1:])
+    # the demo is the sandbox, with or without `--sandbox`: its settings are checked once its
+    # emulators are up (run_in_sandbox), not before (there is no portal to check yet)
+    args.sandbox = True
     return guarded(source, args, run_demo)
 
 
