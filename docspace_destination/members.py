@@ -98,8 +98,12 @@ class MemberSync:
         client: DocSpaceClient,
         source: str | SourceSpec,
         settings: OptInSettings,
+        writes_left: int | None = None,
     ) -> None:
+        """`writes_left`: what this run's --max-writes leaves after the apply; a room whose
+        invitations do not fit waits, with every room after it, for the next run."""
         self.client = client
+        self.writes_left = writes_left
         self.spec = spec_for(source)
         self.source = self.spec.name
         self.settings = settings
@@ -214,6 +218,9 @@ class MemberSync:
             int(r["id"]): int(r.get("roomType") or 0) for r in self.client.list_rooms(area="active")
         }
         for entry in sorted(rooms, key=lambda e: e.key):
+            if self.writes_left is not None and self.writes_left <= 0:
+                self.report.add("deferred")  # --max-writes spent: the next run invites them
+                continue
             if entry.docspace_id not in types:
                 continue  # archived by hand or gone: --refresh brings it back first
             try:
@@ -291,6 +298,13 @@ class MemberSync:
             gone = [e for e in records if e not in wanted]
         else:
             gone = []
+        needed = bool(invites or removals) + bool(by_mail)
+        if self.writes_left is not None and needed:
+            if needed > self.writes_left:
+                self.writes_left = 0  # this room and those after it wait, in their order
+                self.report.add("deferred")
+                return
+            self.writes_left -= needed
         if invites or removals:
             self.client.call(
                 "PUT",

@@ -252,7 +252,8 @@ class Sync:
             if not plan_only and extras.members_enabled and not limited:
                 from docspace_destination.members import MemberSync
 
-                steps["members"] = MemberSync(self.client, self.spec, extras).run()
+                left = self.settings.apply.max_writes - self.client.stats.writes
+                steps["members"] = MemberSync(self.client, self.spec, extras, left).run()
             result = SyncResult(
                 self.source,
                 the_plan,

@@ -61,6 +61,19 @@ def test_members_with_a_docspace_account_are_invited_with_the_mapped_access(worl
     assert "members     invited 4" in run.output
 
 
+def test_invitations_count_against_max_writes_and_the_rest_wait_for_the_next_run(world):
+    # 3 creates (Alpha, Beta, Design) leave 1 write of 4: Alpha's invitations; Beta's wait
+    run = world.run("--max-writes", "4")
+    assert run.code == 0, run.output
+    assert world.sb.docspace.log.writes() == 4
+    assert "grace@example.com" in shares(world, "Alpha")
+    assert shares(world, "Beta") == {OWNER: 9}
+    assert "deferred 1" in run.output
+    run = world.run("--sync-only", "--max-writes", "4")
+    assert run.code == 0, run.output
+    assert shares(world, "Beta") == {OWNER: 9, "grace@example.com": 9}
+
+
 def test_sync_members_is_off_by_default(world, monkeypatch):
     monkeypatch.delenv("DESTINATION__DOCSPACE__SYNC_MEMBERS")
     assert world.run().code == 0
