@@ -18,12 +18,19 @@ specs into the engine's types (`ApplySettings`, `MappingOptions`, `OptInSettings
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, get_args
+from typing import Any, ClassVar, get_args
 
 from dlt.common.configuration import configspec
 from dlt.common.configuration.specs import BaseConfiguration
 from dlt.common.typing import TSecretStrValue
 
+from docspace_destination.choices import (
+    ArchivedProjects,
+    AttachmentMode,
+    Layout,
+    SubtaskMode,
+    SyncMembersMode,
+)
 from docspace_destination.limits import DEFAULT_CONCURRENCY, DEFAULT_MAX_WRITES
 from docspace_destination.titles import TITLE_FIELDS
 from pm_runtime.setting_checks import (
@@ -55,17 +62,17 @@ class DocSpaceConfiguration(BaseConfiguration):
     private: bool = False
     tags: list[str] | None = None  # none; env: '["a","b"]' or "a, b"
     adopt_existing: bool = True  # a room without a marker is adopted by its exact title
-    layout: Literal["flat", "grouped"] = "flat"
-    subtasks: Literal["nested", "skip"] = "nested"
+    layout: Layout = "flat"
+    subtasks: SubtaskMode = "nested"
     room_title: str = "{name}"
     folder_title: str = "{name}"
     concurrency: int = DEFAULT_CONCURRENCY  # --concurrency wins
     max_writes: int = DEFAULT_MAX_WRITES  # --max-writes wins; DocSpace allows 10,000 a day
     room_templates: list[dict[str, Any]] | None = None  # templates.parse_rules
     # a project already archived when first seen: no room, or a room archived at once
-    archived_projects: Literal["skip", "mirror"] = "skip"
+    archived_projects: ArchivedProjects = "skip"
     # documents (issue 20): uploaded attachments copied into their task's folder
-    attachments: Literal["off", "copy"] = "off"
+    attachments: AttachmentMode = "off"
     attachment_max_mb: int = 100  # larger attachments are skipped with their size as reason
 
     TITLE_KEYS: ClassVar[tuple[str, ...]] = ("room_title", "folder_title")
@@ -109,7 +116,7 @@ class OptInStepsConfiguration(BaseConfiguration):
 
     write_back: bool = False  # links to rooms/folders written back to the projects
     write_back_tasks: bool = False  # Asana: also on every task (Trello always writes cards)
-    sync_members: Literal["off", "add", "mirror"] = "off"
+    sync_members: SyncMembersMode = "off"
     invite_unknown: bool = False  # invite people with no DocSpace account by email
     # {owner, member, observer} -> access level name or FileShare number; see `RoleMapOverrides`
     role_map: dict[str, Any] | None = None

@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from docspace_destination.choices import LAYOUTS, SUBTASK_MODES
 from docspace_destination.source_sql import (
     existing_tables,
     missing_requirement,
@@ -28,9 +29,6 @@ from docspace_destination.titles import (
 )
 from pm_runtime.errors import ConfigurationError
 from pm_runtime.source_spec import SourceSpec, spec_for
-
-LAYOUTS = ("flat", "grouped")
-SUBTASK_MODES = ("nested", "skip")
 
 
 class NothingStaged(Exception):

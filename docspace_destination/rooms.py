@@ -26,6 +26,7 @@ from docspace_destination.adoption import (
     marker_form,
     tag_list,
 )
+from docspace_destination.choices import ARCHIVED_PROJECTS
 from docspace_destination.client import AmbiguousWriteError, DocSpaceError
 from docspace_destination.desired import DesiredNode
 from docspace_destination.fileops import move_room
@@ -56,8 +57,7 @@ log = logging.getLogger(__name__)
 CREATE_ATTEMPTS = LOOK_THEN_WRITE_ATTEMPTS  # after an ambiguous create: look, then create
 # `archived_projects`: a project already archived when first seen gets no room ("skip"), or a
 # room that is archived at once ("mirror")
-SKIP_ARCHIVED, MIRROR_ARCHIVED = "skip", "mirror"
-ARCHIVED_PROJECTS = (SKIP_ARCHIVED, MIRROR_ARCHIVED)
+SKIP_ARCHIVED, MIRROR_ARCHIVED = ARCHIVED_PROJECTS
 MARKERS_PER_LISTING = 40  # marker tags per room listing (one query parameter; keep URLs short)
 
 

@@ -310,6 +310,7 @@ def test_the_configspec_modules_know_nothing_above_them() -> None:
     allowed_local = {
         "docspace_destination.titles",
         "docspace_destination.limits",
+        "docspace_destination.choices",
         "asana_source.settings",
         "trello_source.settings",
     }
