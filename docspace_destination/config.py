@@ -18,7 +18,7 @@ specs into the engine's types (`ApplySettings`, `MappingOptions`, `OptInSettings
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, get_args
+from typing import Any, ClassVar
 
 from dlt.common.configuration import configspec
 from dlt.common.configuration.specs import BaseConfiguration
@@ -89,12 +89,6 @@ class DocSpaceConfiguration(BaseConfiguration):
             return f"{key} must be a list of strings, got {value!r}"
         if key.endswith(".room_templates"):
             return f"{key} must be a list of rules (JSON in an environment variable)"
-        if key.endswith((".archived_projects", ".attachments")) and isinstance(value, str):
-            name = key.rsplit(".", 1)[1]
-            choices = get_args(DocSpaceConfiguration.get_resolvable_fields()[name])
-            if value.strip():
-                allowed = " | ".join(f'"{c}"' for c in choices)
-                return f"{key} must be {allowed}, got {value!r}"
         return None
 
     def on_resolved(self) -> None:

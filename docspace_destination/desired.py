@@ -28,6 +28,7 @@ from docspace_destination.titles import (
     render_title,
 )
 from pm_runtime.errors import ConfigurationError
+from pm_runtime.setting_checks import choice_problem
 from pm_runtime.source_spec import SourceSpec, spec_for
 
 
@@ -43,14 +44,12 @@ class MappingOptions:
     folder_title: str = "{name}"
 
     def __post_init__(self) -> None:
-        if self.layout not in LAYOUTS:
-            raise ConfigurationError(
-                f"destination.docspace.layout must be one of {LAYOUTS}, got {self.layout!r}"
-            )
-        if self.subtasks not in SUBTASK_MODES:
-            raise ConfigurationError(
-                f"destination.docspace.subtasks must be one of {SUBTASK_MODES}, got {self.subtasks!r}"
-            )
+        problem = choice_problem("destination.docspace.layout", self.layout, LAYOUTS)
+        problem = problem or choice_problem(
+            "destination.docspace.subtasks", self.subtasks, SUBTASK_MODES
+        )
+        if problem:
+            raise ConfigurationError(problem)
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,7 +58,7 @@ def text_problem(key: str, value: Any) -> str | None:
 def choice_problem(key: str, value: Any, choices: Iterable[Any]) -> str | None:
     choices = list(choices)
     if value not in choices:
-        allowed = " | ".join(repr(c) for c in choices)
+        allowed = " | ".join(f'"{c}"' if isinstance(c, str) else repr(c) for c in choices)
         return f"{key} must be one of {allowed}, got {value!r}"
     return None
 

@@ -35,7 +35,7 @@ from dlt.common.configuration.specs.base_configuration import is_secret_hint
 from dlt.common.configuration.utils import TraceLogContext
 
 from pm_runtime.errors import ConfigurationError
-from pm_runtime.setting_checks import whole_number_problem
+from pm_runtime.setting_checks import choice_problem, whole_number_problem
 
 TSpec = TypeVar("TSpec", bound=BaseConfiguration)
 
@@ -131,7 +131,7 @@ def _problem(spec: type[BaseConfiguration], key: str, name: str, value: Any) -> 
     if isinstance(value, str) and not value.strip():
         return f"{key} must not be empty (leave it out for the default)"
     if get_origin(hint) is Literal:
-        return f"{key} must be one of {get_args(hint)}, got {value!r}"
+        return choice_problem(key, value, get_args(hint))
     if hint is bool:
         return f"{key} must be true or false, got {value!r}"
     if hint is int:

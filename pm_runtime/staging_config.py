@@ -18,6 +18,7 @@ from dlt.common.configuration import configspec
 from dlt.common.configuration.specs import BaseConfiguration
 
 from pm_runtime.errors import ConfigurationError
+from pm_runtime.setting_checks import choice_problem
 from pm_runtime.settings_resolution import field_names, resolve_settings
 
 LOCK_TIMEOUT_KEY = "staging.lock_timeout"
@@ -33,8 +34,7 @@ class StagingConfiguration(BaseConfiguration):
     @staticmethod
     def coercion_problem(key: str, value: Any) -> str | None:
         if key == "staging.destination":
-            choices = ", ".join(StagingConfiguration.destinations())
-            return f"{key} must be one of {choices}, got {value!r}"
+            return choice_problem(key, value, StagingConfiguration.destinations())
         if key == LOCK_TIMEOUT_KEY:
             return _lock_timeout_problem(value)
         return None

@@ -105,6 +105,6 @@ def test_a_bad_archived_projects_value_is_one_line_naming_the_key(world, monkeyp
     run = world.run()
     assert run.code == 1
     assert run.output.strip().splitlines()[-1] == (
-        'error: destination.docspace.archived_projects must be "skip" | "mirror", got \'hide\''
+        'error: destination.docspace.archived_projects must be one of "skip" | "mirror", got \'hide\''
     )
     assert world.writes() == 0

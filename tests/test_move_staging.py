@@ -80,6 +80,6 @@ def test_an_unknown_staging_destination_is_one_line_naming_the_key(world, monkey
     run = world.run()
     assert run.code == 1
     assert run.output.strip().splitlines() == [
-        "error: staging.destination must be one of duckdb, postgres, motherduck, got 'oracle'"
+        'error: staging.destination must be one of "duckdb" | "postgres" | "motherduck", got \'oracle\''
     ]
     assert world.writes() == 0

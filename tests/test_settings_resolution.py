@@ -90,7 +90,7 @@ def test_an_empty_text_is_a_mistake_and_an_empty_number_the_default(env):
         (
             "SUBTASKS",
             "all",
-            "destination.docspace.subtasks must be one of ('nested', 'skip'), got 'all'",
+            'destination.docspace.subtasks must be one of "nested" | "skip", got \'all\'',
         ),
         ("TAGS", "[oops", "destination.docspace.tags must be a list of strings, got '[oops'"),
         (
@@ -133,7 +133,7 @@ def test_staging_reads_only_its_own_section(env):
     with pytest.raises(ConfigurationError) as raised:
         staging_config()
     assert str(raised.value) == (
-        "staging.destination must be one of duckdb, postgres, motherduck, got 'oracle'"
+        'staging.destination must be one of "duckdb" | "postgres" | "motherduck", got \'oracle\''
     )
 
 
