@@ -40,6 +40,7 @@ from typing import IO, TYPE_CHECKING, Any
 from docspace_destination.client import AmbiguousWriteError, DocSpaceClient, DocSpaceError
 from docspace_destination.file_titles import free_title, same_title, split_extension
 from docspace_destination.file_upload import Uploader, parse_api_date
+from docspace_destination.files import size_label
 from docspace_destination.ledger import APPLIED, PENDING, LedgerEntry
 from docspace_destination.operations import FOLLOW, UPLOAD, Action, RecordFailed
 from pm_runtime.errors import DownloadError
@@ -251,6 +252,13 @@ class FileSteps:
         entry = run.entries.get(a.key)
         if entry is not None and entry.status == APPLIED and entry.docspace_id is not None:
             return "unchanged"
+        if a.writes > run.settings.max_writes:
+            # deferred, it would wait for ever: no run of this size can send it
+            raise RecordFailed(
+                f"needs {a.writes} DocSpace writes (a {size_label(a.size or 0)} file in chunks), "
+                f"more than --max-writes {run.settings.max_writes} allows in one run; "
+                "run once with a higher --max-writes"
+            )
         docs = self.documents
         for attempt in range(1, UPLOAD_ATTEMPTS + 1):
             # written ahead by this step (`_write_ahead`): nothing can be there yet

@@ -162,7 +162,7 @@ def plan_lines(the_plan: Plan, verbose: int, listed: int = 10) -> list[str]:
         total = sum(a.size or 0 for a in uploads)
         folders = len({a.parent_key for a in uploads})
         lines.append(
-            f"  {'upload':<20} {len(uploads):>6}  ({_bytes(total)} into {folders} folder(s))"
+            f"  {'upload':<20} {len(uploads):>6}  ({size_label(total)} into {folders} folder(s))"
         )
         by_folder: dict[str | None, list[Any]] = defaultdict(list)
         for a in uploads:
@@ -172,9 +172,9 @@ def plan_lines(the_plan: Plan, verbose: int, listed: int = 10) -> list[str]:
         for parent, files in shown:
             size = sum(a.size or 0 for a in files)
             where = f"{titles[parent]!r} [{parent}]" if parent in titles else f"[{parent}]"
-            lines.append(f"      into {where}: {len(files)} file(s), {_bytes(size)}")
+            lines.append(f"      into {where}: {len(files)} file(s), {size_label(size)}")
             if verbose:
-                lines += [f"        {a.title!r}  ({_bytes(a.size or 0)})" for a in files]
+                lines += [f"        {a.title!r}  ({size_label(a.size or 0)})" for a in files]
         if not verbose and len(by_folder) > listed:
             lines.append(f"      … and {len(by_folder) - listed} more folders (-v lists all)")
     if skipped:
@@ -201,7 +201,7 @@ def _reasons(skipped: list[Any]) -> str:
     return ", ".join(f"{n} {why}" for why, n in sorted(reasons.items()))
 
 
-def _bytes(n: int) -> str:
+def size_label(n: int) -> str:
     for unit, size in (("GB", 1024**3), ("MB", MB), ("KB", 1024)):
         if n >= size:
             return f"{n / size:.1f} {unit}"

@@ -238,6 +238,22 @@ def test_max_writes_defers_uploads_and_counts_every_upload_request(world):
     }
 
 
+def test_a_file_needing_more_writes_than_max_writes_allows_fails_saying_what_it_needs(world):
+    # the 23 MiB drawing needs a session, 3 chunks and a finalize: 5 writes, never 4
+    for _ in range(20):
+        run = world.run("--max-writes", "4")
+        if _count(run.output, "deferred") == 0:
+            break
+    else:
+        pytest.fail(f"20 runs of --max-writes 4 did not get through:\n{run.output}")
+    assert run.code == 1
+    assert "needs 5 DocSpace writes (a 23.0 MB file in chunks)" in run.output
+    assert "more than --max-writes 4 allows in one run" in run.output
+    assert set(world.files("Alpha", "Design")) == {"spec.pdf"}  # the others were copied
+    assert world.run().code == 0
+    assert set(world.files("Alpha", "Design")) == {"spec.pdf", "Big Drawing.png"}
+
+
 def test_the_daily_limit_defers_uploads_and_a_later_run_finishes_them(world):
     world.docspace.limits.writes_per_day = 12  # rooms and folders, then the limit mid-uploads
     run = world.run()
