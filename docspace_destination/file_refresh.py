@@ -11,7 +11,7 @@ what refresh can do for them is narrower:
   keeps its id and says so ("moved by hand to folder N ..."), and `--plan` lists it.
 
 Reads: one listing (every page) per task folder that holds copied files, then one
-`GET file/{id}` per file that is not in its folder. What that GET answers on the real server
+`GET file/{id}` per file that is not in its folder; a few at a time (`READERS`). What that GET answers on the real server
 (FilesHelperBase.GetFileInfoAsync -> FileStorageService.GetFileAsync, FileSecurity; see
 docs/docspace-behaviour.md "Files deleted or moved by hand"): 404 when the file was deleted for
 good; 403 when it is in the Trash of the person who deleted it (only a Trash's owner may read
@@ -28,6 +28,7 @@ nothing more.
 from __future__ import annotations
 
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 
 from docspace_destination.client import DocSpaceClient, DocSpaceError
 from docspace_destination.file_upload import Uploader
@@ -37,6 +38,7 @@ FILE = "file"  # files.FILE (files.py imports this module)
 TRASH = 3  # FolderType.TRASH: the rootFolderType of whatever is in a Trash
 MISSING = "missing in DocSpace"
 MOVED_BY_HAND = "moved by hand"
+READERS = 8  # listings at once: well under DocSpace's 50 concurrent reads per user
 
 
 def moved_note(folder_id: int) -> str:
@@ -61,20 +63,26 @@ def observe_files(client: DocSpaceClient, entries: dict[str, LedgerEntry]) -> di
         else:
             by_folder[entry.parent_id].append(entry)
     uploader = Uploader(client)
-    for folder_id in sorted(by_folder):
+
+    def listed(folder_id: int) -> set[int]:
         try:
-            there = {int(f["id"]) for f in uploader.files(folder_id)}
+            return {int(f["id"]) for f in uploader.files(folder_id)}
         except DocSpaceError as exc:
             if exc.status not in (403, 404):
                 raise
-            there = set()  # the folder itself is gone: each file is looked up where it is
-        for entry in by_folder[folder_id]:
-            if entry.docspace_id in there:
-                seen[entry.key] = folder_id
-            else:
-                lookup.append(entry)
-    for entry in lookup:
-        seen[entry.key] = _where(client, int(entry.docspace_id))  # type: ignore[arg-type]
+            return set()  # the folder itself is gone: each file is looked up where it is
+
+    folders = sorted(by_folder)
+    with ThreadPoolExecutor(max_workers=READERS) as pool:
+        for folder_id, there in zip(folders, pool.map(listed, folders), strict=True):
+            for entry in by_folder[folder_id]:
+                if entry.docspace_id in there:
+                    seen[entry.key] = folder_id
+                else:
+                    lookup.append(entry)
+        ids = [int(e.docspace_id) for e in lookup]  # type: ignore[arg-type]
+        for entry, where in zip(lookup, pool.map(lambda i: _where(client, i), ids), strict=True):
+            seen[entry.key] = where
     return seen
 
 

@@ -129,3 +129,15 @@ def test_refresh_copies_the_files_again_into_a_task_folder_deleted_by_hand(world
         "spec.pdf": world.sha("spec.pdf"),
         "Big Drawing.png": world.sha("Big Drawing.PNG"),
     }
+
+
+def test_a_file_put_back_by_hand_is_no_longer_listed_as_moved(world):
+    design, build = world.folder("Alpha", "Design"), world.folder("Alpha", "Build")
+    spec = spec_file(world)
+    world.docspace.move_file(spec, build)
+    assert "left file" in world.run("--plan", "--refresh").output
+    world.docspace.move_file(spec, design)
+    plan = world.run("--plan", "--refresh")
+    assert plan.code == 0, plan.output
+    assert "left file" not in plan.output
+    assert spec_row(world) == (spec.id, "applied", None)
