@@ -191,6 +191,13 @@ class DocSpaceClient(ApiTransport, FileOperationsApi):
         """The folders directly inside a room or folder (every page)."""
         return [f for page in self._pages(f"/files/{folder_id}") for f in page.get("folders") or []]
 
+    # -- files -----------------------------------------------------------------
+
+    def get_file(self, file_id: int) -> dict[str, Any]:
+        """A file's FileDto (FilesController.GetFileInfo): where it is (`folderId`,
+        `rootFolderType`: 3 in a Trash); 404 once deleted for good, 403 in another's Trash."""
+        return self.call("GET", f"/files/file/{file_id}")
+
     def folder_url(self, folder_id: int, room_id: int | None = None) -> str:
         """The web link of a room or a folder inside a room."""
         room = room_id if room_id is not None else folder_id

@@ -18,6 +18,8 @@ reason); a copied one is left alone for good — files are never renamed, replac
 deleted: an attachment deleted in the source leaves its file (orphaned in the ledger), and a
 task that moves project takes its folder, files and all (the file's ledger row follows the
 folder: `FOLLOW`, no DocSpace write). How an upload happens exactly once: `file_steps`.
+With `--refresh` (`file_refresh`) a file deleted by hand in DocSpace is uploaded again and
+one moved by hand is left where it is, listed as `left file`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from docspace_destination.desired import DesiredNode
+from docspace_destination.file_refresh import MISSING, MOVED_BY_HAND, is_moved_by_hand
 from docspace_destination.file_titles import distinct_file_titles
 from docspace_destination.ledger import ORPHANED, LedgerEntry
 from docspace_destination.operations import FOLLOW, MOVE, NOOP, ORPHAN, RESTORE, SKIP, UPLOAD
@@ -137,16 +140,18 @@ def plan_file(node: DesiredNode, entry: LedgerEntry | None, ctx: PlanContext) ->
             ctx.add(NOOP, node, reason="room archived")
         elif node.attribute_map().get("skip"):
             ctx.add(SKIP, node, reason=node.attribute_map()["skip"], size=size)
-        else:
-            ctx.add(UPLOAD, node, size=size)
+        else:  # (again, when --refresh found it deleted by hand: the row says "missing")
+            again = entry is not None and entry.last_error == MISSING
+            ctx.add(UPLOAD, node, size=size, reason=MISSING if again else "")
         return
     # a copied file is never renamed, replaced or deleted: only the ledger follows the source
     if node.orphaned and entry.status != ORPHANED:
         ctx.add(ORPHAN, node, docspace_id=entry.docspace_id, reason="deleted in the source")
     elif entry.status == ORPHANED and not node.orphaned:
         ctx.add(RESTORE, node, docspace_id=entry.docspace_id)
-    else:
-        ctx.add(NOOP, node, docspace_id=entry.docspace_id)
+    else:  # moved by hand (seen by --refresh): left where the person put it
+        reason = str(entry.last_error) if is_moved_by_hand(entry) else ""
+        ctx.add(NOOP, node, docspace_id=entry.docspace_id, reason=reason)
 
 
 # --------------------------------------------------------------------------- --plan
@@ -174,7 +179,7 @@ def plan_lines(the_plan: Plan, verbose: int, listed: int = 10) -> list[str]:
             where = f"{titles[parent]!r} [{parent}]" if parent in titles else f"[{parent}]"
             lines.append(f"      into {where}: {len(files)} file(s), {size_label(size)}")
             if verbose:
-                lines += [f"        {a.title!r}  ({size_label(a.size or 0)})" for a in files]
+                lines += [f"        {a.title!r}  ({size_label(a.size or 0)}{_again(a)})" for a in files]
         if not verbose and len(by_folder) > listed:
             lines.append(f"      … and {len(by_folder) - listed} more folders (-v lists all)")
     if skipped:
@@ -182,6 +187,11 @@ def plan_lines(the_plan: Plan, verbose: int, listed: int = 10) -> list[str]:
         lines.append(f"  {'skip file':<20} {len(skipped):>6}  ({text}; -v lists them)")
         if verbose:
             lines += [f"      file   {a.title!r}  [{a.key}]  skipped ({a.reason})" for a in skipped]
+    left = [a for a in the_plan.actions if a.op == NOOP and a.reason.startswith(MOVED_BY_HAND)]
+    if left:
+        lines.append(f"  {'left file':<20} {len(left):>6}  ({MOVED_BY_HAND}; -v lists them)")
+        if verbose:
+            lines += [f"      file   {a.title!r}  [{a.key}]  {a.reason}" for a in left]
     return lines
 
 
@@ -192,6 +202,11 @@ def skipped_line(the_plan: Plan) -> str | None:
         return None
     text = _reasons(skipped)
     return f"  {'not copied':<11} {len(skipped):>6}  (attachments: {text}; --plan -v lists them)"
+
+
+def _again(upload: Any) -> str:
+    """Why a file copied before is uploaded again (--refresh found it deleted by hand)."""
+    return f"; {MISSING}: copied again" if upload.reason.startswith(MISSING) else ""
 
 
 def _reasons(skipped: list[Any]) -> str:

@@ -98,7 +98,8 @@ def refreshed(
     }
     result = dict(ledger)
     for key, entry in ledger.items():
-        if entry.docspace_id is None or entry.docspace_id not in observed:
+        # files are numbered apart: a file's id may be a folder's too (their refresh: file_refresh)
+        if entry.docspace_id is None or entry.kind == "file" or entry.docspace_id not in observed:
             continue
         seen = observed[entry.docspace_id]
         if seen is None:

@@ -24,6 +24,7 @@ from docspace_destination.apply import Applier, ApplyReport
 from docspace_destination.client import DocSpaceClient, DocSpaceError
 from docspace_destination.desired import desired_tree
 from docspace_destination.destination import actions_resource, docspace_destination
+from docspace_destination.file_refresh import observe_files, refreshed_files
 from docspace_destination.files import FILE, desired_files
 from docspace_destination.inflight import resolve_intents
 from docspace_destination.ledger import Ledger, LedgerEntry
@@ -61,11 +62,12 @@ class SyncResult:
 
 
 def observe(client: DocSpaceClient, entries: dict[str, LedgerEntry]) -> dict[int, Observed | None]:
-    """What DocSpace holds now for every id the ledger knows (--refresh)."""
+    """What DocSpace holds now for every room and folder id the ledger knows (--refresh;
+    files, numbered apart, are looked for by `file_refresh.observe_files`)."""
     known = {
         e.docspace_id: e
         for e in entries.values()
-        if e.docspace_id is not None and e.kind in ("room", "folder")  # files are never changed
+        if e.docspace_id is not None and e.kind in ("room", "folder")
     }
     seen: dict[int, Observed | None] = {}
     for room in client.list_rooms(area="any"):
@@ -176,6 +178,8 @@ class Sync:
         if refresh:
             # like `terraform refresh`: the ledger takes in what DocSpace holds, then the plan corrects it
             fresh = refreshed(entries, observe(self.client, entries))
+            # copied files: deleted by hand, they are copied again; moved by hand, left there
+            fresh = refreshed_files(fresh, observe_files(self.client, fresh))
             ledger.write([e for k, e in fresh.items() if e is not entries[k]])
             entries = fresh
         rules = self.settings.room_templates

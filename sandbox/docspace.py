@@ -12,7 +12,8 @@ operations that vanish once read finished, and the per-user rate limits
 
 State lives in :mod:`sandbox.docspace_store` (also the test-facing state API);
 route groups live in :mod:`sandbox.docspace_rooms`, :mod:`sandbox.docspace_ops`,
-:mod:`sandbox.docspace_sharing` and :mod:`sandbox.docspace_files`; DTO shapes in :mod:`sandbox.docspace_dto`.
+:mod:`sandbox.docspace_sharing` and :mod:`sandbox.docspace_files`; DTO shapes in :mod:`sandbox.docspace_dto`;
+what a person does to a file by hand (Trash, delete, move, rename) in :mod:`sandbox.docspace_file_edits`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sandbox.docspace_dto import DtoMixin, encoded, envelope, error_body, validation_body
+from sandbox.docspace_file_edits import FileEditsApi
 from sandbox.docspace_files import FileRoutes
 from sandbox.docspace_ops import OpsRoutes
 from sandbox.docspace_rooms import RoomRoutes
@@ -42,7 +44,14 @@ def docspace_limits() -> Limits:
 
 
 class DocSpaceEmulator(
-    DocSpaceStateApi, FileRoutes, RoomRoutes, OpsRoutes, SharingRoutes, DtoMixin, Emulator
+    DocSpaceStateApi,
+    FileEditsApi,
+    FileRoutes,
+    RoomRoutes,
+    OpsRoutes,
+    SharingRoutes,
+    DtoMixin,
+    Emulator,
 ):
     service = "docspace"
     api_prefix = "/api/2.0"

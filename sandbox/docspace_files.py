@@ -218,9 +218,16 @@ class FileRoutes(UploadStore):
         return self._envelope(request, list(found))
 
     def _file_of(self, request: Request) -> File:
+        """FileStorageService.GetFileAsync: no row is 404 (ItemNotFoundException); a file in
+        another user's Trash is 403 (FileSecurity lets only the Trash's owner read it, and
+        InvalidOperationException maps to 403; see :mod:`sandbox.docspace_file_edits`)."""
         file = self._files.get(int(request.params["fileId"]))
         if file is None:
             raise HTTPError(404, "The required file was not found", type="ItemNotFound")
+        if self.in_someone_elses_trash(file):  # type: ignore[attr-defined]
+            raise HTTPError(
+                403, "You don't have enough permission to view the file", type="InvalidOperation"
+            )
         return file
 
     def _file_route(self, request: Request) -> Response:

@@ -143,6 +143,17 @@ def test_refresh_recreates_a_room_deleted_by_hand():
     assert ops(p) == [("create", r.key)]
 
 
+def test_refresh_of_folders_never_touches_a_file_numbered_like_a_folder():
+    # DocSpace numbers files apart from folders: file 10 is not room 10
+    r = room()
+    f = DesiredNode(
+        "asana:file:5@asana:task:9@1", "asana:file:5", "file", r.key, "a.pdf", False, False, 1, "5"
+    )
+    ledger = {r.key: entry(r, 10), f.key: entry(f, 10, parent_id=11)}
+    p = plan("asana", [r, f], ledger, observed={10: None})
+    assert ops(p) == [("create", r.key), ("noop", f.key)]
+
+
 def test_a_folder_whose_parent_is_missing_is_blocked_with_a_reason():
     f = folder("asana:task:9@1", "asana:project:404", "Lost")
     p = plan("asana", [f], {})

@@ -97,3 +97,15 @@ def test_lost_replies_and_server_errors_on_card_uploads_leave_no_duplicate_and_n
     folder = next(f for f in board.docspace.find("Ship it") if f.kind == "folder")
     for f in board.docspace.files(folder.id):
         assert board.docspace.file_versions(f) == [1], f.title
+
+
+def test_refresh_copies_again_a_card_file_a_colleague_deleted_by_hand(board):
+    assert run(board).code == 0
+    folder = next(f for f in board.docspace.find("Write spec") if f.kind == "folder")
+    (spec,) = board.docspace.files(folder.id)
+    board.docspace.trash_file(spec, by="ann@example.com")
+    assert run(board).code == 0
+    assert files(board, "Write spec") == {}  # without --refresh the ledger is trusted
+    assert run(board, "--refresh").code == 0
+    trello = board.sb.trello.emulator
+    assert files(board, "Write spec") == {"Spec.docx": trello.attachment_sha256(board.ids["spec"])}

@@ -199,6 +199,37 @@ def test_file_info_of_a_missing_file_is_404(api: DocSpaceApi) -> None:
     assert api.get("/files/file/999999").status_code == 404
 
 
+def test_a_file_deleted_for_good_is_404(api: DocSpaceApi, folder: int) -> None:
+    file = api.emulator.add_file(folder, "a.txt", b"1")
+    api.emulator.delete_file(file)
+    assert api.get(f"/files/file/{file.id}").status_code == 404
+
+
+def test_a_file_the_api_keys_user_deleted_is_in_his_trash_with_root_folder_type_3(
+    api: DocSpaceApi, folder: int
+) -> None:
+    file = api.emulator.add_file(folder, "a.txt", b"1")
+    trash = api.emulator.trash_file(file)
+    info = api.ok(api.get(f"/files/file/{file.id}"))
+    assert (info["id"], info["folderId"], info["rootFolderType"]) == (file.id, trash.id, 3)
+    assert titles(api, folder) == []
+
+
+def test_a_file_in_a_colleagues_trash_is_403_to_the_api_key(api: DocSpaceApi, folder: int) -> None:
+    file = api.emulator.add_file(folder, "a.txt", b"1")
+    api.emulator.trash_file(file, by="ann@example.com")
+    reply = api.get(f"/files/file/{file.id}")
+    assert reply.status_code == 403
+    assert reply.json()["error"]["message"] == "You don't have enough permission to view the file"
+
+
+def test_a_file_moved_by_hand_keeps_its_id_in_its_new_folder(api: DocSpaceApi, folder: int) -> None:
+    other = api.create_folder(api.emulator.folder(folder).parent_id, "Other")["id"]
+    file = api.emulator.add_file(folder, "a.txt", b"1")
+    api.emulator.move_file(file, other)
+    assert api.ok(api.get(f"/files/file/{file.id}"))["folderId"] == other
+
+
 def test_history_lists_every_version_newest_first(
     api: DocSpaceApi, up: Uploads, folder: int
 ) -> None:

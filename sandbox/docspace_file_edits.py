@@ -1,0 +1,88 @@
+"""What a person does to a file in DocSpace's web UI: delete it (to the Trash, or for good),
+move it to another folder, rename it. Test-facing state API, mixed into the emulator.
+
+Read in the server code (ONLYOFFICE/DocSpace-server, master after v3.7.2-server):
+
+- Delete (FileDeleteOperation, products/ASC.Files/Core/Services/WCFService/FileOperations/
+  FileDeleteOperation.cs): unless `immediately`, a file whose root is not already the Trash
+  (FileDao.UseTrashForRemove) is MOVED to the Trash of the user who deletes it
+  (`_trashId = folderDao.GetFolderIDTrashAsync(true)`, the current user's; FileDao.MoveFileAsync).
+  It keeps its id; its `folderId` becomes that Trash folder and its `rootFolderType` Trash (3,
+  FolderType.TRASH in Core/Core/Entries/Folder.cs). With `immediately` (or when the Trash is
+  emptied) the row is deleted: FileDao.DeleteFileAsync.
+- Reading it afterwards, `GET file/{id}` (FilesHelperBase.GetFileInfoAsync ->
+  FileStorageService.GetFileAsync): no row -> ItemNotFoundException "The required file was not
+  found" -> 404; a row the caller cannot read -> InvalidOperationException "You don't have enough
+  permission to view the file" -> 403 (common/ASC.Api.Core/Middleware/ResponseWrapper.cs maps
+  InvalidOperationException to Forbidden). In the Trash, FileSecurity (Core/Core/Security/
+  FileSecurity.cs, `case FolderType.TRASH`) lets a user read only what is in HIS OWN Trash
+  (`Equals(e.RootId, myTrashId)`) — an administrator included. So a file a colleague deleted is
+  403 to the API key's user, and one that user deleted is 200 with rootFolderType 3.
+- The emulator's portal has one API user (`me`); a Trash folder per user is made when first
+  needed (the server's GetFolderIDTrashAsync(createIfNotExists: true)). A Trash is a root
+  folder (parent 0), so everything in it has rootFolderType 3 as on the server. [simplified]
+  The Trash's origin fields (originId, originTitle: EntryManager.SetOriginsAsync, filled only
+  when the Trash itself is listed) and its auto-delete date are not emulated.
+"""
+
+from __future__ import annotations
+
+from sandbox.docspace_file import File, stored_file_title
+from sandbox.docspace_store import DocSpaceStore, Folder
+
+FOLDER_TYPE_TRASH = 3  # FolderType.TRASH (products/ASC.Files/Core/Core/Entries/Folder.cs)
+
+
+class FileEditsApi(DocSpaceStore):
+    """A person's hand on files: trash, delete for good, move, rename."""
+
+    def _trash_of(self, user_id: str) -> Folder:
+        for folder in self._children(0):
+            if folder.folder_type == FOLDER_TYPE_TRASH and folder.created_by == user_id:
+                return folder
+        trash = self._new_folder("Trash", 0, "root", folder_type=FOLDER_TYPE_TRASH)
+        trash.created_by = user_id
+        return trash
+
+    def in_someone_elses_trash(self, file: File) -> bool:
+        """FileSecurity, `case FolderType.TRASH`: only the Trash's owner may read it."""
+        root = self._root(self._folders[file.folder_id])
+        return root.folder_type == FOLDER_TYPE_TRASH and root.created_by != self.me.id
+
+    def _user_id(self, email: str | None) -> str:
+        if email is None:
+            return self.me.id
+        user = self.user_by_email(email) or self.add_user(email)  # type: ignore[attr-defined]
+        return str(user.id)
+
+    def trash_file(self, file: int | File, by: str | None = None) -> Folder:
+        """`by` (an email; default the API key's user) deletes the file: it moves, id and all,
+        into that person's Trash. Returns the Trash folder."""
+        with self.lock:
+            current = self._files[file.id if isinstance(file, File) else file]
+            trash = self._trash_of(self._user_id(by))
+            self._set_file_folder(current, trash.id)
+            return trash
+
+    def delete_file(self, file: int | File) -> None:
+        """The file is deleted for good (deleted `immediately`, or its Trash emptied)."""
+        with self.lock:
+            current = self._files.pop(file.id if isinstance(file, File) else file)
+            self._docs.get(current.folder_id, {}).pop(current.id, None)
+            self._touch()
+
+    def move_file(self, file: int | File, folder: int | Folder) -> File:
+        """A person moves the file into another folder (it keeps its id)."""
+        with self.lock:
+            current = self._files[file.id if isinstance(file, File) else file]
+            dest = self._get(folder.id if isinstance(folder, Folder) else folder)
+            self._set_file_folder(current, dest.id)
+            return current
+
+    def rename_file(self, file: int | File, title: str) -> File:
+        """A person renames the file in place (the title only; no new version)."""
+        with self.lock:
+            current = self._files[file.id if isinstance(file, File) else file]
+            current.title = stored_file_title(title)
+            current.seq = self._touch()
+            return current
