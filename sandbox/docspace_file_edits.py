@@ -1,5 +1,6 @@
-"""What a person does to a file in DocSpace's web UI: delete it (to the Trash, or for good),
-move it to another folder, rename it. Test-facing state API, mixed into the emulator.
+"""What a person does to a file or folder in DocSpace's web UI: delete it (to the Trash, or
+for good), move it to another folder, rename it. Test-facing state API, mixed into the emulator;
+the Trash rules here also serve the HTTP routes (DELETE/GET files/folder/{id}, GET files/{id}).
 
 Read in the server code (ONLYOFFICE/DocSpace-server, master after v3.7.2-server):
 
@@ -18,6 +19,15 @@ Read in the server code (ONLYOFFICE/DocSpace-server, master after v3.7.2-server)
   FileSecurity.cs, `case FolderType.TRASH`) lets a user read only what is in HIS OWN Trash
   (`Equals(e.RootId, myTrashId)`) — an administrator included. So a file a colleague deleted is
   403 to the API key's user, and one that user deleted is 200 with rootFolderType 3.
+- A folder goes the same way (FileDeleteOperation.DeleteFoldersAsync: `immediately` is the
+  request's flag or `!FolderDao.UseTrashForRemoveAsync(folder)`, false for a folder already in
+  a Trash; otherwise `FolderDao.MoveFolderAsync(folder.Id, _trashId)`, which re-parents the
+  folder and rebuilds the tree rows of its subfolders: the subtree and its files go along, ids
+  kept). `GET files/folder/{id}` (FileStorageService.GetFolderAsync) and the listing `GET
+  files/{id}` (GetFolderItemsAsync) check FileSecurity.CanReadAsync the same way: a folder in a
+  colleague's Trash is 403 ("You don't have enough permission to view the folder content"), in
+  one's own Trash 200 with `rootFolderType` 3 and `parentId` the Trash. In a Trash FileSecurity
+  allows only Read, Delete and Move, so creating a folder inside a trashed one is 403.
 - The emulator's portal has one API user (`me`); a Trash folder per user is made when first
   needed (the server's GetFolderIDTrashAsync(createIfNotExists: true)). A Trash is a root
   folder (parent 0), so everything in it has rootFolderType 3 as on the server. [simplified]
@@ -44,9 +54,14 @@ class FileEditsApi(DocSpaceStore):
         trash.created_by = user_id
         return trash
 
-    def in_someone_elses_trash(self, file: File) -> bool:
+    def in_a_trash(self, entry: File | Folder) -> bool:
+        folder = self._folders[entry.folder_id] if isinstance(entry, File) else entry
+        return self._root(folder).folder_type == FOLDER_TYPE_TRASH
+
+    def in_someone_elses_trash(self, entry: File | Folder) -> bool:
         """FileSecurity, `case FolderType.TRASH`: only the Trash's owner may read it."""
-        root = self._root(self._folders[file.folder_id])
+        folder = self._folders[entry.folder_id] if isinstance(entry, File) else entry
+        root = self._root(folder)
         return root.folder_type == FOLDER_TYPE_TRASH and root.created_by != self.me.id
 
     def _user_id(self, email: str | None) -> str:
@@ -63,6 +78,19 @@ class FileEditsApi(DocSpaceStore):
             trash = self._trash_of(self._user_id(by))
             self._set_file_folder(current, trash.id)
             return trash
+
+    def trash_folder(self, folder: int | Folder, by: str | None = None) -> Folder:
+        """`by` (an email; default the API key's user) deletes the folder: it moves, id,
+        subfolders and files all, into that person's Trash. Returns the Trash folder."""
+        with self.lock:
+            return self._trash_folder(
+                self._get(folder.id if isinstance(folder, Folder) else folder), self._user_id(by)
+            )
+
+    def _trash_folder(self, folder: Folder, user_id: str) -> Folder:
+        trash = self._trash_of(user_id)
+        self._set_parent(folder, trash.id)
+        return trash
 
     def delete_file(self, file: int | File) -> None:
         """The file is deleted for good (deleted `immediately`, or its Trash emptied)."""

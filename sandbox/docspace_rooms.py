@@ -269,6 +269,8 @@ class RoomRoutes(DocSpaceStore):
         return self.ok(request, self.fileop_dto(op, time.time()))  # type: ignore[attr-defined]
 
     def _delete_room(self, request: Request) -> Response:
+        # VirtualRoomsController.DeleteRoom publishes the delete with `immediately: true`: a room
+        # is deleted for good, never put in a Trash
         room = self._room_for_write(int(request.params["id"]))
         self._remove_tree(room.id)
         op = self._new_op(2, [room.id])
@@ -290,13 +292,20 @@ class RoomRoutes(DocSpaceStore):
                 "You don't have enough permission to create",
                 type="System.Security.SecurityException",
             )
+        if self.in_a_trash(parent):  # type: ignore[attr-defined]
+            # FileSecurity, `case FolderType.TRASH`: only Read, Delete and Move are allowed there
+            raise HTTPError(
+                403,
+                "You don't have enough permission to create",
+                type="System.Security.SecurityException",
+            )
         self._check_denied(parent)
         self._writable(parent)
         folder = self._new_folder(title, parent.id, "folder")
         return self.ok(request, self.folder_dto(folder))  # type: ignore[attr-defined]
 
     def _get_folder_route(self, request: Request) -> Response:
-        folder = self._get(int(request.params["folderId"]))
+        folder = self._readable_folder(request)
         return self.ok(request, self.folder_dto(folder))  # type: ignore[attr-defined]
 
     def _rename_folder(self, request: Request) -> Response:
@@ -312,17 +321,38 @@ class RoomRoutes(DocSpaceStore):
         return self.ok(request, self.folder_dto(folder))  # type: ignore[attr-defined]
 
     def _delete_folder(self, request: Request) -> Response:
-        folder = self._get(int(request.params["folderId"]))
+        """FoldersController.DeleteFolder (body: DeleteFolder, `deleteAfter` and `immediately`):
+        unless `immediately`, the folder and its subtree move into the Trash of the user who
+        deletes it; with it, or for a folder already in a Trash, they are deleted for good
+        (FileDeleteOperation; see :mod:`sandbox.docspace_file_edits`)."""
+        folder = self._readable_folder(request)
         if folder.kind == "root":
             raise HTTPError(403, "Access denied", type="System.Security.SecurityException")
         self._check_denied(folder)
         self._writable(folder)
-        self._remove_tree(folder.id)
+        body = request.json() or {}
+        if as_bool(body.get("immediately", False)) or self.in_a_trash(folder):  # type: ignore[attr-defined]
+            self._remove_tree(folder.id)
+        else:
+            self._trash_folder(folder, self.me.id)  # type: ignore[attr-defined]
         op = self._new_op(2, [folder.id])
         return self.ok(request, [self.fileop_dto(op, time.time())])  # type: ignore[attr-defined]
 
-    def _folder_contents(self, request: Request) -> Response:
+    def _readable_folder(self, request: Request) -> Folder:
+        """FileStorageService.GetFolderAsync / GetFolderItemsAsync: no row is 404; a folder in
+        another user's Trash fails FileSecurity.CanReadAsync, an InvalidOperationException that
+        ResponseWrapper answers with 403. (For DELETE the same 403 is assumed, not verified.)"""
         folder = self._get(int(request.params["folderId"]))
+        if self.in_someone_elses_trash(folder):  # type: ignore[attr-defined]
+            raise HTTPError(
+                403,
+                "You don't have enough permission to view the folder content",
+                type="InvalidOperation",
+            )
+        return folder
+
+    def _folder_contents(self, request: Request) -> Response:
+        folder = self._readable_folder(request)
         count, start = self._page(request)
         needle = (request.arg("filterValue") or "").lower()
         # FilterType (products/ASC.Files/Core/Core/FilterTypeEnum.cs): None 0, FilesOnly 1,

@@ -183,7 +183,8 @@ class DocSpaceStateApi(DocSpaceStore):
             self._set_parent(self._get_room(room_id), ROOMS_ROOT)
 
     def delete(self, folder_id: int) -> None:
-        """Delete a room or folder with everything below it."""
+        """Delete a room or folder with everything below it, for good (deleted `immediately`,
+        or its Trash emptied). A person's delete that goes to the Trash: `trash_folder`."""
         with self.lock:
             self._get(folder_id)
             self._remove_tree(folder_id)

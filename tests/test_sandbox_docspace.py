@@ -107,12 +107,12 @@ def test_a_folder_cannot_be_created_directly_under_the_rooms_root(api: DocSpaceA
     assert api.post(f"/files/folder/{rooms_root}", {"title": "Loose"}).status_code == 403
 
 
-def test_a_folder_is_read_renamed_and_deleted(api: DocSpaceApi) -> None:
+def test_a_folder_is_read_renamed_and_deleted_for_good(api: DocSpaceApi) -> None:
     room = api.create_room("Room")
     folder = api.create_folder(room["id"], "Old")
     assert api.ok(api.get(f"/files/folder/{folder['id']}"))["parentId"] == room["id"]
     assert api.ok(api.put(f"/files/folder/{folder['id']}", {"title": "New"}))["title"] == "New"
-    ops = api.ok(api.delete(f"/files/folder/{folder['id']}"))
+    ops = api.ok(api.delete(f"/files/folder/{folder['id']}", {"immediately": True}))
     assert isinstance(ops, list) and ops[0]["Operation"] == 2
     assert api.get(f"/files/folder/{folder['id']}").status_code == 404
 
