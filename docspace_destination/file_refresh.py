@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from docspace_destination.client import DocSpaceClient, DocSpaceError
 from docspace_destination.file_upload import Uploader
@@ -43,6 +44,11 @@ READERS = 8  # listings at once: well under DocSpace's 50 concurrent reads per u
 
 def moved_note(folder_id: int) -> str:
     return f"{MOVED_BY_HAND} to folder {folder_id}: left there, not copied again"
+
+
+def in_trash(entry: dict[str, Any]) -> bool:
+    """A FileDto or FolderDto in a Trash: the reader's own (another's Trash answers 403)."""
+    return entry.get("rootFolderType") == TRASH
 
 
 def is_moved_by_hand(entry: LedgerEntry) -> bool:
@@ -66,7 +72,9 @@ def observe_files(client: DocSpaceClient, entries: dict[str, LedgerEntry]) -> di
 
     def listed(folder_id: int) -> set[int]:
         try:
-            return {int(f["id"]) for f in uploader.files(folder_id)}
+            # a folder deleted into the API key's own Trash still lists its files, in the Trash
+            # too: they are looked up, and gone, as the folder is (sync.observe)
+            return {int(f["id"]) for f in uploader.files(folder_id) if not in_trash(f)}
         except DocSpaceError as exc:
             if exc.status not in (403, 404):
                 raise
@@ -94,7 +102,7 @@ def _where(client: DocSpaceClient, file_id: int) -> int | None:
         if exc.status in (403, 404):
             return None
         raise
-    if not isinstance(info, dict) or info.get("rootFolderType") == TRASH:
+    if not isinstance(info, dict) or in_trash(info):
         return None
     folder = info.get("folderId")
     return int(folder) if folder is not None else None
