@@ -172,11 +172,13 @@ def test_missing_docspace_key_is_one_line_naming_the_setting(world, monkeypatch)
     assert "DESTINATION__DOCSPACE__API_KEY" in run.output
 
 
-def test_refresh_puts_back_a_room_renamed_by_hand_and_recreates_a_deleted_folder(world):
+def test_refresh_puts_back_a_room_renamed_by_hand_and_recreates_a_folder_deleted_for_good(world):
     world.run()
     alpha = world.docspace.find_room("Alpha")
     world.docspace.rename(alpha.id, "Alpha (renamed by someone)")
-    world.docspace.delete(world.docspace.find("Build")[0].id)
+    world.docspace.delete(
+        world.docspace.find("Build")[0].id
+    )  # for good; to the Trash: its own test
     assert world.run().code == 0
     assert "Alpha" not in world.tree()  # without --refresh the ledger is trusted
     assert world.run("--refresh").code == 0

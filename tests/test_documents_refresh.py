@@ -121,7 +121,7 @@ def test_refresh_lists_each_task_folder_once_and_looks_up_no_file_that_is_in_pla
     assert sorted(listings) == sorted(set(listings)) and len(listings) == 4
 
 
-def test_refresh_copies_the_files_again_into_a_task_folder_deleted_by_hand(world):
+def test_refresh_copies_the_files_again_into_a_task_folder_deleted_for_good(world):
     world.docspace.delete(world.folder("Alpha", "Design").id)
     run = world.run("--refresh")
     assert run.code == 0, run.output
@@ -129,6 +129,23 @@ def test_refresh_copies_the_files_again_into_a_task_folder_deleted_by_hand(world
         "spec.pdf": world.sha("spec.pdf"),
         "Big Drawing.png": world.sha("Big Drawing.PNG"),
     }
+
+
+@pytest.mark.parametrize(
+    "deleted_by", [None, "ann@example.com"], ids=["by-the-api-keys-user", "by-a-colleague"]
+)
+def test_refresh_copies_the_files_once_into_a_task_folder_deleted_by_hand_to_the_trash(
+    world, deleted_by
+):
+    old = world.folder("Alpha", "Design")
+    world.docspace.trash_folder(old, by=deleted_by)
+    run = world.run("--refresh")
+    assert run.code == 0, run.output
+    assert "uploaded         2" in run.output
+    assert world.folder("Alpha", "Design").id != old.id
+    assert titles(world, "Alpha", "Design") == ["Big Drawing.png", "spec.pdf"]
+    assert world.files("Alpha", "Design")["spec.pdf"] == world.sha("spec.pdf")
+    assert sorted(f.title for f in world.docspace.files(old.id)) == titles(world, "Alpha", "Design")
 
 
 def test_a_file_put_back_by_hand_is_no_longer_listed_as_moved(world):
