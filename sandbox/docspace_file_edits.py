@@ -27,7 +27,8 @@ Read in the server code (ONLYOFFICE/DocSpace-server, master after v3.7.2-server)
   files/{id}` (GetFolderItemsAsync) check FileSecurity.CanReadAsync the same way: a folder in a
   colleague's Trash is 403 ("You don't have enough permission to view the folder content"), in
   one's own Trash 200 with `rootFolderType` 3 and `parentId` the Trash. In a Trash FileSecurity
-  allows only Read, Delete and Move, so creating a folder inside a trashed one is 403.
+  allows only Read, Delete and Move, so creating a folder inside a trashed one, or renaming
+  one (FileStorageService.FolderRenameAsync: CanRenameAsync), is 403.
 - The emulator's portal has one API user (`me`); a Trash folder per user is made when first
   needed (the server's GetFolderIDTrashAsync(createIfNotExists: true)). A Trash is a root
   folder (parent 0), so everything in it has rootFolderType 3 as on the server. [simplified]

@@ -315,6 +315,14 @@ class RoomRoutes(DocSpaceStore):
         title = clean_title(raw)
         if folder.kind == "root":
             raise HTTPError(403, "Access denied", type="System.Security.SecurityException")
+        if self.in_a_trash(folder):  # type: ignore[attr-defined]
+            # FileStorageService.FolderRenameAsync: FileSecurity.CanRenameAsync is false in any
+            # Trash (only Read, Delete and Move are), an InvalidOperationException: 403
+            raise HTTPError(
+                403,
+                "You don't have enough permission to rename the folder",
+                type="InvalidOperation",
+            )
         self._check_denied(folder)
         self._writable(folder)
         folder.title, folder.updated, folder.seq = title, time.time(), self._touch()

@@ -97,3 +97,12 @@ def test_no_folder_can_be_created_inside_a_trashed_folder(api: DocSpaceApi, room
     folder = api.create_folder(room, "Task")["id"]
     api.ok(api.delete(f"/files/folder/{folder}"))
     assert api.post(f"/files/folder/{folder}", {"title": "Subtask"}).status_code == 403
+
+
+@pytest.mark.parametrize("deleted_by", [None, "ann@example.com"])
+def test_a_folder_in_a_trash_cannot_be_renamed(api: DocSpaceApi, room: int, deleted_by) -> None:
+    folder = api.emulator.add_folder(room, "Task")
+    api.emulator.trash_folder(folder, by=deleted_by)
+    reply = api.put(f"/files/folder/{folder.id}", {"title": "Renamed"})
+    assert reply.status_code == 403
+    assert api.emulator.folder(folder.id).title == "Task"
