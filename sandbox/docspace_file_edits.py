@@ -28,7 +28,10 @@ Read in the server code (ONLYOFFICE/DocSpace-server, master after v3.7.2-server)
   colleague's Trash is 403 ("You don't have enough permission to view the folder content"), in
   one's own Trash 200 with `rootFolderType` 3 and `parentId` the Trash. In a Trash FileSecurity
   allows only Read, Delete and Move, so creating a folder inside a trashed one, or renaming
-  one (FileStorageService.FolderRenameAsync: CanRenameAsync), is 403.
+  one (FileStorageService.FolderRenameAsync: CanRenameAsync), is 403. Move is allowed to the
+  Trash's owner only: `PUT fileops/move` out of one's own Trash is the server's restore
+  (FileMoveCopyOperation publishes FolderRestored); out of a colleague's the operation ends
+  with "You don't have enough permission to move the folder" (CanMoveAsync).
 - The emulator's portal has one API user (`me`); a Trash folder per user is made when first
   needed (the server's GetFolderIDTrashAsync(createIfNotExists: true)). A Trash is a root
   folder (parent 0), so everything in it has rootFolderType 3 as on the server. [simplified]

@@ -122,6 +122,10 @@ class FileOpsEngine(DocSpaceStore):
                 continue
             if folder.kind != "folder" or dest.kind == "root":
                 return "You don't have enough permission to move the item"
+            if self.in_someone_elses_trash(folder):  # type: ignore[attr-defined]
+                # FileSecurity, `case FolderType.TRASH`: only the Trash's owner may Move out of
+                # it (the owner's move is the server's restore); CanMoveAsync fails the operation
+                return "You don't have enough permission to move the folder"
             if self._is_archived(folder) or self._is_archived(dest):
                 return "You cannot edit archived rooms"
             if dest.id == folder.id or any(p.id == folder.id for p in self._path(dest)):

@@ -106,3 +106,20 @@ def test_a_folder_in_a_trash_cannot_be_renamed(api: DocSpaceApi, room: int, dele
     reply = api.put(f"/files/folder/{folder.id}", {"title": "Renamed"})
     assert reply.status_code == 403
     assert api.emulator.folder(folder.id).title == "Task"
+
+
+def move_error(api: DocSpaceApi, folder_id: int, dest_id: int) -> str:
+    """The `error` of a finished PUT fileops/move of one folder ("" when it moved)."""
+    body = {"folderIds": [folder_id], "destFolderId": dest_id, "returnSingleOperation": True}
+    [op] = api.ok(api.put("/files/fileops/move", body))
+    api.emulator.finish_file_operations()
+    return api.ok(api.get("/files/fileops", id=op["id"]))[0]["error"]
+
+
+def test_only_the_trashs_owner_can_move_a_folder_out_of_it(api: DocSpaceApi, room: int) -> None:
+    mine, theirs = api.emulator.add_folder(room, "Mine"), api.emulator.add_folder(room, "Theirs")
+    api.emulator.trash_folder(mine)
+    api.emulator.trash_folder(theirs, by="ann@example.com")
+    assert move_error(api, mine.id, room) == ""  # the server's restore
+    assert move_error(api, theirs.id, room) == "You don't have enough permission to move the folder"
+    assert [f.title for f in api.emulator.folders(room)] == ["Mine"]
