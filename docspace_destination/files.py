@@ -179,7 +179,9 @@ def plan_lines(the_plan: Plan, verbose: int, listed: int = 10) -> list[str]:
             where = f"{titles[parent]!r} [{parent}]" if parent in titles else f"[{parent}]"
             lines.append(f"      into {where}: {len(files)} file(s), {size_label(size)}")
             if verbose:
-                lines += [f"        {a.title!r}  ({size_label(a.size or 0)}{_again(a)})" for a in files]
+                lines += [
+                    f"        {a.title!r}  ({size_label(a.size or 0)}{_again(a)})" for a in files
+                ]
         if not verbose and len(by_folder) > listed:
             lines.append(f"      … and {len(by_folder) - listed} more folders (-v lists all)")
     if skipped:
