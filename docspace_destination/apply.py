@@ -249,6 +249,9 @@ class Applier:
             reason = exc.message if isinstance(exc, DocSpaceError) else str(exc)
             if isinstance(exc, DocSpaceError) and exc.status:
                 reason = f"{exc.status} {reason}"
+            if isinstance(exc, DocSpaceError) and exc.status == 403 and a.op != CREATE:
+                # what the ledger knows is out of reach: typically deleted by hand into a Trash
+                reason += " (deleted or moved by hand? --refresh looks and makes it again)"
             self._fail(a, reason)
             outcome = "failed"
         except Exception as exc:  # one bad record never stops the others

@@ -75,3 +75,14 @@ def test_without_refresh_a_task_folder_in_a_trash_is_not_looked_for(world):
     assert run.code == 0, run.output
     assert "Design" not in world.tree()["Alpha"]  # the ledger is trusted
     assert world.writes() == writes
+
+
+def test_a_rename_of_a_folder_in_a_colleagues_trash_fails_pointing_to_refresh(world):
+    world.docspace.trash_folder(design(world), by="ann@example.com")
+    world.asana.rename_task(world.ids["design"], "Design v2")
+    run = world.run()
+    assert run.code == 1
+    assert "Design v2" in run.output and "403" in run.output
+    assert "--refresh looks and makes it again" in run.output
+    assert world.run("--refresh").code == 0
+    assert "Design v2" in world.tree()["Alpha"]
