@@ -83,9 +83,21 @@ class DocSpaceDestinationConfiguration(
         return f"{self.portal_url} (DocSpace portal; {dataset}ledger docspace_state.ledger)"
 
 
-def docspace_destination(applier: Applier | None) -> Any:
+def _planned(row: dict[str, Any], planned: Sequence[Action] | None) -> Action:
+    """The row's action: the plan's own object when this run planned it (its strings are then
+    the plan's, not a copy per row that the ledger rows of an apply of 200,000 folders keep),
+    else — a package a crashed run left — as the row says."""
+    action = _action(row)
+    seq = row["seq"]
+    if planned is not None and 0 <= seq < len(planned) and planned[seq] == action:
+        return planned[seq]
+    return action
+
+
+def docspace_destination(applier: Applier | None, planned: Sequence[Action] | None = None) -> Any:
     """A dlt destination bound to this run's applier (client, ledger, budget); call the result
-    with `portal_url=`/`source_dataset=` to name them in dlt's trace."""
+    with `portal_url=`/`source_dataset=` to name them in dlt's trace. `planned`: the actions
+    this run hands to dlt (`actions_resource`), in order."""
 
     @dlt.destination(
         name="docspace",
@@ -106,7 +118,7 @@ def docspace_destination(applier: Applier | None) -> Any:
         rows = items.to_pylist() if hasattr(items, "to_pylist") else list(items)
         ordered = sorted(rows, key=lambda r: r["seq"])
         try:
-            applier.run([_action(r) for r in ordered])
+            applier.run([_planned(r, planned) for r in ordered])
         except UserFacingError as exc:
             # bad credentials: retrying the batch cannot help
             raise DestinationTerminalException(str(exc)) from exc
