@@ -69,9 +69,10 @@ def stage(projects: int, tasks: int) -> None:
 class RemoteDocSpace:
     """The DocSpace emulator in its own process, as a real portal would be: it must not share our GIL."""
 
-    def __init__(self) -> None:
+    def __init__(self, latency: float = LATENCY) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.docspace_apply", "--serve"],
+            [sys.executable, "-m", "benchmarks.docspace_apply", "--serve"]
+            + ["--serve-latency", str(latency)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -86,7 +87,7 @@ class RemoteDocSpace:
         return stats
 
 
-def serve() -> None:
+def serve(latency: float = LATENCY) -> None:
     from sandbox import DOCSPACE_API_KEY, EmulatorServer
     from sandbox.docspace import DocSpaceEmulator
 
@@ -94,7 +95,8 @@ def serve() -> None:
     emulator = DocSpaceEmulator(api_key=DOCSPACE_API_KEY)
     emulator.limits.writes_per_day = None
     emulator.limits.requests_per_window = None
-    emulator.faults.latency(LATENCY)
+    if latency:
+        emulator.faults.latency(latency)
     server = EmulatorServer(emulator).start()
     print(server.root_url, flush=True)
     sys.stdin.read()  # until the parent closes our stdin
@@ -233,9 +235,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tasks", type=int, default=40)
     parser.add_argument("--plan-tasks", type=int, default=200_000)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-latency", type=float, default=LATENCY, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        return serve()
+        return serve(args.serve_latency)
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     os.environ["RUNTIME__LOG_LEVEL"] = "ERROR"
 

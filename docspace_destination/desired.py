@@ -7,8 +7,9 @@ fallbacks and sibling de-duplication are shared.
 from __future__ import annotations
 
 import json
+import sys
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import duckdb
@@ -30,6 +31,8 @@ from docspace_destination.titles import (
 from pm_runtime.errors import ConfigurationError
 from pm_runtime.setting_checks import choice_problem
 from pm_runtime.source_spec import SourceSpec, spec_for
+
+FETCH_ROWS = 10_000  # rows of the desired-tree query read at a time
 
 
 class NothingStaged(Exception):
@@ -94,58 +97,61 @@ def desired_tree(
     """Every room and folder the staged `source` data asks for, parents before children."""
     options = options or MappingOptions()
     sql = _prepare_sql(spec_for(source), con)
-    rows = con.execute(sql, _parameters(sql, options)).fetchall()
+    cursor = con.execute(sql, _parameters(sql, options))
 
-    raw: list[tuple] = []
-    by_parent: dict[str | None, list[tuple[str, str, str]]] = defaultdict(list)
+    # 200,000 tasks make 200,000 nodes: rows are read a batch at a time and become nodes at
+    # once (no list of every row beside them), and what many nodes repeat (their kind, their
+    # parent's key) is one string, not one per node
+    nodes: list[DesiredNode] = []
+    by_parent: dict[str | None, list[int]] = defaultdict(list)  # indexes into `nodes`
     limits: dict[str | None, int] = {}  # a parent's children are all rooms or all folders
-    for (
-        key,
-        entity,
-        kind,
-        parent_key,
-        name,
-        source_id,
-        archived,
-        orphaned,
-        depth,
-        attributes,
-    ) in rows:
-        template = options.room_title if kind == "room" else options.folder_title
-        extra = json.loads(attributes) if attributes else {}
-        fields = {
-            "name": name,
-            "id": source_id,
-            "gid": source_id,
-            "team": extra.get("team"),
-        }  # TITLE_FIELDS
-        # cut to what the API accepts (rooms 170, folders 165 UTF-16 units) so desired == stored
-        limit = ROOM_TITLE_MAX if kind == "room" else FOLDER_TITLE_MAX
-        title = fit_title(render_title(template, fields, source_id), limit)
-        by_parent[parent_key].append((key, source_id, title))
-        limits[parent_key] = min(limit, limits.get(parent_key, limit))
-        raw.append(
-            (key, entity, kind, parent_key, source_id, archived, orphaned, depth, attributes)
-        )
+    while rows := cursor.fetchmany(FETCH_ROWS):
+        for (
+            key,
+            entity,
+            kind,
+            parent_key,
+            name,
+            source_id,
+            archived,
+            orphaned,
+            depth,
+            attributes,
+        ) in rows:
+            template = options.room_title if kind == "room" else options.folder_title
+            extra = json.loads(attributes) if attributes else {}
+            fields = {
+                "name": name,
+                "id": source_id,
+                "gid": source_id,
+                "team": extra.get("team"),
+            }  # TITLE_FIELDS
+            # cut to what the API accepts (rooms 170, folders 165 UTF-16 units) so desired == stored
+            limit = ROOM_TITLE_MAX if kind == "room" else FOLDER_TITLE_MAX
+            title = fit_title(render_title(template, fields, source_id), limit)
+            parent_key = None if parent_key is None else sys.intern(parent_key)
+            by_parent[parent_key].append(len(nodes))
+            limits[parent_key] = min(limit, limits.get(parent_key, limit))
+            nodes.append(
+                DesiredNode(
+                    key=key,
+                    entity=entity,
+                    kind=sys.intern(kind),
+                    parent_key=parent_key,
+                    title=title,
+                    archived=bool(archived),
+                    orphaned=bool(orphaned),
+                    depth=int(depth),
+                    source_id=str(source_id),
+                    attributes=attributes,
+                )
+            )
 
-    titles: dict[str, str] = {}
-    for parent_key, siblings in by_parent.items():
-        titles.update(distinct_titles(siblings, limits[parent_key]))
-
-    nodes = [
-        DesiredNode(
-            key=key,
-            entity=entity,
-            kind=kind,
-            parent_key=parent_key,
-            title=titles[key],
-            archived=bool(archived),
-            orphaned=bool(orphaned),
-            depth=int(depth),
-            source_id=str(source_id),
-            attributes=attributes,
-        )
-        for key, entity, kind, parent_key, source_id, archived, orphaned, depth, attributes in raw
-    ]
+    for parent_key, children in by_parent.items():
+        siblings = [(nodes[i].key, nodes[i].source_id, nodes[i].title) for i in children]
+        titles = distinct_titles(siblings, limits[parent_key])
+        for i in children:
+            if titles[nodes[i].key] != nodes[i].title:  # a sibling has its title: suffixed
+                nodes[i] = replace(nodes[i], title=titles[nodes[i].key])
     nodes.sort(key=lambda n: (n.depth, n.key))
     return nodes

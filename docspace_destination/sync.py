@@ -177,10 +177,12 @@ class Sync:
     def pipeline_name(self) -> str:
         return f"{self.source}_docspace"
 
-    def _pipeline(self, applier: Applier | None) -> dlt.Pipeline:
+    def _pipeline(
+        self, applier: Applier | None, planned: list[Action] | None = None
+    ) -> dlt.Pipeline:
         pipeline = dlt.pipeline(
             pipeline_name=self.pipeline_name,
-            destination=docspace_destination(applier)(
+            destination=docspace_destination(applier, planned)(
                 portal_url=self.client.portal, source_dataset=self.spec.dataset
             ),
             dataset_name=f"{self.source}_docspace",
@@ -254,7 +256,7 @@ class Sync:
                 todo = the_plan.ordered()
                 try:
                     if todo:
-                        self._pipeline(applier).run(actions_resource(todo))
+                        self._pipeline(applier, todo).run(actions_resource(todo))
                 finally:
                     if applier.documents is not None:
                         applier.documents.close()

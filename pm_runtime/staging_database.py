@@ -122,17 +122,24 @@ def _inline_named(sql: str, params: dict[str, Any]) -> str:
 
 
 class _Rows:
-    """The result of `execute`, read like DuckDB's: `fetchall`, `fetchone`."""
+    """The result of `execute`, read like DuckDB's: `fetchall`, `fetchone`, `fetchmany`."""
 
     def __init__(self, rows: list[tuple[Any, ...]], columns: list[str] | None = None) -> None:
         self._rows = rows
         self.columns = columns or []
+        self._read = 0  # rows fetchmany has handed out
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         return self._rows
 
     def fetchone(self) -> tuple[Any, ...] | None:
         return self._rows[0] if self._rows else None
+
+    def fetchmany(self, size: int) -> list[tuple[Any, ...]]:
+        """The next `size` rows ([] once all were read), as DuckDB's cursor pages."""
+        taken = self._rows[self._read : self._read + size]
+        self._read += len(taken)
+        return taken
 
 
 class SqlConnection:

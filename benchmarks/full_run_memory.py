@@ -1,0 +1,295 @@
+"""Benchmark: peak RSS of the real command line, extract + load + plan + apply in one run.
+
+`asana_extract --memory-only` measures the load into DuckDB alone and `docspace_apply` the
+plan alone; a user runs `python pipelines/asana_to_docspace.py`, which extracts and then
+syncs in the same process. Here that command runs as it is, as a child process, against
+the Asana emulator and the DocSpace emulator (each in a process of its own, no latency,
+DocSpace's rate and daily-write limits off), at `--baseline` tasks (default 50,000) and at
+`--tasks` (default 200,000):
+
+1. the first run, `--concurrency 15` (extract, plan, and apply up to the default
+   `--max-writes` 9,000);
+2. at the bigger size, a `--sync-only --max-writes 10000000` run that applies the whole
+   tree (every room and folder) to a fresh DocSpace, from a fresh ledger.
+
+The sampler reads /proc/<pid>/status of the command and of its children every 50 ms. The
+command's phases are split by what it prints and spawns: *extract* (dlt's extract and
+normalize, until the load's child process appears), *load* (while the load runs in that
+child; its own peak is shown apart), *plan+apply* (from the line `Asana → DuckDB ...` to
+the exit). Each phase's peak is the kernel's high-water mark (VmHWM), reset at each phase's
+start (/proc/<pid>/clear_refs), so a spike between two samples still counts.
+
+    python -m benchmarks full_run_memory [--tasks 200000] [--baseline 50000] [--no-apply-all]
+
+`--tasks 5000 --baseline 0` runs in under a minute, for trying things.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+MAX_RUN_MB = 400  # issue 21: the Asana run at 200,000 tasks, per process
+MAX_GROWTH = 0.10  # from the baseline account to the big one
+MAX_APPLY_MB = 600  # issue 21: the plan/apply of 200,000 folders
+SAMPLE_SECONDS = 0.05
+EXTRACTED = "Asana → "  # the line the command prints once the source is in DuckDB
+PHASES = ("extract", "load", "plan+apply")
+
+
+# -- /proc ------------------------------------------------------------------------------------
+
+
+def _status_mb(pid: int, key: str) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith(key):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    """Every descendant of `pid` (the load's process, and anything it starts)."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            with open(f"/proc/{parent}/task/{parent}/children") as f:
+                kids = [int(k) for k in f.read().split()]
+        except OSError:
+            kids = []
+        found += kids
+        todo += kids
+    return found
+
+
+def _reset_peak(pid: int) -> bool:
+    """VmHWM back to the current RSS ("5": the kernel's clear_refs for the peak)."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+@dataclass
+class Sampled:
+    """What the sampler saw of one command run."""
+
+    phases: dict[str, float] = field(default_factory=dict)  # the command's own peak per phase
+    children_mb: float = 0.0  # the highest RSS of any child (the load)
+    seconds: float = 0.0
+    lines: list[str] = field(default_factory=list)
+    exit_code: int = 0
+
+    @property
+    def peak_mb(self) -> float:
+        return max([*self.phases.values(), self.children_mb])
+
+
+def run_sampled(argv: list[str], env: dict[str, str], cwd: str, phase: str = PHASES[0]) -> Sampled:
+    """Run the command; the peak RSS of each of its phases from `phase` on (see the module's doc)."""
+    out = Sampled()
+    extracted = threading.Event()
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=cwd
+    )
+
+    def read_lines() -> None:
+        for line in proc.stdout:  # type: ignore[union-attr]
+            out.lines.append(line.rstrip("\n"))
+            if line.startswith(EXTRACTED):
+                extracted.set()
+
+    reader = threading.Thread(target=read_lines, daemon=True)
+    reader.start()
+    hwm, rss = 0.0, 0.0
+    while proc.poll() is None:
+        hwm = _status_mb(proc.pid, "VmHWM") or hwm
+        rss = max(rss, _status_mb(proc.pid, "VmRSS"))
+        kids = _children(proc.pid)
+        for kid in kids:
+            out.children_mb = max(out.children_mb, _status_mb(kid, "VmHWM"))
+        following = phase
+        if extracted.is_set() and phase != "plan+apply":
+            following = "plan+apply"
+        elif phase == "extract" and kids:
+            following = "load"
+        if following != phase:
+            # the phase's peak: the high-water mark, or the highest sample where /proc refuses the reset
+            out.phases[phase] = max(hwm, rss) if hwm else rss
+            if _reset_peak(proc.pid):
+                hwm = _status_mb(proc.pid, "VmHWM")
+            rss = _status_mb(proc.pid, "VmRSS")
+            phase = following
+        time.sleep(SAMPLE_SECONDS)
+    out.phases[phase] = max(hwm, rss)
+    out.exit_code = proc.wait()
+    reader.join(timeout=5)
+    out.seconds = time.perf_counter() - started
+    return out
+
+
+# -- the emulators, each in its own process -----------------------------------------------------
+
+
+class AsanaServer:
+    """`benchmarks.asana_extract --serve-emulator`: the sample of `tasks` tasks, quota off."""
+
+    def __init__(self, tasks: int) -> None:
+        projects = max(1, tasks // 100)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.asana_extract", "--serve-emulator"]
+            + ["--projects", str(projects), "--tasks", str(tasks // projects)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        info = json.loads(self.proc.stdout.readline())  # type: ignore[union-attr]
+        self.base_url, self.tasks = info["base_url"], int(info["tasks"])
+
+    def stop(self) -> None:
+        self.proc.stdin.close()  # type: ignore[union-attr]
+        self.proc.wait(timeout=60)
+
+
+def command_env(workdir: str, asana_url: str, docspace_url: str) -> dict[str, str]:
+    from sandbox import ASANA_TOKEN, DOCSPACE_API_KEY
+
+    return {
+        **os.environ,
+        "SOURCES__ASANA__ACCESS_TOKEN": ASANA_TOKEN,
+        "SOURCES__ASANA__BASE_URL": asana_url,
+        "DESTINATION__DOCSPACE__BASE_URL": docspace_url,
+        "DESTINATION__DOCSPACE__API_KEY": DOCSPACE_API_KEY,
+        "DLT_DATA_DIR": os.path.join(workdir, ".dlt-data"),
+        "DESTINATION__DUCKDB__CREDENTIALS": os.path.join(workdir, "pm.duckdb"),
+        "RUNTIME__DLTHUB_TELEMETRY": "false",
+        "RUNTIME__LOG_LEVEL": "ERROR",
+    }
+
+
+def command(*flags: str) -> list[str]:
+    return [sys.executable, str(ROOT / "pipelines" / "asana_to_docspace.py"), *flags]
+
+
+def forget_docspace_side(workdir: str) -> None:
+    """A fresh ledger and no pending load for the sync (the staged source data stays)."""
+    import duckdb
+
+    con = duckdb.connect(os.path.join(workdir, "pm.duckdb"))
+    try:
+        con.execute("DROP SCHEMA IF EXISTS docspace_state CASCADE")
+    finally:
+        con.close()
+    shutil.rmtree(os.path.join(workdir, ".dlt-data", "pipelines", "asana_docspace"), True)
+
+
+def measure(tasks: int, apply_all: bool) -> dict[str, Any]:
+    """The first run at `tasks`; with `apply_all`, then the whole tree applied from scratch."""
+    from benchmarks.docspace_apply import RemoteDocSpace
+
+    asana = AsanaServer(tasks)
+    result: dict[str, Any] = {"tasks": asana.tasks}
+    try:
+        with tempfile.TemporaryDirectory(prefix="full-run-") as workdir:
+            docspace = RemoteDocSpace(latency=0)
+            env = command_env(workdir, asana.base_url, docspace.root_url)
+            result["first"] = run_sampled(command("--concurrency", "15"), env, workdir)
+            result["first_docspace"] = docspace.stop()
+            if apply_all:
+                forget_docspace_side(workdir)
+                docspace = RemoteDocSpace(latency=0)
+                env = command_env(workdir, asana.base_url, docspace.root_url)
+                flags = ("--sync-only", "--concurrency", "15", "--max-writes", "10000000")
+                result["all"] = run_sampled(command(*flags), env, workdir, "plan+apply")
+                result["all_docspace"] = docspace.stop()
+    finally:
+        asana.stop()
+    return result
+
+
+def _show_run(label: str, run: Sampled, tree: dict[str, int]) -> None:
+    cells = "".join(f"{run.phases[p]:>15.0f}" if p in run.phases else f"{'-':>15}" for p in PHASES)
+    made = f"{tree['rooms']:,} rooms, {tree['folders']:,} folders, {tree['writes']:,} writes"
+    print(
+        f"  {label:<26}{cells}{run.children_mb:>10.0f}{run.peak_mb:>9.0f}{run.seconds:>9.1f}"
+        f"  exit {run.exit_code}; {made}"
+    )
+    if run.exit_code not in (0,):
+        print("\n".join(f"    | {line}" for line in run.lines[-15:]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.full_run_memory", description=__doc__
+    )
+    parser.add_argument("--tasks", type=int, default=200_000)
+    parser.add_argument("--baseline", type=int, default=50_000, help="0 skips it")
+    parser.add_argument(
+        "--no-apply-all", action="store_true", help="skip the apply of the whole tree"
+    )
+    args = parser.parse_args(argv)
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+    sizes = [n for n in (args.baseline, args.tasks) if n]
+    measured = [measure(n, not args.no_apply_all and n == args.tasks) for n in sizes]
+
+    header = "".join(f"{p + ' MB':>15}" for p in PHASES)
+    print(
+        "\npython pipelines/asana_to_docspace.py as a child process (Asana and DocSpace emulators in"
+        " processes of their own, no latency); peak RSS (VmHWM) of the command per phase, of its"
+        " load child apart"
+    )
+    print(f"  {'run':<26}{header}{'child MB':>10}{'peak MB':>9}{'wall s':>9}")
+    for m in measured:
+        _show_run(f"{m['tasks']:,} tasks, first run", m["first"], m["first_docspace"])
+        if "all" in m:
+            _show_run(f"{m['tasks']:,} tasks, apply all", m["all"], m["all_docspace"])
+
+    big = measured[-1]
+    peak = big["first"].peak_mb
+    ok = peak <= MAX_RUN_MB and big["first"].exit_code == 0
+    print(
+        f"full run at {big['tasks']:,} tasks: peak {peak:.0f} MB per process (≤ {MAX_RUN_MB} MB) "
+        f"{'PASS' if ok else 'FAIL'}"
+    )
+    if len(measured) == 2:
+        small = measured[0]["first"].peak_mb
+        growth = peak / small - 1
+        print(
+            f"full run peak from {measured[0]['tasks']:,} to {big['tasks']:,} tasks: {small:.0f} → "
+            f"{peak:.0f} MB, {growth:+.1%} (≤ +{MAX_GROWTH:.0%}) "
+            f"{'PASS' if growth <= MAX_GROWTH else 'FAIL'}"
+        )
+    if "all" in big:
+        run, tree = big["all"], big["all_docspace"]
+        ok = run.peak_mb <= MAX_APPLY_MB and run.exit_code == 0
+        print(
+            f"apply of the whole tree ({tree['rooms']:,} rooms, {tree['folders']:,} folders, "
+            f"{tree['writes']:,} writes): peak {run.peak_mb:.0f} MB (≤ {MAX_APPLY_MB} MB) "
+            f"{'PASS' if ok else 'FAIL'}, {run.seconds:.0f} s ({tree['writes'] / run.seconds:.0f} "
+            "writes/s)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
