@@ -16,7 +16,7 @@ BY = pytest.mark.parametrize(
 
 
 @pytest.fixture
-def world(workspace, staging, sandbox, monkeypatch) -> AsanaWorld:
+def world(workspace, sandbox, monkeypatch) -> AsanaWorld:
     for key, value in sandbox.environment().items():
         monkeypatch.setenv(key, value)
     world = AsanaWorld(sandbox).build()
