@@ -140,6 +140,27 @@ def serve_emulator(projects: int, tasks: int) -> None:
         sys.stdin.read()
 
 
+class AsanaServer:
+    """`benchmarks.asana_extract --serve-emulator`: the sample of `tasks` tasks, quota off."""
+
+    def __init__(self, tasks: int) -> None:
+        projects = max(1, tasks // 100)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.asana_extract", "--serve-emulator"]
+            + ["--projects", str(projects), "--tasks", str(tasks // projects)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        info = json.loads(self.proc.stdout.readline())  # type: ignore[union-attr]
+        self.base_url, self.tasks = info["base_url"], int(info["tasks"])
+
+    def stop(self) -> None:
+        self.proc.stdin.close()  # type: ignore[union-attr]
+        self.proc.wait(timeout=60)
+
+
 def extract_memory(root: Path, base_url: str, workdir: str) -> dict[str, Any]:
     from benchmarks.phase_memory import phase_peaks
 
@@ -161,18 +182,9 @@ def export_ref(ref: str, into: str) -> Path:
 def measure_size(tasks_total: int, before: str | None) -> tuple[int, list[tuple[str, dict]]]:
     """Serve `tasks_total` tasks from an emulator process; load them into DuckDB from a
     fresh process per source version (each phase's peak apart). Returns (tasks, runs)."""
-    projects = max(1, tasks_total // 100)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.asana_extract", "--serve-emulator"]
-        + ["--projects", str(projects), "--tasks", str(tasks_total // projects)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
+    server = AsanaServer(tasks_total)
     runs: list[tuple[str, dict]] = []
     try:
-        info = json.loads(server.stdout.readline())  # type: ignore[union-attr]
         with tempfile.TemporaryDirectory(prefix="asana-mem-") as tmp:
             versions = [("now", ROOT)]
             if before:
@@ -181,11 +193,10 @@ def measure_size(tasks_total: int, before: str | None) -> tuple[int, list[tuple[
             for label, root in versions:
                 workdir = os.path.join(tmp, f"run-{len(runs)}")
                 os.makedirs(workdir)
-                runs.append((label, extract_memory(root, info["base_url"], workdir)))
+                runs.append((label, extract_memory(root, server.base_url, workdir)))
     finally:
-        server.stdin.close()  # type: ignore[union-attr]
-        server.wait(timeout=30)
-    return info["tasks"], runs
+        server.stop()
+    return server.tasks, runs
 
 
 def memory_figures(tasks_total: int, before: str | None, baseline: int) -> None:

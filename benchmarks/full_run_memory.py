@@ -27,7 +27,6 @@ start (/proc/<pid>/clear_refs), so a spike between two samples still counts.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -38,6 +37,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from benchmarks.asana_extract import AsanaServer
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_RUN_MB = 400  # issue 21: the Asana run at 200,000 tasks, per process
@@ -147,27 +148,6 @@ def run_sampled(argv: list[str], env: dict[str, str], cwd: str, phase: str = PHA
 
 
 # -- the emulators, each in its own process -----------------------------------------------------
-
-
-class AsanaServer:
-    """`benchmarks.asana_extract --serve-emulator`: the sample of `tasks` tasks, quota off."""
-
-    def __init__(self, tasks: int) -> None:
-        projects = max(1, tasks // 100)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.asana_extract", "--serve-emulator"]
-            + ["--projects", str(projects), "--tasks", str(tasks // projects)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        info = json.loads(self.proc.stdout.readline())  # type: ignore[union-attr]
-        self.base_url, self.tasks = info["base_url"], int(info["tasks"])
-
-    def stop(self) -> None:
-        self.proc.stdin.close()  # type: ignore[union-attr]
-        self.proc.wait(timeout=60)
 
 
 def command_env(workdir: str, asana_url: str, docspace_url: str) -> dict[str, str]:
