@@ -65,13 +65,18 @@ class DocumentWorld(AsanaWorld):
         )
 
 
-@pytest.fixture
-def world(workspace, sandbox, monkeypatch) -> DocumentWorld:
+def copying_world(sandbox, monkeypatch) -> DocumentWorld:
+    """The sample tasks and attachments, the pipelines pointed at `sandbox`, copying on."""
     for key, value in sandbox.environment().items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("DESTINATION__DOCSPACE__ATTACHMENTS", "copy")
     monkeypatch.setenv("DESTINATION__DOCSPACE__ATTACHMENT_MAX_MB", "30")
     return DocumentWorld(sandbox).build()
+
+
+@pytest.fixture
+def world(workspace, sandbox, monkeypatch) -> DocumentWorld:
+    return copying_world(sandbox, monkeypatch)
 
 
 def test_every_uploaded_attachment_is_in_its_task_folder_with_equal_content(world):

@@ -7,16 +7,12 @@ from __future__ import annotations
 import pytest
 
 from tests.staged import staged_rows
-from tests.test_documents import DocumentWorld
+from tests.test_documents import DocumentWorld, copying_world
 
 
 @pytest.fixture
 def world(workspace, sandbox, monkeypatch) -> DocumentWorld:
-    for key, value in sandbox.environment().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("DESTINATION__DOCSPACE__ATTACHMENTS", "copy")
-    monkeypatch.setenv("DESTINATION__DOCSPACE__ATTACHMENT_MAX_MB", "30")
-    world = DocumentWorld(sandbox).build()
+    world = copying_world(sandbox, monkeypatch)
     assert world.run().code == 0
     return world
 
