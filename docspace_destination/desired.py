@@ -18,6 +18,7 @@ from docspace_destination.choices import LAYOUTS, SUBTASK_MODES
 from docspace_destination.source_sql import (
     existing_tables,
     missing_requirement,
+    parameter_names,
     parameters,
     prepared_sql,
 )
@@ -33,6 +34,10 @@ from pm_runtime.setting_checks import choice_problem
 from pm_runtime.source_spec import SourceSpec, spec_for
 
 FETCH_ROWS = 10_000  # rows of the desired-tree query read at a time
+# A big account's tree is read, planned and applied in parts of about this many records (tasks,
+# cards), a part being whole rooms: the query's joins, the nodes and the plan's actions are then
+# those of one part at a time, so a sync's memory does not grow with the account (issue 21).
+PART_ROWS = 20_000
 
 
 class NothingStaged(Exception):
@@ -81,23 +86,49 @@ def _prepare_sql(spec: SourceSpec, con: duckdb.DuckDBPyConnection) -> str:
     return prepared_sql(spec.desired_tree, spec.dataset, tables)
 
 
-def _parameters(sql: str, options: MappingOptions) -> dict[str, Any]:
+def _parameters(sql: str, options: MappingOptions, part: int, parts: int) -> dict[str, Any]:
     available = {
         "grouped": options.layout == "grouped",
         "nested_subtasks": options.subtasks == "nested",
+        "parts": parts,
+        "part": part,
     }
     return parameters(sql, available)
+
+
+def part_count(con: duckdb.DuckDBPyConnection, source: str | SourceSpec) -> int:
+    """In how many parts the staged tree is read: one per `PART_ROWS` rows of the biggest table
+    the mapping reads (a source whose SQL takes no `$part` is read whole)."""
+    spec = spec_for(source)
+    if "part" not in parameter_names(spec.desired_tree.path.read_text()):
+        return 1
+    tables = existing_tables(con, spec.dataset)
+    read = [
+        t for t in (*spec.desired_tree.requires, *spec.desired_tree.optional_tables) if t in tables
+    ]
+    rows = (
+        max(
+            (con.execute(f"SELECT count(*) FROM {spec.dataset}.{t}").fetchone() or (0,))[0]
+            for t in read
+        )
+        if read
+        else 0
+    )
+    return max(1, -(-int(rows) // PART_ROWS))
 
 
 def desired_tree(
     con: duckdb.DuckDBPyConnection,
     source: str | SourceSpec,
     options: MappingOptions | None = None,
+    part: int = 0,
+    parts: int = 1,
 ) -> list[DesiredNode]:
-    """Every room and folder the staged `source` data asks for, parents before children."""
+    """Every room and folder the staged `source` data asks for, parents before children; with
+    `parts` > 1, every room and the folders of the rooms in `part` (see `part_count`)."""
     options = options or MappingOptions()
     sql = _prepare_sql(spec_for(source), con)
-    cursor = con.execute(sql, _parameters(sql, options))
+    cursor = con.execute(sql, _parameters(sql, options, part, parts))
 
     # 200,000 tasks make 200,000 nodes: rows are read a batch at a time and become nodes at
     # once (no list of every row beside them), and what many nodes repeat (their kind, their

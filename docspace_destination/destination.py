@@ -7,7 +7,7 @@ the applier skips what the ledger shows as done, so every action lands once.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields
 from typing import Any
 
@@ -52,11 +52,19 @@ def action_table(actions: Sequence[Action], first_seq: int = 0) -> Any:
     return pa.Table.from_pydict(columns, schema=action_schema())
 
 
-def action_tables(actions: Sequence[Action]) -> Iterator[Any]:
-    """The plan rows in `CHUNK_ROWS` tables, in order: only one chunk is ever in memory as
-    Arrow while dlt writes them to its load package."""
-    for start in range(0, len(actions), CHUNK_ROWS):
-        yield action_table(actions[start : start + CHUNK_ROWS], start)
+def action_tables(actions: Iterable[Action]) -> Iterator[Any]:
+    """The plan rows in `CHUNK_ROWS` tables, in order, as the plan makes them: only one chunk
+    is ever in memory (as actions, then as Arrow) while dlt writes them to its load package."""
+    chunk: list[Action] = []
+    seq = 0
+    for action in actions:
+        chunk.append(action)
+        if len(chunk) == CHUNK_ROWS:
+            yield action_table(chunk, seq)
+            seq += len(chunk)
+            chunk = []
+    if chunk:
+        yield action_table(chunk, seq)
 
 
 def _action(row: dict[str, Any]) -> Action:
@@ -83,21 +91,9 @@ class DocSpaceDestinationConfiguration(
         return f"{self.portal_url} (DocSpace portal; {dataset}ledger docspace_state.ledger)"
 
 
-def _planned(row: dict[str, Any], planned: Sequence[Action] | None) -> Action:
-    """The row's action: the plan's own object when this run planned it (its strings are then
-    the plan's, not a copy per row that the ledger rows of an apply of 200,000 folders keep),
-    else — a package a crashed run left — as the row says."""
-    action = _action(row)
-    seq = row["seq"]
-    if planned is not None and 0 <= seq < len(planned) and planned[seq] == action:
-        return planned[seq]
-    return action
-
-
-def docspace_destination(applier: Applier | None, planned: Sequence[Action] | None = None) -> Any:
+def docspace_destination(applier: Applier | None) -> Any:
     """A dlt destination bound to this run's applier (client, ledger, budget); call the result
-    with `portal_url=`/`source_dataset=` to name them in dlt's trace. `planned`: the actions
-    this run hands to dlt (`actions_resource`), in order."""
+    with `portal_url=`/`source_dataset=` to name them in dlt's trace."""
 
     @dlt.destination(
         name="docspace",
@@ -118,7 +114,7 @@ def docspace_destination(applier: Applier | None, planned: Sequence[Action] | No
         rows = items.to_pylist() if hasattr(items, "to_pylist") else list(items)
         ordered = sorted(rows, key=lambda r: r["seq"])
         try:
-            applier.run([_planned(r, planned) for r in ordered])
+            applier.run([_action(r) for r in ordered])
         except UserFacingError as exc:
             # bad credentials: retrying the batch cannot help
             raise DestinationTerminalException(str(exc)) from exc
@@ -126,7 +122,7 @@ def docspace_destination(applier: Applier | None, planned: Sequence[Action] | No
     return docspace
 
 
-def actions_resource(actions: Sequence[Action]) -> Any:
+def actions_resource(actions: Iterable[Action]) -> Any:
     return dlt.resource(action_tables(actions), name=ACTIONS_TABLE, write_disposition="append")
 
 

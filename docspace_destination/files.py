@@ -111,7 +111,7 @@ def _folder_id(ctx: PlanContext, folder_key: str | None) -> int | None:
     entry = ctx.ledger.get(folder_key) if folder_key else None
     if entry is not None and entry.docspace_id is not None:
         return entry.docspace_id
-    for a in ctx.result.actions:
+    for a in ctx.actions:
         if a.key == folder_key and a.op == MOVE:
             return a.docspace_id
     return None

@@ -10,6 +10,7 @@ kind (`docspace_destination.kinds`: rooms, folders), each in its own module.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ from docspace_destination.operations import (  # noqa: F401  (the plan's vocabul
     MOVE,
     NOOP,
     NOT_CHANGES,
+    OPERATIONS,
     ORPHAN,
     RENAME,
     RESTORE,
@@ -41,6 +43,9 @@ from docspace_destination.rooms import (  # noqa: F401  (settings read the choic
 )
 from docspace_destination.templates import TemplateRule
 
+WAITS_FOR = "waits for"  # a blocked record's reason when its parent is the one that failed
+LATER_PHASE = OPERATIONS[ORPHAN].phase  # ledger-only steps and archives: after every part
+
 
 @dataclass(frozen=True, slots=True)
 class Observed:
@@ -53,33 +58,84 @@ class Observed:
 
 @dataclass
 class Plan:
+    """What a plan decided: counts of every action, and the actions themselves — every one, or
+    (`listed` set, a big run's plan streamed to the apply part by part) the first `listed` of
+    each kind of change, and every one a summary names one by one (files, blocked records)."""
+
     source: str
     actions: list[Action] = field(default_factory=list)
+    listed: int | None = None  # None: every action is kept
+    _counts: Counter[str] = field(default_factory=Counter, repr=False)
+    _writes: int = field(default=0, repr=False)
+    _changes: int = field(default=0, repr=False)
+    _skipped_rooms: int = field(default=0, repr=False)
+
+    def __post_init__(self) -> None:
+        given, self.actions = self.actions, []
+        for action in given:
+            self.record(action)
+
+    def record(self, action: Action) -> None:
+        """Count `action`, and keep it when the plan keeps all, or lists it."""
+        label = action.label
+        self._counts[label] += 1
+        self._writes += action.writes
+        change = action.op not in NOT_CHANGES
+        self._changes += change
+        self._skipped_rooms += action.op == SKIP and action.kind == "room"
+        if (
+            self.listed is None
+            or action.kind == "file"  # the summary of documents is per file and per folder
+            or _fails(action)  # the summary names each
+            or (action.op != NOOP and self._counts[label] <= self.listed)
+        ):
+            self.actions.append(action)
 
     def counts(self) -> Counter[str]:
-        return Counter(a.label for a in self.actions)
+        return Counter(self._counts)
+
+    @property
+    def failures(self) -> list[Action]:
+        """Records that cannot be planned (an unknown template...), each with its reason; what
+        waits for them is only counted (`counts()["blocked"]` holds both)."""
+        return [a for a in self.actions if _fails(a)]
 
     @property
     def changes(self) -> list[Action]:
+        """The kept actions that change something (all of them unless `listed`)."""
         return [a for a in self.actions if a.op not in NOT_CHANGES]
 
     @property
+    def change_count(self) -> int:
+        return self._changes
+
+    @property
     def has_changes(self) -> bool:
-        return any(a.op not in NOT_CHANGES for a in self.actions)
+        return self._changes > 0
 
     @property
     def skipped_projects(self) -> int:
         """Projects (boards) that get no room: archived before this tool first saw them."""
-        return sum(1 for a in self.actions if a.op == SKIP and a.kind == "room")
+        return self._skipped_rooms
 
     @property
     def writes(self) -> int:
-        return sum(a.writes for a in self.actions)
+        return self._writes
 
     def ordered(self) -> list[Action]:
         """Actions in apply order: unarchive, then rooms before folders before subfolders, archive last."""
-        todo = [a for a in self.actions if a.phase is not None]
-        return sorted(todo, key=lambda a: (a.phase, a.depth, a.key))
+        return in_apply_order(self.actions)
+
+
+def _fails(action: Action) -> bool:
+    return action.op == BLOCKED and not action.reason.startswith(WAITS_FOR)
+
+
+def in_apply_order(actions: Iterable[Action]) -> list[Action]:
+    """The actions to apply (those with a phase), by phase, then parents before children."""
+    return sorted(
+        (a for a in actions if a.phase is not None), key=lambda a: (a.phase, a.depth, a.key)
+    )
 
 
 def refreshed(
@@ -160,11 +216,12 @@ def wants_existing_rooms(
 
 @dataclass
 class PlanContext:
-    """What the kinds' rules share while one plan is made; `add` appends an action."""
+    """What the kinds' rules share while one plan is made; `add` appends an action to the
+    actions of the part being planned (`actions`)."""
 
-    nodes: dict[str, DesiredNode]
+    nodes: dict[str, DesiredNode]  # every room, and the records of the part being planned
     ledger: dict[str, LedgerEntry]
-    result: Plan
+    actions: list[Action] = field(default_factory=list)
     rules: list[TemplateRule] | None = None
     templates: dict[int, str] | None = None
     existing: ExistingRooms | None = None
@@ -178,7 +235,7 @@ class PlanContext:
     room_of: dict[str, str] = field(default_factory=dict)
 
     def add(self, op: str, node: DesiredNode, **kw: Any) -> None:
-        self.result.actions.append(
+        self.actions.append(
             Action(
                 op=op,
                 key=node.key,
@@ -206,6 +263,111 @@ class PlanContext:
         return bool(room_entry and room_entry.archived and room_node and room_node.archived)
 
 
+class Planner:
+    """Plans a desired tree given in parts (`desired.part_count`): the first part holds every
+    room, each part whole rooms' records, parents before children.
+
+    What crosses parts stays here (rooms, the ledger, ids claimed, rows no record wants any
+    more); a part's nodes and actions are let go once planned, so a plan of 200,000 folders
+    never holds them all. `plan_part` returns a part's actions in apply order; archives (after
+    every part's folders: an archived room's folders cannot change) and ledger-only steps
+    wait for `finish`.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        ledger: dict[str, LedgerEntry],
+        undesired: set[str],
+        rules: list[TemplateRule] | None = None,
+        templates: dict[int, str] | None = None,
+        existing: ExistingRooms | None = None,
+        archived_projects: str = MIRROR_ARCHIVED,
+        listed: int | None = None,
+    ) -> None:
+        """`undesired`: the ledger's keys no part of the desired tree has."""
+        self.plan = Plan(source, listed=listed)
+        self.ctx = PlanContext(
+            nodes={},
+            ledger=ledger,
+            rules=rules,
+            templates=templates,
+            existing=existing,
+            archived_projects=archived_projects,
+            claimed={
+                e.docspace_id
+                for e in ledger.values()
+                if e.docspace_id is not None and e.kind != "file"
+            },
+        )
+        for key in sorted(undesired):
+            entry = ledger[key]
+            if entry.docspace_id is not None and entry.status in (APPLIED, ORPHANED):
+                self.ctx.spare[entry.entity].append(entry)
+        self.rooms: dict[str, DesiredNode] = {}
+        self._later: list[Action] = []
+
+    def plan_part(self, desired: list[DesiredNode]) -> list[Action]:
+        """The actions of one part (its rooms planned once, with the first part), in apply order."""
+        ctx = self.ctx
+        fresh_rooms = {n.key for n in desired if n.kind == "room" and n.key not in self.rooms}
+        self.rooms.update((n.key, n) for n in desired if n.key in fresh_rooms)
+        ctx.nodes = dict(self.rooms)
+        ctx.nodes.update((n.key, n) for n in desired)
+        ctx.room_of = _room_of(ctx.nodes)
+        ctx.actions = []
+        for node in desired:
+            if node.kind == "room" and node.key not in fresh_rooms:
+                continue
+            entry = ctx.ledger.get(node.key)
+            if node.parent_key is not None and node.parent_key not in ctx.nodes:
+                ctx.block(node, f"parent {node.parent_key} is not in the desired tree")
+            elif node.parent_key in ctx.blocked:
+                ctx.block(node, f"{WAITS_FOR} {node.parent_key}")
+            elif node.parent_key in ctx.skipped:
+                ctx.skipped.add(node.key)
+                ctx.add(SKIP, node, reason=f"its room is skipped ({node.parent_key})")
+            elif node.orphaned and (entry is None or entry.docspace_id is None):
+                ctx.add(NOOP, node, reason="deleted in the source before it was ever synced")
+            else:
+                KINDS[node.kind].plan(node, entry, ctx)
+        return self._take(ctx.actions)
+
+    def finish(self) -> list[Action]:
+        """What waits for every part: rows no record wants orphaned, ledger steps, archives."""
+        leftovers = [
+            e for entries in self.ctx.spare.values() for e in entries if e.status != ORPHANED
+        ]
+        orphans = [
+            Action(
+                op=ORPHAN,
+                key=entry.key,
+                entity=entry.entity,
+                kind=entry.kind,
+                depth=0,
+                title=entry.title or "",
+                parent_key=entry.parent_key,
+                archived=bool(entry.archived),
+                docspace_id=entry.docspace_id,
+                reason="no longer in the source",
+            )
+            for entry in sorted(leftovers, key=lambda e: e.key)
+        ]
+        self._take(orphans)  # ledger-only: held with the rest of the later phases
+        later, self._later = self._later, []
+        return in_apply_order(later)
+
+    def _take(self, actions: list[Action]) -> list[Action]:
+        now = []
+        for action in actions:
+            self.plan.record(action)
+            if action.phase is not None and action.phase >= LATER_PHASE:
+                self._later.append(action)
+            elif action.phase is not None:
+                now.append(action)
+        return in_apply_order(now)
+
+
 def plan(
     source: str,
     desired: list[DesiredNode],
@@ -227,57 +389,8 @@ def plan(
     """
     if observed is not None:
         ledger = refreshed(ledger, observed)
-    nodes = {n.key: n for n in desired}
-    ctx = PlanContext(
-        nodes=nodes,
-        ledger=ledger,
-        result=Plan(source),
-        rules=rules,
-        templates=templates,
-        existing=existing,
-        archived_projects=archived_projects,
-        claimed={
-            e.docspace_id for e in ledger.values() if e.docspace_id is not None and e.kind != "file"
-        },
-        room_of=_room_of(nodes),
-    )
-    for key in sorted(ledger):
-        entry = ledger[key]
-        if (
-            key not in nodes
-            and entry.docspace_id is not None
-            and entry.status in (APPLIED, ORPHANED)
-        ):
-            ctx.spare[entry.entity].append(entry)
-
-    for node in desired:
-        entry = ledger.get(node.key)
-        if node.parent_key is not None and node.parent_key not in nodes:
-            ctx.block(node, f"parent {node.parent_key} is not in the desired tree")
-        elif node.parent_key in ctx.blocked:
-            ctx.block(node, f"waits for {node.parent_key}")
-        elif node.parent_key in ctx.skipped:
-            ctx.skipped.add(node.key)
-            ctx.add(SKIP, node, reason=f"its room is skipped ({node.parent_key})")
-        elif node.orphaned and (entry is None or entry.docspace_id is None):
-            ctx.add(NOOP, node, reason="deleted in the source before it was ever synced")
-        else:
-            KINDS[node.kind].plan(node, entry, ctx)
-
-    leftovers = [e for entries in ctx.spare.values() for e in entries if e.status != ORPHANED]
-    for entry in sorted(leftovers, key=lambda e: e.key):
-        ctx.result.actions.append(
-            Action(
-                op=ORPHAN,
-                key=entry.key,
-                entity=entry.entity,
-                kind=entry.kind,
-                depth=0,
-                title=entry.title or "",
-                parent_key=entry.parent_key,
-                archived=bool(entry.archived),
-                docspace_id=entry.docspace_id,
-                reason="no longer in the source",
-            )
-        )
-    return ctx.result
+    undesired = set(ledger).difference(n.key for n in desired)
+    planner = Planner(source, ledger, undesired, rules, templates, existing, archived_projects)
+    planner.plan_part(desired)
+    planner.finish()
+    return planner.plan

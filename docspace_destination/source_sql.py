@@ -56,10 +56,15 @@ def prepared_sql(query: MappingQuery, dataset: str, tables: dict[str, set[str]])
     return sql
 
 
+def parameter_names(sql: str) -> set[str]:
+    """The `$name` parameters `sql` uses (comments aside)."""
+    code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    return set(re.findall(r"\$(\w+)", code))
+
+
 def parameters(sql: str, available: dict[str, Any]) -> dict[str, Any]:
     """The `$name` parameters `sql` uses (comments aside), from `available`."""
-    code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
-    return {name: available[name] for name in set(re.findall(r"\$(\w+)", code))}
+    return {name: available[name] for name in parameter_names(sql)}
 
 
 def run_mapping(

@@ -12,17 +12,20 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 import dlt
+import duckdb
 
 from docspace_destination.adoption import ExistingRooms, is_archived
 from docspace_destination.apply import Applier, ApplyReport
 from docspace_destination.client import DocSpaceClient, DocSpaceError
-from docspace_destination.desired import desired_tree
+from docspace_destination.desired import DesiredNode, desired_tree, part_count
 from docspace_destination.destination import actions_resource, docspace_destination
 from docspace_destination.file_refresh import in_trash, observe_files, refreshed_files
 from docspace_destination.files import FILE, desired_files
@@ -30,7 +33,16 @@ from docspace_destination.inflight import resolve_intents
 from docspace_destination.ledger import Ledger, LedgerEntry
 from docspace_destination.operations import OUTCOMES
 from docspace_destination.opt_in_steps import StepReport
-from docspace_destination.plan import Action, Observed, Plan, plan, refreshed, wants_existing_rooms
+from docspace_destination.plan import (
+    BLOCKED,
+    NOOP,
+    Action,
+    Observed,
+    Plan,
+    Planner,
+    refreshed,
+    wants_existing_rooms,
+)
 from docspace_destination.settings import (
     DocSpaceSettings,
     copies_attachments,
@@ -144,7 +156,11 @@ class Sync:
         max_writes: int | None = None,
         on_progress: Callable[[Action, str], None] | None = None,
         on_plan: Callable[[Plan], None] | None = None,
+        listed: int | None = None,
     ) -> None:
+        """`on_plan` sees the plan once it is made, before the apply. `listed`: the plan keeps
+        the first `listed` actions of each kind of change (what a summary lists), not every one
+        (None: every one): a plan of 200,000 folders is counted, not held (issue 21)."""
         self.spec = spec_for(source)
         self.source = self.spec.name
         self.settings = settings or load_settings(
@@ -152,6 +168,7 @@ class Sync:
         )
         self.on_progress = on_progress
         self.on_plan = on_plan
+        self.listed = listed
         self.client = DocSpaceClient(self.settings.base_url, self.settings.api_key)
 
     @property
@@ -177,12 +194,10 @@ class Sync:
     def pipeline_name(self) -> str:
         return f"{self.source}_docspace"
 
-    def _pipeline(
-        self, applier: Applier | None, planned: list[Action] | None = None
-    ) -> dlt.Pipeline:
+    def _pipeline(self, applier: Applier | None) -> dlt.Pipeline:
         pipeline = dlt.pipeline(
             pipeline_name=self.pipeline_name,
-            destination=docspace_destination(applier, planned)(
+            destination=docspace_destination(applier)(
                 portal_url=self.client.portal, source_dataset=self.spec.dataset
             ),
             dataset_name=f"{self.source}_docspace",
@@ -193,15 +208,37 @@ class Sync:
         pipeline.config.restore_from_destination = False
         return pipeline
 
-    def make_plan(self, ledger: Ledger, refresh: bool = False) -> Plan:
-        with open_staging(read_only=True) as con:  # one snapshot of the ledger and the staged data
+    def _desired_part(
+        self, con: duckdb.DuckDBPyConnection, part: int, parts: int
+    ) -> list[DesiredNode]:
+        """One part of the desired tree (every room with the first), documents included when
+        they are copied; parents before children."""
+        desired = desired_tree(con, self.spec, self.settings.mapping, part, parts)
+        if self.copies_documents:
+            files = desired_files(con, self.spec, desired, self.settings.attachment_max_mb)
+            desired = sorted(desired + files, key=lambda n: (n.depth, n.key))
+        return desired
+
+    def make_plan(
+        self, ledger: Ledger, refresh: bool = False
+    ) -> tuple[Plan, Iterator[list[Action]]]:
+        """The plan, made part by part (`desired.part_count`) as the returned iterator is read:
+        each part's actions in apply order, then what waits for every part. The `Plan` counts
+        them as they come (and keeps those it lists); it is complete once the iterator is spent.
+        """
+        with open_staging(read_only=True) as con:  # one snapshot of the ledger and the first part
             entries = ledger.load(self.source)
-            desired = desired_tree(con, self.spec, self.settings.mapping)
-            if self.copies_documents:
-                files = desired_files(con, self.spec, desired, self.settings.attachment_max_mb)
-                desired = sorted(desired + files, key=lambda n: (n.depth, n.key))
-            else:  # attachments off: the files copied before stay as they are, unplanned
+            parts = part_count(con, self.spec)
+            first = self._desired_part(con, 0, parts)
+            if not self.copies_documents:  # the files copied before stay as they are, unplanned
                 entries = {k: e for k, e in entries.items() if e.kind != FILE}
+            # ledger rows no record wants any more (moved elsewhere, or gone): only every part can
+            # tell, so a big account with such rows reads its parts twice (keys kept, nodes not)
+            undesired = set(entries).difference(n.key for n in first)
+            for part in range(1, parts):
+                if not undesired:
+                    break
+                undesired.difference_update(n.key for n in self._desired_part(con, part, parts))
         if refresh:
             # like `terraform refresh`: the ledger takes in what DocSpace holds, then the plan corrects it
             fresh = refreshed(entries, observe(self.client, entries))
@@ -218,13 +255,32 @@ class Sync:
         # rooms already in DocSpace are adopted, not duplicated: one listing, only when a room
         # would be created (so a re-sync where every room is known reads nothing more)
         existing, archived_projects = None, self.settings.archived_projects
-        if wants_existing_rooms(desired, entries, archived_projects):
+        if wants_existing_rooms(first, entries, archived_projects):
             existing = ExistingRooms.from_listing(
                 self.client.list_rooms(area="any"), by_title=self.settings.apply.adopt_existing
             )
-        return plan(
-            self.source, desired, entries, None, rules, templates, existing, archived_projects
+        planner = Planner(
+            self.source,
+            entries,
+            undesired,
+            rules,
+            templates,
+            existing,
+            archived_projects,
+            listed=self.listed,
         )
+        return planner.plan, self._planned_parts(planner, [first], parts)
+
+    def _planned_parts(
+        self, planner: Planner, first: list[list[DesiredNode]], parts: int
+    ) -> Iterator[list[Action]]:
+        yield planner.plan_part(first.pop())  # (popped: its nodes go once planned)
+        for part in range(1, parts):
+            with open_staging(read_only=True) as con:
+                desired = self._desired_part(con, part, parts)
+            yield planner.plan_part(desired)
+            del desired
+        yield planner.finish()
 
     def run(self, *, plan_only: bool = False, refresh: bool = False) -> SyncResult:
         """Plan, and unless `plan_only` apply; two runs of one pipeline never overlap (the
@@ -246,33 +302,13 @@ class Sync:
                 resumed, spent = self._finish_pending(ledger)
                 # moves/archives a crashed run left on their way: the plan starts from where things are
                 resolve_intents(self.client, ledger, self.source)
-            the_plan = self.make_plan(ledger, refresh)
+            the_plan, parts = self.make_plan(ledger, refresh)
+            todo = chain.from_iterable(parts)
             report = None
-            if self.on_plan and not plan_only:
-                self.on_plan(the_plan)
-            if not plan_only and the_plan.has_changes:
-                blocked = [a for a in the_plan.actions if a.op == "blocked"]
-                applier = self._applier(ledger, spent)
-                todo = the_plan.ordered()
-                try:
-                    if todo:
-                        self._pipeline(applier, todo).run(actions_resource(todo))
-                finally:
-                    if applier.documents is not None:
-                        applier.documents.close()
-                report = applier.report
-                for a in blocked:
-                    # a record that cannot be planned (unknown template...) fails; what waits for it is counted
-                    if a.reason.startswith("waits for"):
-                        report.add("blocked")
-                    else:
-                        report.fail(a, a.reason)
-                for a in the_plan.actions:
-                    if a.op == "noop":
-                        report.add("unchanged")
-            elif not plan_only:
-                report = ApplyReport()
-                report.add("unchanged", sum(a.op == "noop" for a in the_plan.actions))
+            if plan_only:
+                deque(todo, maxlen=0)  # every part planned and counted, nothing kept beyond that
+            else:
+                report = self._apply(todo, the_plan, ledger, spent)
             steps: dict[str, StepReport] = {}
             if not plan_only and extras.write_back:
                 from docspace_destination.writeback import WriteBack
@@ -300,6 +336,40 @@ class Sync:
             return result
         finally:
             self.client.close()
+
+    def _apply(
+        self, todo: Iterator[Action], the_plan: Plan, ledger: Ledger, spent: int
+    ) -> ApplyReport:
+        """Hands the actions to dlt as the plan makes them (its extract writes them to a load
+        package part by part), then applies that package; a plan with nothing to apply starts
+        no pipeline."""
+        head = next(todo, None)
+        if head is None:
+            report = ApplyReport()
+            if self.on_plan:
+                self.on_plan(the_plan)
+        else:
+            # planned and written to the package before the ledger is read again for the apply
+            self._pipeline(None).extract(actions_resource(chain([head], todo)))
+            del head, todo
+            if self.on_plan:
+                self.on_plan(the_plan)
+            applier = self._applier(ledger, spent)
+            try:
+                pipeline = self._pipeline(applier)
+                pipeline.normalize()
+                pipeline.load()
+            finally:
+                if applier.documents is not None:
+                    applier.documents.close()
+            report = applier.report
+        # a record that cannot be planned (unknown template...) fails; what waits for it is counted
+        failing = the_plan.failures
+        for a in failing:
+            report.fail(a, a.reason)
+        report.add("blocked", the_plan.counts()[BLOCKED] - len(failing))
+        report.add("unchanged", the_plan.counts()[NOOP])
+        return report
 
     def _finish_pending(self, ledger: Ledger) -> tuple[bool, int]:
         """A load package left by a crashed run is applied before a fresh plan is made.

@@ -18,7 +18,7 @@ from typing import Any
 from pipelines.flags import build_parser, limits_flag_problem
 from pipelines.handover import hand_over_to_sandbox
 from pipelines.preflight import check_before_running
-from pipelines.report import format_plan, format_summary
+from pipelines.report import LISTED, format_plan, format_summary
 from pipelines.run_lock import one_run_at_a_time
 from pm_runtime.failures import describe_failure
 from pm_runtime.source_spec import spec_for
@@ -84,7 +84,7 @@ def run(source: str, args: argparse.Namespace) -> int:
 
     def on_plan(the_plan: Any) -> None:
         nonlocal bar
-        bar = _progress_bar(len(the_plan.changes), interactive)
+        bar = _progress_bar(the_plan.change_count, interactive)
 
     def progress(action: Any, outcome: str) -> None:
         if bar is not None:
@@ -96,6 +96,7 @@ def run(source: str, args: argparse.Namespace) -> int:
         max_writes=args.max_writes,
         on_progress=progress,
         on_plan=on_plan,
+        listed=None if args.verbose else LISTED,  # a plan keeps what it prints (memory: issue 21)
     )
     try:
         if args.plan:

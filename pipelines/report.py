@@ -33,10 +33,10 @@ LISTED = 10  # actions listed per kind without -v
 def format_plan(the_plan: Plan, verbose: int) -> str:
     """The plan's counts per kind of change, and (the first few, or with -v all) actions of each."""
     counts = the_plan.counts()
-    changes = the_plan.changes
+    changes = the_plan.changes  # all of them, or (a big run) the first LISTED of each kind
     lines = [
         "",
-        f"Plan for {the_plan.source}: {len(changes)} change(s), {the_plan.writes} DocSpace write(s)",
+        f"Plan for {the_plan.source}: {the_plan.change_count} change(s), {the_plan.writes} DocSpace write(s)",
     ]
     if counts.get("adopt"):
         lines.append(
@@ -48,17 +48,19 @@ def format_plan(the_plan: Plan, verbose: int) -> str:
             continue
         if op == "skip":  # counted in projects; their folders are skipped with them
             shown = [a for a in the_plan.actions if a.op == op and a.kind == "room"]
+            total = the_plan.skipped_projects
             note = 'archived before their first sync: no room (archived_projects = "mirror" makes them)'
-            lines.append(f"  {op:<20} {len(shown):>6}  {note}")
+            lines.append(f"  {op:<20} {total:>6}  {note}")
         else:
             lines.append(f"  {op:<20} {counts[op]:>6}")
             shown = [a for a in changes if a.label == op]
+            total = counts[op]
         if op == "noop":
             continue
         limit = None if verbose else LISTED
         lines += [_action_line(a) for a in shown[:limit]]
-        if limit and len(shown) > limit:
-            lines.append(f"      … and {len(shown) - limit} more (-v lists all)")
+        if limit and total > limit:
+            lines.append(f"      … and {total - limit} more (-v lists all)")
     from docspace_destination.files import plan_lines  # documents: uploads and skipped files
 
     lines += plan_lines(the_plan, verbose, LISTED)

@@ -182,15 +182,8 @@ def test_a_room_made_between_plan_and_apply_is_still_adopted(world):
     from docspace_destination.sync import Sync
 
     assert world.run("--extract-only").code == 0
-    sync = Sync("asana")
-    original = sync.make_plan
-
-    def plan_then_someone_makes_a_room(con, refresh=False):
-        the_plan = original(con, refresh)
-        world.docspace.add_room("Alpha")
-        return the_plan
-
-    sync.make_plan = plan_then_someone_makes_a_room
+    # someone makes the room once the plan is made, before the apply
+    sync = Sync("asana", on_plan=lambda the_plan: world.docspace.add_room("Alpha"))
     result = sync.run()
     assert result.failed == 0
     assert result.report.counts["adopted"] == 1

@@ -1,6 +1,8 @@
 -- Desired DocSpace tree for Asana (docspace_destination reads it through asana_source.DOCSPACE_SPEC): project → room; (section → folder when grouped);
 -- task → folder in the room of each project it belongs to; subtask → folder inside its parent's folder.
--- Parameters: $grouped (bool), $nested_subtasks (bool).
+-- Parameters: $grouped (bool), $nested_subtasks (bool); $parts, $part (int): a big account is
+-- read in parts (docspace_destination.desired): every room in each, and the folders of the rooms
+-- whose rank among the projects (by gid) modulo $parts is $part ($parts = 1: all of them).
 -- Columns: key, entity, kind, parent_key, name, source_id, archived, orphaned, depth, attributes
 -- (attributes: JSON {name, team, custom_fields} of a project, matched by room-template rules)
 WITH RECURSIVE
@@ -8,6 +10,10 @@ projects AS (
     SELECT p.gid, p.name, p.team__name AS team_name,
            coalesce(p.archived, false) OR coalesce(p.completed, false) OR coalesce(p.is_deleted, false) AS archived
     FROM asana_data.projects p
+),
+part_projects AS (  -- the rooms whose folders this part reads
+    SELECT gid FROM (SELECT gid, row_number() OVER (ORDER BY gid) AS room_rank FROM projects) r
+    WHERE r.room_rank % $parts = $part
 ),
 project_fields AS (
     SELECT p.gid, json_group_object(cf.name, coalesce(cf.display_value, cf.enum_value__name)) AS custom_fields
@@ -19,7 +25,7 @@ project_fields AS (
 sections AS (
     SELECT s.gid, s.name, s.project__gid AS project_gid, coalesce(s.is_deleted, false) AS deleted
     FROM asana_data.sections s
-    WHERE $grouped AND s.project__gid IN (SELECT gid FROM projects)
+    WHERE $grouped AND s.project__gid IN (SELECT gid FROM part_projects)
 ),
 placed(gid, name, deleted, project_gid, parent_key, depth) AS (
     SELECT t.gid, t.name, coalesce(t.is_deleted, false), m.project__gid,
@@ -28,7 +34,7 @@ placed(gid, name, deleted, project_gid, parent_key, depth) AS (
            CASE WHEN m.section__gid IN (SELECT gid FROM sections) THEN 2 ELSE 1 END
     FROM asana_data.tasks t
     JOIN asana_data.tasks__memberships m ON m._dlt_parent_id = t._dlt_id
-    WHERE t.parent__gid IS NULL AND m.project__gid IN (SELECT gid FROM projects)
+    WHERE t.parent__gid IS NULL AND m.project__gid IN (SELECT gid FROM part_projects)
     UNION ALL
     SELECT s.gid, s.name, coalesce(s.is_deleted, false), p.project_gid,
            'asana:task:' || p.gid || '@' || p.project_gid, p.depth + 1
