@@ -56,7 +56,8 @@ class SyncStep:
     def __call__(self, max_writes: int | None) -> Any:
         from docspace_destination.sync import Sync
 
-        sync = Sync(self.spec, concurrency=self.concurrency, max_writes=max_writes)
+        # listed=0: the plan is counted, not held (a watch prints its counts, never the actions)
+        sync = Sync(self.spec, concurrency=self.concurrency, max_writes=max_writes, listed=0)
         with self._lock:
             self._current = sync
             if self._stopped:
