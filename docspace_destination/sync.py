@@ -378,7 +378,9 @@ class Sync:
             return False, 0
         applier = self._applier(ledger)
         try:
-            self._pipeline(applier).load()
+            pipeline = self._pipeline(applier)
+            pipeline.normalize()  # a plan the crashed run had extracted but not yet normalized
+            pipeline.load()
         finally:
             if applier.documents is not None:
                 applier.documents.close()
