@@ -20,7 +20,8 @@ normalize, until the load's child process appears), *load* (while the load runs 
 child; its own peak is shown apart), *plan+apply* (from the line `Asana → DuckDB ...` or
 `Trello → DuckDB ...` to the exit). Each phase's peak is the kernel's high-water mark
 (VmHWM), reset at each phase's start (/proc/<pid>/clear_refs), so a spike between two
-samples still counts.
+samples still counts. Beside the whole run's growth from the baseline, that of the part
+before the sync (extract, load and the load's child) is printed apart.
 
     python -m benchmarks full_run_memory [--source asana|trello] [--tasks 200000]
         [--baseline 50000] [--no-apply-all]
@@ -136,6 +137,13 @@ class Sampled:
     @property
     def peak_mb(self) -> float:
         return max([*self.phases.values(), self.children_mb])
+
+    @property
+    def staging_mb(self) -> float:
+        """The peak until the source is in DuckDB: extract, load and the load's child."""
+        return max(
+            [self.phases.get("extract", 0.0), self.phases.get("load", 0.0), self.children_mb]
+        )
 
 
 def run_sampled(
@@ -306,6 +314,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{source.title} full run peak from {measured[0]['records']:,} to "
             f"{big['records']:,} {unit}: {small:.0f} → {peak:.0f} MB, {growth:+.1%} "
             f"(≤ +{MAX_GROWTH:.0%}) {'PASS' if growth <= MAX_GROWTH else 'FAIL'}"
+        )
+        # the part before the sync apart: the source's extract and the load into DuckDB
+        small, staged = measured[0]["first"].staging_mb, big["first"].staging_mb
+        print(
+            f"  of which extract + load (and its child): {small:.0f} → {staged:.0f} MB, "
+            f"{staged / small - 1:+.1%}"
         )
     if "all" in big:
         run, tree = big["all"], big["all_docspace"]
