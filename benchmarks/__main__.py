@@ -20,7 +20,7 @@ BENCHMARKS = {
     "trello_extract": "Trello source: requests and wall time vs the paging minimum and a naive script; peak RSS per phase at 25 and 100 boards × 2,000 cards",
     "documents": "Documents: 1,000 attachments copied vs the plain download-then-upload loop; writes per file vs the session minimum; no-change run; peak RSS moving 200 MB",
     "docspace_apply": "DocSpace apply: vs the write floor and a naive create loop; no-op; plan memory",
-    "full_run_memory": "The command line's full run (extract, load, plan, apply) at 50,000 and 200,000 Asana tasks: peak RSS per phase; the apply of all 200,000 folders",
+    "full_run_memory": "The command line's full run (extract, load, plan, apply) at 50,000 and 200,000 Asana tasks (--source trello: Trello cards, 2,000 a board): peak RSS per phase; the apply of all 200,000 folders",
     "first_run": "First run, 80% of projects archived: writes with archived_projects skip vs mirror",
     "warehouse_staging": "PostgreSQL staging beside DuckDB: the 50 × 40 apply and the 100 × 100 extract",
     "startup": "Start-up: import dlt with/without its plugin, first apply vs no-op re-sync vs no-op --plan, as processes",

@@ -156,16 +156,23 @@ class AsanaServer:
         info = json.loads(self.proc.stdout.readline())  # type: ignore[union-attr]
         self.base_url, self.tasks = info["base_url"], int(info["tasks"])
 
+    @property
+    def source_env(self) -> dict[str, str]:
+        """The Asana source's settings for this emulator, as environment variables."""
+        return {
+            "SOURCES__ASANA__ACCESS_TOKEN": ASANA_TOKEN,
+            "SOURCES__ASANA__BASE_URL": self.base_url,
+        }
+
     def stop(self) -> None:
         self.proc.stdin.close()  # type: ignore[union-attr]
         self.proc.wait(timeout=60)
 
 
-def extract_memory(root: Path, base_url: str, workdir: str) -> dict[str, Any]:
+def extract_memory(root: Path, server: AsanaServer, workdir: str) -> dict[str, Any]:
     from benchmarks.phase_memory import phase_peaks
 
-    env = {"SOURCES__ASANA__ACCESS_TOKEN": ASANA_TOKEN, "SOURCES__ASANA__BASE_URL": base_url}
-    return phase_peaks(root, "asana_source:asana_source", workdir, env)
+    return phase_peaks(root, "asana_source:asana_source", workdir, server.source_env)
 
 
 def export_ref(ref: str, into: str) -> Path:
@@ -193,7 +200,7 @@ def measure_size(tasks_total: int, before: str | None) -> tuple[int, list[tuple[
             for label, root in versions:
                 workdir = os.path.join(tmp, f"run-{len(runs)}")
                 os.makedirs(workdir)
-                runs.append((label, extract_memory(root, server.base_url, workdir)))
+                runs.append((label, extract_memory(root, server, workdir)))
     finally:
         server.stop()
     return server.tasks, runs

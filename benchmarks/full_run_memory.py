@@ -1,11 +1,13 @@
 """Benchmark: peak RSS of the real command line, extract + load + plan + apply in one run.
 
-`asana_extract --memory-only` measures the load into DuckDB alone and `docspace_apply` the
-plan alone; a user runs `python pipelines/asana_to_docspace.py`, which extracts and then
-syncs in the same process. Here that command runs as it is, as a child process, against
-the Asana emulator and the DocSpace emulator (each in a process of its own, no latency,
-DocSpace's rate and daily-write limits off), at `--baseline` tasks (default 50,000) and at
-`--tasks` (default 200,000):
+`asana_extract --memory-only` and `trello_extract --memory-only` measure the load into DuckDB
+alone and `docspace_apply` the plan alone; a user runs `python pipelines/asana_to_docspace.py`
+(or `trello_to_docspace.py`), which extracts and then syncs in the same process. Here that
+command runs as it is, as a child process, against its source's emulator and the DocSpace
+emulator (each in a process of its own, no latency, the source's quota and DocSpace's rate
+and daily-write limits off), at `--baseline` records (default 50,000) and at `--tasks`
+(default 200,000): Asana tasks (100 a project), or with `--source trello` Trello cards
+(2,000 a board: 25 and 100 boards by default):
 
 1. the first run, `--concurrency 15` (extract, plan, and apply up to the default
    `--max-writes` 9,000);
@@ -15,11 +17,14 @@ DocSpace's rate and daily-write limits off), at `--baseline` tasks (default 50,0
 The sampler reads /proc/<pid>/status of the command and of its children every 50 ms. The
 command's phases are split by what it prints and spawns: *extract* (dlt's extract and
 normalize, until the load's child process appears), *load* (while the load runs in that
-child; its own peak is shown apart), *plan+apply* (from the line `Asana → DuckDB ...` to
-the exit). Each phase's peak is the kernel's high-water mark (VmHWM), reset at each phase's
-start (/proc/<pid>/clear_refs), so a spike between two samples still counts.
+child; its own peak is shown apart), *plan+apply* (from the line `Asana → DuckDB ...` or
+`Trello → DuckDB ...` to the exit). Each phase's peak is the kernel's high-water mark
+(VmHWM), reset at each phase's start (/proc/<pid>/clear_refs), so a spike between two
+samples still counts. Beside the whole run's growth from the baseline, that of the part
+before the sync (extract, load and the load's child) is printed apart.
 
-    python -m benchmarks full_run_memory [--tasks 200000] [--baseline 50000] [--no-apply-all]
+    python -m benchmarks full_run_memory [--source asana|trello] [--tasks 200000]
+        [--baseline 50000] [--no-apply-all]
 
 `--tasks 5000 --baseline 0` runs in under a minute, for trying things.
 """
@@ -34,19 +39,50 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from benchmarks.asana_extract import AsanaServer
+from benchmarks.trello_extract import TrelloServer
 
 ROOT = Path(__file__).resolve().parents[1]
-MAX_RUN_MB = 400  # issue 21: the Asana run at 200,000 tasks, per process
+MAX_RUN_MB = 400  # issue 21: the run at 200,000 tasks (or cards), per process
 MAX_GROWTH = 0.10  # from the baseline account to the big one
 MAX_APPLY_MB = 600  # issue 21: the plan/apply of 200,000 folders
 SAMPLE_SECONDS = 0.05
-EXTRACTED = "Asana → "  # the line the command prints once the source is in DuckDB
 PHASES = ("extract", "load", "plan+apply")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source's command line, its emulator process, and what `--tasks` counts of it."""
+
+    name: str  # pipelines/<name>_to_docspace.py
+    records: str  # what the sizes count: "tasks", "cards"
+    # an emulator process of about that many records (base_url, source_env, stop()) ...
+    serve: Callable[[int], Any]
+    served: Callable[[Any], int]  # ... and how many it holds
+
+    @property
+    def title(self) -> str:
+        """The source as the command names it ("Asana"), from the source's own spec."""
+        from pm_runtime.source_spec import spec_for
+
+        return spec_for(self.name).display_title
+
+    @property
+    def extracted(self) -> str:
+        """How the line starts that the command prints once the source is in DuckDB
+        (`Trello → DuckDB (trello_data): cards 200000, ...`: pipelines/command.py)."""
+        return f"{self.title} → "
+
+
+SOURCES = {
+    "asana": Source("asana", "tasks", AsanaServer, lambda server: server.tasks),
+    "trello": Source("trello", "cards", TrelloServer.with_cards, lambda server: server.cards),
+}
 
 
 # -- /proc ------------------------------------------------------------------------------------
@@ -102,9 +138,20 @@ class Sampled:
     def peak_mb(self) -> float:
         return max([*self.phases.values(), self.children_mb])
 
+    @property
+    def staging_mb(self) -> float:
+        """The peak until the source is in DuckDB: extract, load and the load's child."""
+        return max(
+            [self.phases.get("extract", 0.0), self.phases.get("load", 0.0), self.children_mb]
+        )
 
-def run_sampled(argv: list[str], env: dict[str, str], cwd: str, phase: str = PHASES[0]) -> Sampled:
-    """Run the command; the peak RSS of each of its phases from `phase` on (see the module's doc)."""
+
+def run_sampled(
+    argv: list[str], env: dict[str, str], cwd: str, extracted_line: str, phase: str = PHASES[0]
+) -> Sampled:
+    """Run the command; the peak RSS of each of its phases from `phase` on (see the module's doc).
+
+    `extracted_line`: how the line starts that the command prints once the source is in DuckDB."""
     out = Sampled()
     extracted = threading.Event()
     started = time.perf_counter()
@@ -115,7 +162,7 @@ def run_sampled(argv: list[str], env: dict[str, str], cwd: str, phase: str = PHA
     def read_lines() -> None:
         for line in proc.stdout:  # type: ignore[union-attr]
             out.lines.append(line.rstrip("\n"))
-            if line.startswith(EXTRACTED):
+            if line.startswith(extracted_line):
                 extracted.set()
 
     reader = threading.Thread(target=read_lines, daemon=True)
@@ -150,13 +197,12 @@ def run_sampled(argv: list[str], env: dict[str, str], cwd: str, phase: str = PHA
 # -- the emulators, each in its own process -----------------------------------------------------
 
 
-def command_env(workdir: str, asana_url: str, docspace_url: str) -> dict[str, str]:
-    from sandbox import ASANA_TOKEN, DOCSPACE_API_KEY
+def command_env(workdir: str, source_env: dict[str, str], docspace_url: str) -> dict[str, str]:
+    from sandbox import DOCSPACE_API_KEY
 
     return {
         **os.environ,
-        "SOURCES__ASANA__ACCESS_TOKEN": ASANA_TOKEN,
-        "SOURCES__ASANA__BASE_URL": asana_url,
+        **source_env,  # the source's credentials and its emulator's URL
         "DESTINATION__DOCSPACE__BASE_URL": docspace_url,
         "DESTINATION__DOCSPACE__API_KEY": DOCSPACE_API_KEY,
         "DLT_DATA_DIR": os.path.join(workdir, ".dlt-data"),
@@ -166,11 +212,11 @@ def command_env(workdir: str, asana_url: str, docspace_url: str) -> dict[str, st
     }
 
 
-def command(*flags: str) -> list[str]:
-    return [sys.executable, str(ROOT / "pipelines" / "asana_to_docspace.py"), *flags]
+def command(source: Source, *flags: str) -> list[str]:
+    return [sys.executable, str(ROOT / "pipelines" / f"{source.name}_to_docspace.py"), *flags]
 
 
-def forget_docspace_side(workdir: str) -> None:
+def forget_docspace_side(workdir: str, source: Source) -> None:
     """A fresh ledger and no pending load for the sync (the staged source data stays)."""
     import duckdb
 
@@ -179,30 +225,35 @@ def forget_docspace_side(workdir: str) -> None:
         con.execute("DROP SCHEMA IF EXISTS docspace_state CASCADE")
     finally:
         con.close()
-    shutil.rmtree(os.path.join(workdir, ".dlt-data", "pipelines", "asana_docspace"), True)
+    pipeline = f"{source.name}_docspace"  # docspace_destination.sync.Sync.pipeline_name
+    shutil.rmtree(os.path.join(workdir, ".dlt-data", "pipelines", pipeline), True)
 
 
-def measure(tasks: int, apply_all: bool) -> dict[str, Any]:
-    """The first run at `tasks`; with `apply_all`, then the whole tree applied from scratch."""
+def measure(source: Source, size: int, apply_all: bool) -> dict[str, Any]:
+    """The first run at `size` records; with `apply_all`, then the whole tree applied from scratch."""
     from benchmarks.docspace_apply import RemoteDocSpace
 
-    asana = AsanaServer(tasks)
-    result: dict[str, Any] = {"tasks": asana.tasks}
+    emulator = source.serve(size)
+    result: dict[str, Any] = {"records": source.served(emulator)}
+    extracted = source.extracted
     try:
         with tempfile.TemporaryDirectory(prefix="full-run-") as workdir:
             docspace = RemoteDocSpace(latency=0)
-            env = command_env(workdir, asana.base_url, docspace.root_url)
-            result["first"] = run_sampled(command("--concurrency", "15"), env, workdir)
+            env = command_env(workdir, emulator.source_env, docspace.root_url)
+            first = command(source, "--concurrency", "15")
+            result["first"] = run_sampled(first, env, workdir, extracted)
             result["first_docspace"] = docspace.stop()
             if apply_all:
-                forget_docspace_side(workdir)
+                forget_docspace_side(workdir, source)
                 docspace = RemoteDocSpace(latency=0)
-                env = command_env(workdir, asana.base_url, docspace.root_url)
+                env = command_env(workdir, emulator.source_env, docspace.root_url)
                 flags = ("--sync-only", "--concurrency", "15", "--max-writes", "10000000")
-                result["all"] = run_sampled(command(*flags), env, workdir, "plan+apply")
+                result["all"] = run_sampled(
+                    command(source, *flags), env, workdir, extracted, "plan+apply"
+                )
                 result["all_docspace"] = docspace.stop()
     finally:
-        asana.stop()
+        emulator.stop()
     return result
 
 
@@ -221,52 +272,63 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.full_run_memory", description=__doc__
     )
-    parser.add_argument("--tasks", type=int, default=200_000)
+    parser.add_argument("--source", choices=sorted(SOURCES), default="asana")
+    parser.add_argument(
+        "--tasks", type=int, default=200_000, help="Asana tasks, or Trello cards (2,000 a board)"
+    )
     parser.add_argument("--baseline", type=int, default=50_000, help="0 skips it")
     parser.add_argument(
         "--no-apply-all", action="store_true", help="skip the apply of the whole tree"
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    source = SOURCES[args.source]
 
     sizes = [n for n in (args.baseline, args.tasks) if n]
-    measured = [measure(n, not args.no_apply_all and n == args.tasks) for n in sizes]
+    measured = [measure(source, n, not args.no_apply_all and n == args.tasks) for n in sizes]
 
     header = "".join(f"{p + ' MB':>15}" for p in PHASES)
     print(
-        "\npython pipelines/asana_to_docspace.py as a child process (Asana and DocSpace emulators in"
-        " processes of their own, no latency); peak RSS (VmHWM) of the command per phase, of its"
-        " load child apart"
+        f"\npython pipelines/{source.name}_to_docspace.py as a child process ({source.title} and"
+        " DocSpace emulators in processes of their own, no latency); peak RSS (VmHWM) of the"
+        " command per phase, of its load child apart"
     )
     print(f"  {'run':<26}{header}{'child MB':>10}{'peak MB':>9}{'wall s':>9}")
+    unit = source.records
     for m in measured:
-        _show_run(f"{m['tasks']:,} tasks, first run", m["first"], m["first_docspace"])
+        _show_run(f"{m['records']:,} {unit}, first run", m["first"], m["first_docspace"])
         if "all" in m:
-            _show_run(f"{m['tasks']:,} tasks, apply all", m["all"], m["all_docspace"])
+            _show_run(f"{m['records']:,} {unit}, apply all", m["all"], m["all_docspace"])
 
     big = measured[-1]
     peak = big["first"].peak_mb
     ok = peak <= MAX_RUN_MB and big["first"].exit_code == 0
     print(
-        f"full run at {big['tasks']:,} tasks: peak {peak:.0f} MB per process (≤ {MAX_RUN_MB} MB) "
-        f"{'PASS' if ok else 'FAIL'}"
+        f"{source.title} full run at {big['records']:,} {unit}: peak {peak:.0f} MB per process "
+        f"(≤ {MAX_RUN_MB} MB) {'PASS' if ok else 'FAIL'}"
     )
     if len(measured) == 2:
         small = measured[0]["first"].peak_mb
         growth = peak / small - 1
         print(
-            f"full run peak from {measured[0]['tasks']:,} to {big['tasks']:,} tasks: {small:.0f} → "
-            f"{peak:.0f} MB, {growth:+.1%} (≤ +{MAX_GROWTH:.0%}) "
-            f"{'PASS' if growth <= MAX_GROWTH else 'FAIL'}"
+            f"{source.title} full run peak from {measured[0]['records']:,} to "
+            f"{big['records']:,} {unit}: {small:.0f} → {peak:.0f} MB, {growth:+.1%} "
+            f"(≤ +{MAX_GROWTH:.0%}) {'PASS' if growth <= MAX_GROWTH else 'FAIL'}"
+        )
+        # the part before the sync apart: the source's extract and the load into DuckDB
+        small, staged = measured[0]["first"].staging_mb, big["first"].staging_mb
+        print(
+            f"  of which extract + load (and its child): {small:.0f} → {staged:.0f} MB, "
+            f"{staged / small - 1:+.1%}"
         )
     if "all" in big:
         run, tree = big["all"], big["all_docspace"]
         ok = run.peak_mb <= MAX_APPLY_MB and run.exit_code == 0
         print(
-            f"apply of the whole tree ({tree['rooms']:,} rooms, {tree['folders']:,} folders, "
-            f"{tree['writes']:,} writes): peak {run.peak_mb:.0f} MB (≤ {MAX_APPLY_MB} MB) "
-            f"{'PASS' if ok else 'FAIL'}, {run.seconds:.0f} s ({tree['writes'] / run.seconds:.0f} "
-            "writes/s)"
+            f"{source.title} apply of the whole tree ({tree['rooms']:,} rooms, "
+            f"{tree['folders']:,} folders, {tree['writes']:,} writes): peak {run.peak_mb:.0f} MB "
+            f"(≤ {MAX_APPLY_MB} MB) {'PASS' if ok else 'FAIL'}, {run.seconds:.0f} s "
+            f"({tree['writes'] / run.seconds:.0f} writes/s)"
         )
     return 0
 

@@ -40,6 +40,7 @@ from sandbox.trello_sample import build_benchmark_account
 MAX_RATIO = 1.2
 MAX_PEAK_MB = 400
 MAX_GROWTH = 0.10
+CARDS_PER_BOARD = 2000  # issue 21: 100 boards × 2,000 cards
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -154,27 +155,49 @@ def export_ref(ref: str, into: str) -> Path:
     return Path(into)
 
 
+class TrelloServer:
+    """`benchmarks.trello_extract --serve-emulator`: `boards` × `cards` cards, rate limits off."""
+
+    def __init__(self, boards: int, cards: int) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.trello_extract", "--serve-emulator"]
+            + ["--boards", str(boards), "--cards", str(cards)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        info = json.loads(self.proc.stdout.readline())  # type: ignore[union-attr]
+        self.base_url, self.cards = info["base_url"], int(info["cards"])
+
+    @classmethod
+    def with_cards(cls, total: int) -> TrelloServer:
+        """`total` cards, 2,000 a board (a multiple of that exactly; otherwise a few more a board)."""
+        boards = max(1, total // CARDS_PER_BOARD)
+        return cls(boards, max(1, total // boards))
+
+    @property
+    def source_env(self) -> dict[str, str]:
+        """The Trello source's settings for this emulator, as environment variables."""
+        return {
+            "SOURCES__TRELLO__API_KEY": TRELLO_KEY,
+            "SOURCES__TRELLO__TOKEN": TRELLO_TOKEN,
+            "SOURCES__TRELLO__BASE_URL": self.base_url,
+        }
+
+    def stop(self) -> None:
+        self.proc.stdin.close()  # type: ignore[union-attr]
+        self.proc.wait(timeout=60)
+
+
 def memory_at(
     boards: int, cards: int, workdir: str, before: str | None = None
 ) -> tuple[int, list[tuple[str, dict[str, Any]]]]:
     """(cards, [(label, peaks)]): the working tree's load and, with `before`, that commit's."""
     from benchmarks.phase_memory import phase_peaks
 
-    server = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.trello_extract", "--serve-emulator"]
-        + ["--boards", str(boards), "--cards", str(cards)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
+    server = TrelloServer(boards, cards)
     try:
-        info = json.loads(server.stdout.readline())  # type: ignore[union-attr]
-        env = {
-            "SOURCES__TRELLO__API_KEY": TRELLO_KEY,
-            "SOURCES__TRELLO__TOKEN": TRELLO_TOKEN,
-            "SOURCES__TRELLO__BASE_URL": info["base_url"],
-        }
         versions = [("now", ROOT)]
         if before:
             os.makedirs(os.path.join(workdir, "before"))
@@ -183,11 +206,15 @@ def memory_at(
         for label, root in versions:
             run_dir = os.path.join(workdir, f"run-{len(runs)}")
             os.makedirs(run_dir)
-            runs.append((label, phase_peaks(root, "trello_source:trello_source", run_dir, env)))
-        return info["cards"], runs
+            runs.append(
+                (
+                    label,
+                    phase_peaks(root, "trello_source:trello_source", run_dir, server.source_env),
+                )
+            )
+        return server.cards, runs
     finally:
-        server.stdin.close()  # type: ignore[union-attr]
-        server.wait(timeout=60)
+        server.stop()
 
 
 def memory_figures(boards: int, cards: int, before: str | None = None) -> None:
@@ -226,7 +253,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cards", type=int, default=500)
     parser.add_argument("--latency", type=float, default=0.02)
     parser.add_argument("--memory-boards", type=int, default=100)
-    parser.add_argument("--memory-cards", type=int, default=2000)
+    parser.add_argument("--memory-cards", type=int, default=CARDS_PER_BOARD)
     parser.add_argument("--memory-only", action="store_true")
     parser.add_argument("--memory-before", metavar="REF", default=None)
     parser.add_argument("--serve-emulator", action="store_true", help=argparse.SUPPRESS)
