@@ -11,8 +11,10 @@ and daily-write limits off), at `--baseline` records (default 50,000) and at `--
 
 1. the first run, `--concurrency 15` (extract, plan, and apply up to the default
    `--max-writes` 9,000);
-2. at the bigger size, a `--sync-only --max-writes 10000000` run that applies the whole
-   tree (every room and folder) to a fresh DocSpace, from a fresh ledger.
+2. a `--sync-only --max-writes 10000000` run that applies the whole tree (every room and
+   folder) to a fresh DocSpace, from a fresh ledger;
+3. a `--sync-only` re-sync of that tree after 2,000 records were renamed in the staged data
+   (the whole ledger known: what a daily run of a big account does).
 
 The sampler reads /proc/<pid>/status of the command and of its children every 50 ms. The
 command's phases are split by what it prints and spawns: *extract* (dlt's extract and
@@ -64,6 +66,8 @@ class Source:
     # an emulator process of about that many records (base_url, source_env, stop()) ...
     serve: Callable[[int], Any]
     served: Callable[[Any], int]  # ... and how many it holds
+    # what the re-sync finds changed: `RENAMED` records renamed in the staged data
+    rename_sql: str = ""
 
     @property
     def title(self) -> str:
@@ -79,9 +83,26 @@ class Source:
         return f"{self.title} → "
 
 
+RENAMED = 2_000
+_RENAME = (
+    "UPDATE {table} SET name = name || ' (renamed)' "
+    "WHERE {id} IN (SELECT {id} FROM {table} ORDER BY {id} LIMIT {renamed})"
+)
 SOURCES = {
-    "asana": Source("asana", "tasks", AsanaServer, lambda server: server.tasks),
-    "trello": Source("trello", "cards", TrelloServer.with_cards, lambda server: server.cards),
+    "asana": Source(
+        "asana",
+        "tasks",
+        AsanaServer,
+        lambda server: server.tasks,
+        _RENAME.format(table="asana_data.tasks", id="gid", renamed=RENAMED),
+    ),
+    "trello": Source(
+        "trello",
+        "cards",
+        TrelloServer.with_cards,
+        lambda server: server.cards,
+        _RENAME.format(table="trello_data.cards", id="id", renamed=RENAMED),
+    ),
 }
 
 
@@ -229,8 +250,20 @@ def forget_docspace_side(workdir: str, source: Source) -> None:
     shutil.rmtree(os.path.join(workdir, ".dlt-data", "pipelines", pipeline), True)
 
 
+def rename_staged(workdir: str, source: Source) -> None:
+    """`RENAMED` of the source's records renamed in the staged data (the next sync renames them)."""
+    import duckdb
+
+    con = duckdb.connect(os.path.join(workdir, "pm.duckdb"))
+    try:
+        con.execute(source.rename_sql)
+    finally:
+        con.close()
+
+
 def measure(source: Source, size: int, apply_all: bool) -> dict[str, Any]:
-    """The first run at `size` records; with `apply_all`, then the whole tree applied from scratch."""
+    """The first run at `size` records; with `apply_all`, then the whole tree applied from
+    scratch, and a re-sync of it that renames `RENAMED` folders."""
     from benchmarks.docspace_apply import RemoteDocSpace
 
     emulator = source.serve(size)
@@ -251,15 +284,33 @@ def measure(source: Source, size: int, apply_all: bool) -> dict[str, Any]:
                 result["all"] = run_sampled(
                     command(source, *flags), env, workdir, extracted, "plan+apply"
                 )
+                # a re-sync of the whole tree, the whole ledger known: a few changes among many
+                rename_staged(workdir, source)
+                flags = ("--sync-only", "--concurrency", "15")
+                result["again"] = run_sampled(
+                    command(source, *flags), env, workdir, extracted, "plan+apply"
+                )
                 result["all_docspace"] = docspace.stop()
     finally:
         emulator.stop()
     return result
 
 
+def writes_printed(run: Sampled) -> int:
+    """The DocSpace writes the run's summary names (`requests  N  (W writes)`)."""
+    for line in reversed(run.lines):
+        if line.strip().startswith("requests") and "writes)" in line:
+            return int(line.rsplit("(", 1)[1].split()[0])
+    return 0
+
+
 def _show_run(label: str, run: Sampled, tree: dict[str, int]) -> None:
     cells = "".join(f"{run.phases[p]:>15.0f}" if p in run.phases else f"{'-':>15}" for p in PHASES)
-    made = f"{tree['rooms']:,} rooms, {tree['folders']:,} folders, {tree['writes']:,} writes"
+    made = (
+        f"{tree['renamed']:,} folders renamed, the whole ledger known"
+        if "renamed" in tree
+        else f"{tree['rooms']:,} rooms, {tree['folders']:,} folders, {tree['writes']:,} writes"
+    )
     print(
         f"  {label:<26}{cells}{run.children_mb:>10.0f}{run.peak_mb:>9.0f}{run.seconds:>9.1f}"
         f"  exit {run.exit_code}; {made}"
@@ -285,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     source = SOURCES[args.source]
 
     sizes = [n for n in (args.baseline, args.tasks) if n]
-    measured = [measure(source, n, not args.no_apply_all and n == args.tasks) for n in sizes]
+    measured = [measure(source, n, not args.no_apply_all) for n in sizes]
 
     header = "".join(f"{p + ' MB':>15}" for p in PHASES)
     print(
@@ -298,7 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     for m in measured:
         _show_run(f"{m['records']:,} {unit}, first run", m["first"], m["first_docspace"])
         if "all" in m:
-            _show_run(f"{m['records']:,} {unit}, apply all", m["all"], m["all_docspace"])
+            tree = {**m["all_docspace"], "writes": writes_printed(m["all"])}  # (re-sync apart)
+            _show_run(f"{m['records']:,} {unit}, apply all", m["all"], tree)
+            _show_run(f"{m['records']:,} {unit}, re-sync", m["again"], {"renamed": RENAMED})
 
     big = measured[-1]
     peak = big["first"].peak_mb
@@ -321,8 +374,17 @@ def main(argv: list[str] | None = None) -> int:
             f"  of which extract + load (and its child): {small:.0f} → {staged:.0f} MB, "
             f"{staged / small - 1:+.1%}"
         )
+    if len(measured) == 2 and "again" in big:
+        small, again = measured[0]["again"].peak_mb, big["again"].peak_mb
+        growth = again / small - 1
+        ok = growth <= MAX_GROWTH and big["again"].exit_code == 0
+        print(
+            f"{source.title} re-sync of the whole tree ({RENAMED:,} renames) from "
+            f"{measured[0]['records']:,} to {big['records']:,} {unit}: {small:.0f} → {again:.0f} MB, "
+            f"{growth:+.1%} (≤ +{MAX_GROWTH:.0%}) {'PASS' if ok else 'FAIL'}"
+        )
     if "all" in big:
-        run, tree = big["all"], big["all_docspace"]
+        run, tree = big["all"], {**big["all_docspace"], "writes": writes_printed(big["all"])}
         ok = run.peak_mb <= MAX_APPLY_MB and run.exit_code == 0
         print(
             f"{source.title} apply of the whole tree ({tree['rooms']:,} rooms, "
