@@ -27,6 +27,18 @@ def test_a_plan_lists_ten_actions_per_kind_and_counts_the_rest() -> None:
     assert text.endswith("      … and 2 more (-v lists all)")
 
 
+def test_a_plan_that_keeps_only_what_it_lists_prints_the_same() -> None:
+    """A run's plan is counted as it streams to the apply; it keeps the first ten of each kind."""
+    kept = Plan("asana", listed=10)
+    for n in range(12):
+        kept.record(folder(n))
+    kept.record(folder(12, op="noop"))
+    assert len(kept.actions) == 10
+    assert kept.change_count == 12 and kept.counts()["noop"] == 1
+    every = Plan("asana", [folder(n) for n in range(12)] + [folder(12, op="noop")])
+    assert format_plan(kept, verbose=0) == format_plan(every, verbose=0)
+
+
 def test_a_verbose_plan_lists_every_action() -> None:
     text = format_plan(Plan("asana", [folder(n) for n in range(12)]), verbose=1)
     assert "Task 11" in text and "more (-v lists all)" not in text
