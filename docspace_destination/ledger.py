@@ -205,6 +205,49 @@ class Ledger:
             while batch := cursor.fetchmany(FETCH_ROWS):
                 yield from (key for (key,) in batch)
 
+    def claimed_ids(
+        self, source: str, parent_keys: Collection[str], parent_ids: Collection[int]
+    ) -> set[int]:
+        """The DocSpace ids of `source`'s rooms, and of its folders under these parents (by key,
+        or by id: a folder a person moved there, seen by --refresh)."""
+        with self._open(read_only=True) as db:
+            (present,) = db.execute(_PRESENT).fetchone() or (0,)
+            if not present:
+                return set()
+            under, params = ["kind = 'room'"], [source]
+            # (an empty list is left out: PostgreSQL cannot type `unnest('{}')`)
+            for column, values in (("parent_key", parent_keys), ("parent_id", parent_ids)):
+                if values:
+                    under.append(f"{column} IN (SELECT unnest(?))")
+                    params.append(list(values))
+            cursor = db.execute(
+                f"SELECT docspace_id FROM {SCHEMA}.ledger WHERE source = ? AND kind <> 'file' "
+                f"AND docspace_id IS NOT NULL AND ({' OR '.join(under)})",
+                params,
+            )
+            found: set[int] = set()
+            while batch := cursor.fetchmany(FETCH_ROWS):
+                found.update(int(i) for (i,) in batch)
+            return found
+
+    def subtree(self, source: str, key: str) -> list[LedgerEntry]:
+        """The rows of `key` and of everything below it, at any depth."""
+        found = list(self.rows("source = ? AND key = ?", [source, key]))
+        seen, level = {key}, [key]
+        while level:
+            where = "source = ? AND parent_key IN (SELECT unnest(?))"
+            below = [e for e in self.rows(where, [source, level]) if e.key not in seen]
+            found += below
+            seen.update(e.key for e in below)
+            level = [e.key for e in below]
+        return found
+
+    def files_in(self, source: str, folder_key: str | None) -> list[LedgerEntry]:
+        """The file rows under the folder of `folder_key`."""
+        return list(
+            self.rows("source = ? AND kind = 'file' AND parent_key = ?", [source, folder_key])
+        )
+
     def write(self, entries: list[LedgerEntry]) -> None:
         """Upsert now (used for write-ahead `pending` rows)."""
         if not entries:
