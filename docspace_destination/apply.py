@@ -110,7 +110,6 @@ class Applier:
         ledger: Ledger,
         source: str,
         settings: ApplySettings,
-        entries: dict[str, LedgerEntry] | None = None,
         on_progress: Callable[[Action, str], None] | None = None,
         spent: int = 0,
     ) -> None:
@@ -118,7 +117,8 @@ class Applier:
         self.ledger = ledger
         self.source = source
         self.settings = settings
-        self.entries = dict(entries if entries is not None else ledger.load(source))
+        # the ledger rows the actions being applied read and write (`_read_ledger_for`)
+        self.entries: dict[str, LedgerEntry] = {}
         self.report = ApplyReport()
         self.on_progress = on_progress
         self.fresh: set[int] = set()  # made by this run, so known to be empty
@@ -126,20 +126,20 @@ class Applier:
         self.documents: Any = None
         self._lock = threading.Lock()
         self._writes = spent  # writes this run already made (a crashed run's package, resumed)
-        # rooms' and folders' ids: files are numbered apart in DocSpace (files_file vs files_folder)
-        self._claimed = {
-            e.docspace_id
-            for e in self.entries.values()
-            if e.docspace_id is not None and e.kind != "file"
-        }
+        # ids other records have where these actions may adopt (`_read_ledger_for`); rooms' and
+        # folders' only: files are numbered apart in DocSpace (files_file vs files_folder)
+        self._claimed: set[int] = set()
         self.kinds = {name: kind.steps(self) for name, kind in KINDS.items()}
         self._ledger_steps = {ORPHAN: self._orphan, RESTORE: self._restore}
 
     # -- driving ---------------------------------------------------------------
 
     def run(self, actions: Iterable[Action]) -> ApplyReport:
-        """Apply actions given in plan order (see Plan.ordered)."""
+        """Apply actions given in plan order (see Plan.ordered): one batch of what dlt delivers."""
         started = time.perf_counter()
+        actions = list(actions)
+        if not self.report.budget_exhausted:  # (past the budget, a batch is only deferred)
+            self._read_ledger_for(actions)
         with ThreadPoolExecutor(
             self.settings.concurrency, thread_name_prefix="docspace-apply"
         ) as pool:
@@ -167,6 +167,21 @@ class Applier:
                 self.ledger.flush()
         self.report.seconds += time.perf_counter() - started
         return self.report
+
+    def _read_ledger_for(self, actions: list[Action]) -> None:
+        """The ledger rows a batch reads — its records', their old keys' (moves), their
+        parents' — and the ids claimed where it may adopt: every room's, and those of the rows
+        under its parents. Read per batch (≤ `destination.BATCH_SIZE` actions), never the
+        whole ledger: an apply of 200,000 folders holds one batch's rows (issue 21)."""
+        self.ledger.flush()  # what earlier batches recorded is read back
+        keys = {k for a in actions for k in (a.key, a.from_key, a.parent_key) if k}
+        entries = self.ledger.load_keys(self.source, keys)
+        parents = {a.parent_key for a in actions if a.parent_key}
+        parent_ids = {e.docspace_id for k, e in entries.items() if k in parents and e.docspace_id}
+        claimed = self.ledger.claimed_ids(self.source, parents, parent_ids)
+        with self._lock:
+            self.entries = entries
+            self._claimed = claimed
 
     def _defer_all(self, actions: Iterable[Action]) -> None:
         for a in actions:
@@ -311,16 +326,19 @@ class Applier:
 
     def subtree(self, key: str | None) -> list[LedgerEntry]:
         """The ledger rows of `key` and everything below it, at any depth, that have an id."""
-        gone = {key}
-        with self._lock:
-            changed = True
-            while changed:
-                changed = False
-                for e in self.entries.values():
-                    if e.parent_key in gone and e.key not in gone:
-                        gone.add(e.key)
-                        changed = True
-            return [e for k, e in self.entries.items() if k in gone and e.docspace_id is not None]
+        if key is None:
+            return []
+        self.ledger.flush()
+        return [e for e in self.ledger.subtree(self.source, key) if e.docspace_id is not None]
+
+    def file_ids_beside(self, entry: LedgerEntry) -> set[int]:
+        """The ids of the files other records have in `entry`'s folder."""
+        self.ledger.flush()
+        return {
+            e.docspace_id
+            for e in self.ledger.files_in(self.source, entry.parent_key)
+            if e.docspace_id is not None and e.key != entry.key
+        }
 
     def save(self, entry: LedgerEntry) -> None:
         with self._lock:

@@ -214,11 +214,8 @@ class FileSteps:
             return None
         size, at = intent
         me = self.documents.uploader.me()
-        claimed = {  # file ids other records have (files are numbered apart from folders)
-            e.docspace_id
-            for e in list(self.run.entries.values())
-            if e.kind == "file" and e.docspace_id is not None and e.key != entry.key
-        }
+        # file ids other records have (files are numbered apart from folders)
+        claimed = self.run.file_ids_beside(entry)
         for f in sorted(listing, key=lambda f: int(f["id"])):
             created = parse_api_date(f.get("created"))
             if (

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -42,6 +42,8 @@ _RUN_COLUMNS = (
 )
 
 PENDING, APPLIED, FAILED, ORPHANED = "pending", "applied", "failed", "orphaned"
+FETCH_ROWS = 10_000  # ledger rows read at a time
+KEYS_PER_READ = 10_000  # keys looked up per query
 
 _DDL = f"""
 CREATE SCHEMA IF NOT EXISTS {SCHEMA};
@@ -159,17 +161,92 @@ class Ledger:
             self._created = True
 
     def load(self, source: str | None = None) -> dict[str, LedgerEntry]:
-        params: list[Any] = []
-        where = ""
-        if source:
-            where = " WHERE source = ?"
-            params.append(source)
+        """Every row (of `source`): for what needs them all at once (--refresh, the apply)."""
+        where, params = ("source = ?", [source]) if source else ("true", [])
+        return {entry.key: entry for entry in self.rows(where, params)}
+
+    def load_keys(self, source: str, keys: Collection[str]) -> dict[str, LedgerEntry]:
+        """The rows of these keys, those there are (a part of the plan reads only its own)."""
+        found: dict[str, LedgerEntry] = {}
+        wanted = list(keys)
+        for start in range(0, len(wanted), KEYS_PER_READ):
+            batch = wanted[start : start + KEYS_PER_READ]
+            where = "source = ? AND key IN (SELECT unnest(?))"
+            found.update((e.key, e) for e in self.rows(where, [source, batch]))
+        return found
+
+    def rows(self, where: str = "true", params: list[Any] | None = None) -> Iterator[LedgerEntry]:
+        """The rows matching `where`, read `FETCH_ROWS` at a time (never all in memory at once)."""
         with self._open(read_only=True) as db:
-            selected = _EPOCH_MICROS if isinstance(db, duckdb.DuckDBPyConnection) else _ALL
-            sql = f"SELECT {selected} FROM {SCHEMA}.ledger{where}"
             (present,) = db.execute(_PRESENT).fetchone() or (0,)
-            rows = db.execute(sql, params).fetchall() if present else []
-        return {row[0]: _entry(row) for row in rows}
+            if not present:
+                return
+            selected = _EPOCH_MICROS if isinstance(db, duckdb.DuckDBPyConnection) else _ALL
+            cursor = db.execute(
+                f"SELECT {selected} FROM {SCHEMA}.ledger WHERE {where}", params or []
+            )
+            while batch := cursor.fetchmany(FETCH_ROWS):
+                yield from (_entry(row) for row in batch)
+
+    def rows_of(self, source: str, kinds: Collection[str]) -> Iterator[LedgerEntry]:
+        """Every row of `source` of these kinds, read `FETCH_ROWS` at a time."""
+        return self.rows("source = ? AND kind IN (SELECT unnest(?))", [source, list(kinds)])
+
+    def keys(self, source: str, kinds: Collection[str]) -> Iterator[str]:
+        """Every key of `source`'s rows of these kinds, read `FETCH_ROWS` at a time."""
+        with self._open(read_only=True) as db:
+            (present,) = db.execute(_PRESENT).fetchone() or (0,)
+            if not present:
+                return
+            cursor = db.execute(
+                f"SELECT key FROM {SCHEMA}.ledger WHERE source = ? AND kind IN (SELECT unnest(?))",
+                [source, list(kinds)],
+            )
+            while batch := cursor.fetchmany(FETCH_ROWS):
+                yield from (key for (key,) in batch)
+
+    def claimed_ids(
+        self, source: str, parent_keys: Collection[str], parent_ids: Collection[int]
+    ) -> set[int]:
+        """The DocSpace ids of `source`'s rooms, and of its folders under these parents (by key,
+        or by id: a folder a person moved there, seen by --refresh)."""
+        with self._open(read_only=True) as db:
+            (present,) = db.execute(_PRESENT).fetchone() or (0,)
+            if not present:
+                return set()
+            under, params = ["kind = 'room'"], [source]
+            # (an empty list is left out: PostgreSQL cannot type `unnest('{}')`)
+            for column, values in (("parent_key", parent_keys), ("parent_id", parent_ids)):
+                if values:
+                    under.append(f"{column} IN (SELECT unnest(?))")
+                    params.append(list(values))
+            cursor = db.execute(
+                f"SELECT docspace_id FROM {SCHEMA}.ledger WHERE source = ? AND kind <> 'file' "
+                f"AND docspace_id IS NOT NULL AND ({' OR '.join(under)})",
+                params,
+            )
+            found: set[int] = set()
+            while batch := cursor.fetchmany(FETCH_ROWS):
+                found.update(int(i) for (i,) in batch)
+            return found
+
+    def subtree(self, source: str, key: str) -> list[LedgerEntry]:
+        """The rows of `key` and of everything below it, at any depth."""
+        found = list(self.rows("source = ? AND key = ?", [source, key]))
+        seen, level = {key}, [key]
+        while level:
+            where = "source = ? AND parent_key IN (SELECT unnest(?))"
+            below = [e for e in self.rows(where, [source, level]) if e.key not in seen]
+            found += below
+            seen.update(e.key for e in below)
+            level = [e.key for e in below]
+        return found
+
+    def files_in(self, source: str, folder_key: str | None) -> list[LedgerEntry]:
+        """The file rows under the folder of `folder_key`."""
+        return list(
+            self.rows("source = ? AND kind = 'file' AND parent_key = ?", [source, folder_key])
+        )
 
     def write(self, entries: list[LedgerEntry]) -> None:
         """Upsert now (used for write-ahead `pending` rows)."""

@@ -204,11 +204,10 @@ class MemberSync:
     def run(self) -> StepReport:
         with open_staging() as con:  # everything the step reads, before any request
             con.execute(_DDL)
-            entries = Ledger().load(self.source)
-            rooms = [
+            rooms = [  # the rooms' rows alone: a big account's folders are not read for them
                 e
-                for e in entries.values()
-                if e.kind == "room" and e.status == APPLIED and e.docspace_id and not e.archived
+                for e in Ledger().rows("source = ? AND kind = 'room'", [self.source])
+                if e.status == APPLIED and e.docspace_id and not e.archived
             ]
             if not rooms:
                 return self.report

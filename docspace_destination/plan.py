@@ -9,8 +9,8 @@ kind (`docspace_destination.kinds`: rooms, folders), each in its own module.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections import ChainMap, Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -220,7 +220,7 @@ class PlanContext:
     actions of the part being planned (`actions`)."""
 
     nodes: dict[str, DesiredNode]  # every room, and the records of the part being planned
-    ledger: dict[str, LedgerEntry]
+    ledger: Mapping[str, LedgerEntry]  # the rows of the part's keys, and of every room
     actions: list[Action] = field(default_factory=list)
     rules: list[TemplateRule] | None = None
     templates: dict[int, str] | None = None
@@ -277,43 +277,44 @@ class Planner:
     def __init__(
         self,
         source: str,
-        ledger: dict[str, LedgerEntry],
-        undesired: set[str],
+        unwanted: Iterable[LedgerEntry],
+        claimed: set[int],
         rules: list[TemplateRule] | None = None,
         templates: dict[int, str] | None = None,
         existing: ExistingRooms | None = None,
         archived_projects: str = MIRROR_ARCHIVED,
         listed: int | None = None,
     ) -> None:
-        """`undesired`: the ledger's keys no part of the desired tree has."""
+        """`unwanted`: the ledger rows whose key no part of the desired tree has (`key_census`);
+        `claimed`: the DocSpace ids of the rooms the ledger knows (an existing room with one of
+        them is another record's, never adopted)."""
         self.plan = Plan(source, listed=listed)
         self.ctx = PlanContext(
             nodes={},
-            ledger=ledger,
+            ledger={},
             rules=rules,
             templates=templates,
             existing=existing,
             archived_projects=archived_projects,
-            claimed={
-                e.docspace_id
-                for e in ledger.values()
-                if e.docspace_id is not None and e.kind != "file"
-            },
+            claimed=claimed,
         )
-        for key in sorted(undesired):
-            entry = ledger[key]
+        for entry in sorted(unwanted, key=lambda e: e.key):
             if entry.docspace_id is not None and entry.status in (APPLIED, ORPHANED):
                 self.ctx.spare[entry.entity].append(entry)
         self.rooms: dict[str, DesiredNode] = {}
+        self._room_entries: dict[str, LedgerEntry] = {}
         self._later: list[Action] = []
 
-    def plan_part(self, desired: list[DesiredNode]) -> list[Action]:
-        """The actions of one part (its rooms planned once, with the first part), in apply order."""
+    def plan_part(self, desired: list[DesiredNode], ledger: dict[str, LedgerEntry]) -> list[Action]:
+        """The actions of one part (its rooms planned once, with the first part), in apply
+        order; `ledger`: the rows of the part's keys (more do no harm)."""
         ctx = self.ctx
         fresh_rooms = {n.key for n in desired if n.kind == "room" and n.key not in self.rooms}
         self.rooms.update((n.key, n) for n in desired if n.key in fresh_rooms)
+        self._room_entries.update((k, ledger[k]) for k in fresh_rooms if k in ledger)
         ctx.nodes = dict(self.rooms)
         ctx.nodes.update((n.key, n) for n in desired)
+        ctx.ledger = ChainMap(ledger, self._room_entries)
         ctx.room_of = _room_of(ctx.nodes)
         ctx.actions = []
         for node in desired:
@@ -389,8 +390,12 @@ def plan(
     """
     if observed is not None:
         ledger = refreshed(ledger, observed)
-    undesired = set(ledger).difference(n.key for n in desired)
-    planner = Planner(source, ledger, undesired, rules, templates, existing, archived_projects)
-    planner.plan_part(desired)
+    wanted = {n.key for n in desired}
+    unwanted = [e for k, e in ledger.items() if k not in wanted]
+    claimed = {
+        e.docspace_id for e in ledger.values() if e.docspace_id is not None and e.kind == "room"
+    }
+    planner = Planner(source, unwanted, claimed, rules, templates, existing, archived_projects)
+    planner.plan_part(desired, ledger)
     planner.finish()
     return planner.plan

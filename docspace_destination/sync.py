@@ -30,6 +30,7 @@ from docspace_destination.destination import actions_resource, docspace_destinat
 from docspace_destination.file_refresh import in_trash, observe_files, refreshed_files
 from docspace_destination.files import FILE, desired_files
 from docspace_destination.inflight import resolve_intents
+from docspace_destination.key_census import KeyCensus
 from docspace_destination.ledger import Ledger, LedgerEntry
 from docspace_destination.operations import OUTCOMES
 from docspace_destination.opt_in_steps import StepReport
@@ -225,27 +226,36 @@ class Sync:
         """The plan, made part by part (`desired.part_count`) as the returned iterator is read:
         each part's actions in apply order, then what waits for every part. The `Plan` counts
         them as they come (and keeps those it lists); it is complete once the iterator is spent.
+
+        A part reads the ledger rows of its own keys; the rows no part wants (moved elsewhere,
+        gone) are found first by a `KeyCensus` of the ledger's keys, through every part when
+        there are several. `--refresh` compares the whole ledger with DocSpace: it reads it whole.
         """
+        planned = self._planned_kinds()
+        known: dict[str, LedgerEntry] | None = None
         with open_staging(read_only=True) as con:  # one snapshot of the ledger and the first part
-            entries = ledger.load(self.source)
             parts = part_count(con, self.spec)
             first = self._desired_part(con, 0, parts)
-            if not self.copies_documents:  # the files copied before stay as they are, unplanned
-                entries = {k: e for k, e in entries.items() if e.kind != FILE}
-            # ledger rows no record wants any more (moved elsewhere, or gone): only every part can
-            # tell, so a big account with such rows reads its parts twice (keys kept, nodes not)
-            undesired = set(entries).difference(n.key for n in first)
+            if refresh:
+                known = {k: e for k, e in ledger.load(self.source).items() if e.kind in planned}
+            census = KeyCensus(known if known is not None else ledger.keys(self.source, planned))
+            census.see(n.key for n in first)
             for part in range(1, parts):
-                if not undesired:
+                if census.all_seen:
                     break
-                undesired.difference_update(n.key for n in self._desired_part(con, part, parts))
-        if refresh:
+                census.see(n.key for n in self._desired_part(con, part, parts))
+            if known is None:
+                rows = ledger.rows_of(self.source, planned)
+                unwanted = [] if census.all_seen else [e for e in rows if census.unseen(e.key)]
+                first_rows = ledger.load_keys(self.source, [n.key for n in first])
+        if known is not None:
             # like `terraform refresh`: the ledger takes in what DocSpace holds, then the plan corrects it
-            fresh = refreshed(entries, observe(self.client, entries))
+            fresh = refreshed(known, observe(self.client, known))
             # copied files: deleted by hand, they are copied again; moved by hand, left there
             fresh = refreshed_files(fresh, observe_files(self.client, fresh))
-            ledger.write([e for k, e in fresh.items() if e is not entries[k]])
-            entries = fresh
+            ledger.write([e for k, e in fresh.items() if e is not known[k]])
+            known = first_rows = fresh
+            unwanted = [e for k, e in known.items() if census.unseen(k)]
         rules = self.settings.room_templates
         templates = None
         if rules:
@@ -255,31 +265,49 @@ class Sync:
         # rooms already in DocSpace are adopted, not duplicated: one listing, only when a room
         # would be created (so a re-sync where every room is known reads nothing more)
         existing, archived_projects = None, self.settings.archived_projects
-        if wants_existing_rooms(first, entries, archived_projects):
+        if wants_existing_rooms(first, first_rows, archived_projects):
             existing = ExistingRooms.from_listing(
                 self.client.list_rooms(area="any"), by_title=self.settings.apply.adopt_existing
             )
+        # every room row is a desired room's (all in the first part) or an unwanted one
+        rooms = [first_rows.get(n.key) for n in first if n.kind == "room"] + unwanted
+        claimed = {e.docspace_id for e in rooms if e and e.kind == "room" and e.docspace_id}
         planner = Planner(
             self.source,
-            entries,
-            undesired,
+            unwanted,
+            claimed,
             rules,
             templates,
             existing,
             archived_projects,
             listed=self.listed,
         )
-        return planner.plan, self._planned_parts(planner, [first], parts)
+        parted = self._planned_parts(planner, [(first, first_rows)], parts, ledger, known)
+        return planner.plan, parted
+
+    def _planned_kinds(self) -> tuple[str, ...]:
+        """The kinds of ledger row this run plans: attachments off, the files copied before stay
+        as they are, unplanned."""
+        return ("room", "folder", FILE) if self.copies_documents else ("room", "folder")
 
     def _planned_parts(
-        self, planner: Planner, first: list[list[DesiredNode]], parts: int
+        self,
+        planner: Planner,
+        first: list[tuple[list[DesiredNode], dict[str, LedgerEntry]]],
+        parts: int,
+        ledger: Ledger,
+        known: dict[str, LedgerEntry] | None,
     ) -> Iterator[list[Action]]:
-        yield planner.plan_part(first.pop())  # (popped: its nodes go once planned)
-        for part in range(1, parts):
-            with open_staging(read_only=True) as con:
-                desired = self._desired_part(con, part, parts)
-            yield planner.plan_part(desired)
-            del desired
+        """Each part planned with its ledger rows (`known`: the whole ledger, when read)."""
+        desired, rows = first.pop()  # (popped: its nodes go once planned)
+        for part in range(parts):
+            if part:
+                with open_staging(read_only=True) as con:
+                    desired = self._desired_part(con, part, parts)
+                    keys = [n.key for n in desired]
+                    rows = known if known is not None else ledger.load_keys(self.source, keys)
+            yield planner.plan_part(desired, rows)
+            del desired, rows
         yield planner.finish()
 
     def run(self, *, plan_only: bool = False, refresh: bool = False) -> SyncResult:
