@@ -25,7 +25,7 @@ import duckdb
 from docspace_destination.adoption import ExistingRooms, is_archived
 from docspace_destination.apply import Applier, ApplyReport
 from docspace_destination.client import DocSpaceClient, DocSpaceError
-from docspace_destination.desired import DesiredNode, desired_tree, part_count
+from docspace_destination.desired import DesiredNode, desired_keys, desired_tree, part_count
 from docspace_destination.destination import actions_resource, docspace_destination
 from docspace_destination.file_refresh import in_trash, observe_files, refreshed_files
 from docspace_destination.files import FILE, desired_files
@@ -214,11 +214,18 @@ class Sync:
     ) -> list[DesiredNode]:
         """One part of the desired tree (every room with the first), documents included when
         they are copied; parents before children."""
-        desired = desired_tree(con, self.spec, self.settings.mapping, part, parts)
+        mapping = self.settings.mapping
+        desired = desired_tree(con, self.spec, mapping, part, parts, rooms=part == 0)
         if self.copies_documents:
             files = desired_files(con, self.spec, desired, self.settings.attachment_max_mb)
             desired = sorted(desired + files, key=lambda n: (n.depth, n.key))
         return desired
+
+    def _desired_keys(self, con: duckdb.DuckDBPyConnection, part: int, parts: int) -> Iterator[str]:
+        """The keys of `_desired_part(...)` (its nodes are built only when documents need them)."""
+        if self.copies_documents:
+            return (n.key for n in self._desired_part(con, part, parts))
+        return desired_keys(con, self.spec, self.settings.mapping, part, parts)
 
     def make_plan(
         self, ledger: Ledger, refresh: bool = False
@@ -243,7 +250,7 @@ class Sync:
             for part in range(1, parts):
                 if census.all_seen:
                     break
-                census.see(n.key for n in self._desired_part(con, part, parts))
+                census.see(self._desired_keys(con, part, parts))
             if known is None:
                 rows = ledger.rows_of(self.source, planned)
                 unwanted = [] if census.all_seen else [e for e in rows if census.unseen(e.key)]
