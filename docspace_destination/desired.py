@@ -99,6 +99,18 @@ def _parameters(sql: str, options: MappingOptions, part: int, parts: int) -> dic
     return parameters(sql, available)
 
 
+def _query(
+    con: duckdb.DuckDBPyConnection,
+    source: str | SourceSpec,
+    options: MappingOptions,
+    part: int,
+    parts: int,
+) -> Any:
+    """The desired-tree query of `source`, running, for one part."""
+    sql = _prepare_sql(spec_for(source), con)
+    return con.execute(sql, _parameters(sql, options, part, parts))
+
+
 def part_count(con: duckdb.DuckDBPyConnection, source: str | SourceSpec) -> int:
     """In how many parts the staged tree is read: one per `PART_ROWS` rows of the biggest table
     the mapping reads (a source whose SQL takes no `$part` is read whole)."""
@@ -132,8 +144,7 @@ def desired_tree(
     `parts` > 1, every room (unless `rooms` is false: a later part's caller has them from the
     first) and the folders of the rooms in `part` (see `part_count`)."""
     options = options or MappingOptions()
-    sql = _prepare_sql(spec_for(source), con)
-    cursor = con.execute(sql, _parameters(sql, options, part, parts))
+    cursor = _query(con, source, options, part, parts)
 
     # 200,000 tasks make 200,000 nodes: rows are read a batch at a time and become nodes at
     # once (no list of every row beside them), and what many nodes repeat (their kind, their
@@ -204,8 +215,6 @@ def desired_keys(
 ) -> Iterator[str]:
     """The keys of `desired_tree(...)`, without building its nodes (titles are not needed to
     tell which ledger rows a part wants)."""
-    options = options or MappingOptions()
-    sql = _prepare_sql(spec_for(source), con)
-    cursor = con.execute(sql, _parameters(sql, options, part, parts))
+    cursor = _query(con, source, options or MappingOptions(), part, parts)
     while rows := cursor.fetchmany(FETCH_ROWS):
         yield from (row[0] for row in rows)
