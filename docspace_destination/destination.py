@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields
+from itertools import islice
 from typing import Any
 
 import dlt
@@ -55,16 +56,10 @@ def action_table(actions: Sequence[Action], first_seq: int = 0) -> Any:
 def action_tables(actions: Iterable[Action]) -> Iterator[Any]:
     """The plan rows in `CHUNK_ROWS` tables, in order, as the plan makes them: only one chunk
     is ever in memory (as actions, then as Arrow) while dlt writes them to its load package."""
-    chunk: list[Action] = []
-    seq = 0
-    for action in actions:
-        chunk.append(action)
-        if len(chunk) == CHUNK_ROWS:
-            yield action_table(chunk, seq)
-            seq += len(chunk)
-            chunk = []
-    if chunk:
+    pending, seq = iter(actions), 0
+    while chunk := list(islice(pending, CHUNK_ROWS)):
         yield action_table(chunk, seq)
+        seq += len(chunk)
 
 
 def _action(row: dict[str, Any]) -> Action:

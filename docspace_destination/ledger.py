@@ -176,18 +176,25 @@ class Ledger:
             found.update((e.key, e) for e in self.rows(where, [source, batch]))
         return found
 
-    def rows(self, where: str = "true", params: list[Any] | None = None) -> Iterator[LedgerEntry]:
-        """The rows matching `where`, read `FETCH_ROWS` at a time (never all in memory at once)."""
+    def _select(
+        self, columns: str | None, where: str, params: list[Any]
+    ) -> Iterator[tuple[Any, ...]]:
+        """`SELECT columns (None: a whole row) FROM ledger WHERE where`, `FETCH_ROWS` at a time;
+        nothing when the ledger was never written."""
         with self._open(read_only=True) as db:
             (present,) = db.execute(_PRESENT).fetchone() or (0,)
             if not present:
                 return
-            selected = _EPOCH_MICROS if isinstance(db, duckdb.DuckDBPyConnection) else _ALL
-            cursor = db.execute(
-                *_bound(db, f"SELECT {selected} FROM {SCHEMA}.ledger WHERE {where}", params or [])
-            )
+            if columns is None:
+                columns = _EPOCH_MICROS if isinstance(db, duckdb.DuckDBPyConnection) else _ALL
+            sql = f"SELECT {columns} FROM {SCHEMA}.ledger WHERE {where}"
+            cursor = db.execute(*_bound(db, sql, params))
             while batch := cursor.fetchmany(FETCH_ROWS):
-                yield from (_entry(row) for row in batch)
+                yield from batch
+
+    def rows(self, where: str = "true", params: list[Any] | None = None) -> Iterator[LedgerEntry]:
+        """The rows matching `where`, read `FETCH_ROWS` at a time (never all in memory at once)."""
+        return (_entry(row) for row in self._select(None, where, params or []))
 
     def rows_of(self, source: str, kinds: Collection[str]) -> Iterator[LedgerEntry]:
         """Every row of `source` of these kinds, read `FETCH_ROWS` at a time."""
@@ -195,47 +202,24 @@ class Ledger:
 
     def keys(self, source: str, kinds: Collection[str]) -> Iterator[str]:
         """Every key of `source`'s rows of these kinds, read `FETCH_ROWS` at a time."""
-        with self._open(read_only=True) as db:
-            (present,) = db.execute(_PRESENT).fetchone() or (0,)
-            if not present:
-                return
-            cursor = db.execute(
-                *_bound(
-                    db,
-                    f"SELECT key FROM {SCHEMA}.ledger WHERE source = ? AND kind = ANY(?)",
-                    [source, list(kinds)],
-                )
-            )
-            while batch := cursor.fetchmany(FETCH_ROWS):
-                yield from (key for (key,) in batch)
+        where = "source = ? AND kind = ANY(?)"
+        return (key for (key,) in self._select("key", where, [source, list(kinds)]))
 
     def claimed_ids(
         self, source: str, parent_keys: Collection[str], parent_ids: Collection[int]
     ) -> set[int]:
         """The DocSpace ids of `source`'s rooms, and of its folders under these parents (by key,
         or by id: a folder a person moved there, seen by --refresh)."""
-        with self._open(read_only=True) as db:
-            (present,) = db.execute(_PRESENT).fetchone() or (0,)
-            if not present:
-                return set()
-            under, params = ["kind = 'room'"], [source]
-            # (an empty list is left out: PostgreSQL cannot type an empty array parameter)
-            for column, values in (("parent_key", parent_keys), ("parent_id", parent_ids)):
-                if values:
-                    under.append(f"{column} = ANY(?)")
-                    params.append(list(values))
-            cursor = db.execute(
-                *_bound(
-                    db,
-                    f"SELECT docspace_id FROM {SCHEMA}.ledger WHERE source = ? AND kind <> 'file' "
-                    f"AND docspace_id IS NOT NULL AND ({' OR '.join(under)})",
-                    params,
-                )
-            )
-            found: set[int] = set()
-            while batch := cursor.fetchmany(FETCH_ROWS):
-                found.update(int(i) for (i,) in batch)
-            return found
+        under, params = ["kind = 'room'"], [source]
+        # (an empty list is left out: PostgreSQL cannot type an empty array parameter)
+        for column, values in (("parent_key", parent_keys), ("parent_id", parent_ids)):
+            if values:
+                under.append(f"{column} = ANY(?)")
+                params.append(list(values))
+        where = (
+            f"source = ? AND kind <> 'file' AND docspace_id IS NOT NULL AND ({' OR '.join(under)})"
+        )
+        return {int(i) for (i,) in self._select("docspace_id", where, params)}
 
     def subtree(self, source: str, key: str) -> list[LedgerEntry]:
         """The rows of `key` and of everything below it, at any depth."""
