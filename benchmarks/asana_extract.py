@@ -40,6 +40,7 @@ from typing import Any
 
 import requests
 
+from benchmarks.emulator_process import EmulatorProcess
 from sandbox import ASANA_TOKEN, EmulatorServer
 from sandbox.asana import AsanaEmulator
 from sandbox.asana_sample import populate_asana
@@ -140,21 +141,19 @@ def serve_emulator(projects: int, tasks: int) -> None:
         sys.stdin.read()
 
 
-class AsanaServer:
+class AsanaServer(EmulatorProcess):
     """`benchmarks.asana_extract --serve-emulator`: the sample of `tasks` tasks, quota off."""
 
     def __init__(self, tasks: int) -> None:
         projects = max(1, tasks // 100)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.asana_extract", "--serve-emulator"]
-            + ["--projects", str(projects), "--tasks", str(tasks // projects)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
+        super().__init__(
+            "benchmarks.asana_extract",
+            "--projects",
+            str(projects),
+            "--tasks",
+            str(tasks // projects),
         )
-        info = json.loads(self.proc.stdout.readline())  # type: ignore[union-attr]
-        self.base_url, self.tasks = info["base_url"], int(info["tasks"])
+        self.tasks = int(self.info["tasks"])
 
     @property
     def source_env(self) -> dict[str, str]:
@@ -163,10 +162,6 @@ class AsanaServer:
             "SOURCES__ASANA__ACCESS_TOKEN": ASANA_TOKEN,
             "SOURCES__ASANA__BASE_URL": self.base_url,
         }
-
-    def stop(self) -> None:
-        self.proc.stdin.close()  # type: ignore[union-attr]
-        self.proc.wait(timeout=60)
 
 
 def extract_memory(root: Path, server: AsanaServer, workdir: str) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from typing import Any
 
 import requests
 
+from benchmarks.emulator_process import EmulatorProcess
 from sandbox import TRELLO_KEY, TRELLO_TOKEN, EmulatorServer
 from sandbox.trello import TrelloEmulator
 from sandbox.trello_sample import build_benchmark_account
@@ -155,20 +156,14 @@ def export_ref(ref: str, into: str) -> Path:
     return Path(into)
 
 
-class TrelloServer:
+class TrelloServer(EmulatorProcess):
     """`benchmarks.trello_extract --serve-emulator`: `boards` × `cards` cards, rate limits off."""
 
     def __init__(self, boards: int, cards: int) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.trello_extract", "--serve-emulator"]
-            + ["--boards", str(boards), "--cards", str(cards)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
+        super().__init__(
+            "benchmarks.trello_extract", "--boards", str(boards), "--cards", str(cards)
         )
-        info = json.loads(self.proc.stdout.readline())  # type: ignore[union-attr]
-        self.base_url, self.cards = info["base_url"], int(info["cards"])
+        self.cards = int(self.info["cards"])
 
     @classmethod
     def with_cards(cls, total: int) -> TrelloServer:
@@ -184,10 +179,6 @@ class TrelloServer:
             "SOURCES__TRELLO__TOKEN": TRELLO_TOKEN,
             "SOURCES__TRELLO__BASE_URL": self.base_url,
         }
-
-    def stop(self) -> None:
-        self.proc.stdin.close()  # type: ignore[union-attr]
-        self.proc.wait(timeout=60)
 
 
 def memory_at(
