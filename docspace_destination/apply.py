@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
@@ -135,38 +135,94 @@ class Applier:
     # -- driving ---------------------------------------------------------------
 
     def run(self, actions: Iterable[Action]) -> ApplyReport:
-        """Apply actions given in plan order (see Plan.ordered): one batch of what dlt delivers."""
+        """Apply actions given in plan order (see Plan.ordered): one batch of what dlt delivers.
+
+        The ledger's writes stay off the requests' path where they can: while a step's requests
+        run, a thread of its own writes the next step's creates ahead (with the outcomes noted
+        so far), so the next step starts sending at once. Opening the staging file and writing
+        2,000 rows take ~0.1 s: twice per step, that was a tenth of a 2,000-folder apply."""
         started = time.perf_counter()
         actions = list(actions)
         if not self.report.budget_exhausted:  # (past the budget, a batch is only deferred)
             self._read_ledger_for(actions)
-        with ThreadPoolExecutor(
-            self.settings.concurrency, thread_name_prefix="docspace-apply"
-        ) as pool:
-            for _, step in groupby(actions, key=lambda a: (a.phase, a.depth)):
+        steps = [list(step) for _, step in groupby(actions, key=lambda a: (a.phase, a.depth))]
+        seen: set[str] = set()  # the keys of the steps begun: their rows may still change
+        with (
+            ThreadPoolExecutor(
+                self.settings.concurrency, thread_name_prefix="docspace-apply"
+            ) as pool,
+            ThreadPoolExecutor(1, thread_name_prefix="docspace-ledger") as ledger_thread,
+        ):
+            ahead: Future[dict[str, LedgerEntry | None]] | None = None
+            for number, step in enumerate(steps):
+                written = ahead.result() if ahead else {}
                 if self.report.budget_exhausted:
                     # the write budget (--max-writes) or DocSpace's daily limit is spent: nothing
                     # below can run — a child of a deferred parent least of all — so it waits,
                     # untouched, for the next run (deferred, not failed)
+                    self._undo_write_ahead(written)
                     self._defer_all(step)
+                    ahead = None
                     continue
                 todo = []
                 for a in step:
+                    seen.update(k for k in (a.key, a.from_key) if k)
                     if self._already_done(a):
                         self.report.add("unchanged")
                         self._progress(a, "unchanged")
                     else:
                         todo.append(a)
-                self._write_ahead([a for a in todo if a.op in (CREATE, ADOPT)])
-                for kind in self.kinds.values():
-                    kind.prefetch(pool, todo)
+                # the listings a step's creates look in go out while their rows are written ahead
+                listed = ledger_thread.submit(self._prefetch, pool, todo)
+                self._write_ahead([a for a in self._creates(todo) if a.key not in written])
+                listed.result()
+                later = steps[number + 1] if number + 1 < len(steps) else []
+                ahead = ledger_thread.submit(self._write_ahead_of, later, frozenset(seen))
                 # renames first: a move looks for a same-titled folder at its destination (see
                 # folders.FolderSteps.move), and a sibling there may be about to take another title
                 list(pool.map(self._execute, [a for a in todo if a.op == RENAME]))
                 list(pool.map(self._execute, [a for a in todo if a.op != RENAME]))
-                self.ledger.flush()
+            if ahead:
+                ahead.result()
+        self.ledger.flush()
         self.report.seconds += time.perf_counter() - started
         return self.report
+
+    def _prefetch(self, pool: ThreadPoolExecutor, todo: list[Action]) -> None:
+        for kind in self.kinds.values():
+            kind.prefetch(pool, todo)
+
+    @staticmethod
+    def _creates(actions: Iterable[Action]) -> list[Action]:
+        return [a for a in actions if a.op in (CREATE, ADOPT)]
+
+    def _write_ahead_of(
+        self, step: list[Action], seen: frozenset[str]
+    ) -> dict[str, LedgerEntry | None]:
+        """Write the next step's creates ahead while this step's requests run; returns the
+        rows they replaced. Only records no step begun so far touches: theirs cannot change
+        before their step (a record this step renames, moves or fails is left to its own)."""
+        creates = [
+            a for a in self._creates(step) if a.key not in seen and not self._already_done(a)
+        ]
+        before = {a.key: self.entries.get(a.key) for a in creates}
+        self._write_ahead(creates, flush=True)  # (the step before this one is durable with it)
+        return before
+
+    def _undo_write_ahead(self, written: dict[str, LedgerEntry | None]) -> None:
+        """A step written ahead is deferred after all (the budget ran out): its rows go back to
+        what they were, so its records stay untouched (a crash before this is harmless: a
+        pending row only makes the next run look before it creates)."""
+        if not written:
+            return
+        self.ledger.write([e for e in written.values() if e is not None])
+        self.ledger.forget([k for k, e in written.items() if e is None])
+        with self._lock:
+            for key, e in written.items():
+                if e is None:
+                    self.entries.pop(key, None)
+                else:
+                    self.entries[key] = e
 
     def _read_ledger_for(self, actions: list[Action]) -> None:
         """The ledger rows a batch reads — its records', their old keys' (moves), their
@@ -175,10 +231,13 @@ class Applier:
         whole ledger: an apply of 200,000 folders holds one batch's rows (issue 21)."""
         self.ledger.flush()  # what earlier batches recorded is read back
         keys = {k for a in actions for k in (a.key, a.from_key, a.parent_key) if k}
-        entries = self.ledger.load_keys(self.source, keys)
-        parents = {a.parent_key for a in actions if a.parent_key}
-        parent_ids = {e.docspace_id for k, e in entries.items() if k in parents and e.docspace_id}
-        claimed = self.ledger.claimed_ids(self.source, parents, parent_ids)
+        with self.ledger.reading():
+            entries = self.ledger.load_keys(self.source, keys)
+            parents = {a.parent_key for a in actions if a.parent_key}
+            parent_ids = {
+                e.docspace_id for k, e in entries.items() if k in parents and e.docspace_id
+            }
+            claimed = self.ledger.claimed_ids(self.source, parents, parent_ids)
         with self._lock:
             self.entries = entries
             self._claimed = claimed
@@ -220,7 +279,10 @@ class Applier:
             return entry.status == ORPHANED
         return False
 
-    def _write_ahead(self, creates: list[Action]) -> None:
+    def _write_ahead(self, creates: list[Action], *, flush: bool = False) -> None:
+        """Make the creates' rows `pending` before their requests go out: a crash or a lost
+        reply then makes the next run look before it creates. The outcomes noted so far go in
+        the same transaction (with `flush`, even when there is no create)."""
         pending = []
         for a in creates:
             old = self.entries.get(a.key)
@@ -232,7 +294,9 @@ class Applier:
                     attempts=(old.attempts if old else 0) + 1,
                 )
             )
-        self.ledger.write(pending)
+        if not (pending or flush):
+            return
+        self.ledger.flush(also=pending)
         with self._lock:
             for e in pending:
                 self.entries[e.key] = e
