@@ -39,6 +39,15 @@ def test_max_writes_defers_the_children_of_deferred_parents_instead_of_failing_t
     assert world.writes() <= 5
 
 
+def test_records_deferred_by_the_budget_get_no_ledger_row(world):
+    """The apply writes a step's creates ahead while the step before it runs: when the
+    budget is spent there, the step written ahead is deferred and its rows taken back."""
+    run = world.run("--max-writes", "0")  # spent at the first room
+    assert run.code == 0, run.output
+    assert world.writes() == 0 and _count(run.output, "deferred") > 0
+    assert world.ledger("kind = 'folder'") == [], run.output
+
+
 def test_runs_of_max_writes_5_converge_to_the_full_tree_with_no_failure(world):
     sent = 0
     for _ in range(60):
