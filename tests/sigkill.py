@@ -1,9 +1,11 @@
-"""What the SIGKILL tests share: a fresh DocSpace emulator, forgetting the DocSpace side of a
-run, and a sync in a process of its own killed once DocSpace has taken N writes."""
+"""What the SIGKILL tests share: where to kill, a fresh DocSpace emulator, forgetting the
+DocSpace side of a run, and a sync in a process of its own killed once DocSpace has taken N
+writes."""
 
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -16,6 +18,15 @@ from sandbox.docspace import DocSpaceEmulator
 from tests.staged import staged_execute
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def kill_points(seed: int, total_writes: int, kills: int) -> list[int]:
+    """`kills` points between the first and the last write, one in each of `kills` equal
+    stretches of the run (at random within it): the whole run is covered with fewer kills
+    than points drawn at random over all of it, which bunch up and leave gaps."""
+    rng = random.Random(seed)
+    span = (total_writes - 1) / kills
+    return [1 + min(total_writes - 2, int((i + rng.random()) * span)) for i in range(kills)]
 
 
 def fresh_docspace() -> EmulatorServer:

@@ -1,4 +1,4 @@
-"""SIGKILL during apply at 20 random points: one more run always leaves the exact tree, no duplicates.
+"""SIGKILL during apply at 10 points spread over the run: one more run always leaves the exact tree, no duplicates.
 
 Two runs are killed: one made of creates, and one made of moves, renames and an
 archive over folders that hold documents (file operations run in the background
@@ -8,7 +8,6 @@ there, so kills land while a move is still on its way).
 from __future__ import annotations
 
 import copy
-import random
 import re
 import shutil
 
@@ -17,10 +16,10 @@ import pytest
 from sandbox import DOCSPACE_API_KEY, EmulatorServer
 from sandbox.docspace import DocSpaceEmulator
 from sandbox.sample import populate
-from tests.sigkill import forget_docspace_side, fresh_docspace, sync_killed_after
+from tests.sigkill import forget_docspace_side, fresh_docspace, kill_points, sync_killed_after
 from tests.sync_world import AsanaWorld, duplicates
 
-KILLS = 20
+KILLS = 10  # one in each tenth of the run's writes (`tests.sigkill.kill_points`)
 
 
 def _tree(emulator: DocSpaceEmulator) -> dict:
@@ -47,12 +46,10 @@ def test_sigkill_at_random_points_during_apply_never_duplicates_or_loses_anythin
     clean.stop()
     assert total_writes > 20
 
-    rng = random.Random(7)
     resumed = 0
-    for attempt in range(KILLS):
+    for attempt, kill_after in enumerate(kill_points(7, total_writes, KILLS)):
         forget_docspace_side(workspace)
         server = fresh_docspace()
-        kill_after = rng.randrange(1, total_writes)
         sync_killed_after(server, kill_after)
 
         monkeypatch.setenv("DESTINATION__DOCSPACE__BASE_URL", server.root_url)
@@ -190,11 +187,9 @@ def test_sigkill_during_moves_renames_and_an_archive_keeps_every_folder_and_docu
     assert moves >= 8 and "Project 3 [archived]" in expected
     assert _folders_with_documents(clean.emulator) == documents  # nothing lost, ids kept
 
-    rng = random.Random(11)
-    for attempt in range(KILLS):
+    for attempt, kill_after in enumerate(kill_points(11, total_writes, KILLS)):
         restore()
         server = _docspace_from(state, 0.1)
-        kill_after = rng.randrange(1, total_writes)
         sync_killed_after(server, kill_after)
 
         monkeypatch.setenv("DESTINATION__DOCSPACE__BASE_URL", server.root_url)

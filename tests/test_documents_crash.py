@@ -4,15 +4,14 @@ whole, with the attachment's content, and no file with a second version (issue 2
 from __future__ import annotations
 
 import hashlib
-import random
 
 import pytest
 
 from sandbox.docspace import DocSpaceEmulator
-from tests.sigkill import forget_docspace_side, fresh_docspace, sync_killed_after
+from tests.sigkill import forget_docspace_side, fresh_docspace, kill_points, sync_killed_after
 from tests.test_documents import MIB, DocumentWorld
 
-KILLS = 10
+KILLS = 6  # one in each sixth of the run's writes (`tests.sigkill.kill_points`)
 
 
 def _documents(emulator: DocSpaceEmulator) -> dict[str, tuple[str, list[int]]]:
@@ -74,12 +73,10 @@ def test_sigkill_at_random_points_during_uploads_never_duplicates_or_leaves_a_pa
     clean.stop()
     assert len(expected) == 14 and all(v == [1] for _, v in expected.values())
 
-    rng = random.Random(20)
     adopted = 0
-    for attempt in range(KILLS):
+    for attempt, kill_after in enumerate(kill_points(20, total_writes, KILLS)):
         forget_docspace_side(workspace)
         server = fresh_docspace()
-        kill_after = rng.randrange(1, total_writes)
         sync_killed_after(server, kill_after)
         adopted += _committed_but_unrecorded(server.emulator)
 
@@ -121,11 +118,9 @@ def test_sigkill_during_card_uploads_never_duplicates_or_leaves_a_partial_file(
     clean.stop()
     assert len(expected) == 7 and all(v == [1] for _, v in expected.values())
 
-    rng = random.Random(21)
-    for attempt in range(KILLS // 2):
+    for attempt, kill_after in enumerate(kill_points(21, total_writes, KILLS // 2)):
         forget_docspace_side(workspace, "trello")
         server = fresh_docspace()
-        kill_after = rng.randrange(1, total_writes)
         sync_killed_after(server, kill_after, "trello")
         monkeypatch.setenv("DESTINATION__DOCSPACE__BASE_URL", server.root_url)
         run = world.run("--sync-only", source="trello")
