@@ -1,6 +1,6 @@
 """`--refresh` for copied documents: is every file the ledger knows still in its task's folder?
 
-Like rooms and folders (`sync.observe`, `plan.refreshed`), but files are never changed, so
+Like rooms and folders (`observe.observe`, `plan.refreshed`), but files are never changed, so
 what refresh can do for them is narrower:
 
 - still in its folder (renamed by hand or not): left alone, nothing is written;
@@ -73,7 +73,7 @@ def observe_files(client: DocSpaceClient, entries: dict[str, LedgerEntry]) -> di
     def listed(folder_id: int) -> set[int]:
         try:
             # a folder deleted into the API key's own Trash still lists its files, in the Trash
-            # too: they are looked up, and gone, as the folder is (sync.observe)
+            # too: they are looked up, and gone, as the folder is (observe.observe)
             return {int(f["id"]) for f in uploader.files(folder_id) if not in_trash(f)}
         except DocSpaceError as exc:
             if exc.status not in (403, 404):
