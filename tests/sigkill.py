@@ -20,6 +20,12 @@ from tests.staged import staged_execute
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def kill_count(default: int) -> int:
+    """How many kills a test makes: `default` (make test's time is kept under 12 minutes), or
+    `PM_TEST_KILLS` for a deeper sweep (`PM_TEST_KILLS=40 .venv/bin/python -m pytest -m slow`)."""
+    return int(os.environ.get("PM_TEST_KILLS") or default)
+
+
 def kill_points(seed: int, total_writes: int, kills: int) -> list[int]:
     """`kills` points between the first and the last write, one in each of `kills` equal
     stretches of the run (at random within it): the whole run is covered with fewer kills

@@ -1,4 +1,4 @@
-"""SIGKILL during apply at 10 points spread over the run: one more run always leaves the exact tree, no duplicates.
+"""SIGKILL during apply at 6 points spread over the run: one more run always leaves the exact tree, no duplicates.
 
 Two runs are killed: one made of creates, and one made of moves, renames and an
 archive over folders that hold documents (file operations run in the background
@@ -16,10 +16,16 @@ import pytest
 from sandbox import DOCSPACE_API_KEY, EmulatorServer
 from sandbox.docspace import DocSpaceEmulator
 from sandbox.sample import populate
-from tests.sigkill import forget_docspace_side, fresh_docspace, kill_points, sync_killed_after
+from tests.sigkill import (
+    forget_docspace_side,
+    fresh_docspace,
+    kill_count,
+    kill_points,
+    sync_killed_after,
+)
 from tests.sync_world import AsanaWorld, duplicates
 
-KILLS = 10  # one in each tenth of the run's writes (`tests.sigkill.kill_points`)
+KILLS = kill_count(6)  # one in each sixth of the run's writes (`tests.sigkill.kill_points`)
 
 
 def _tree(emulator: DocSpaceEmulator) -> dict:

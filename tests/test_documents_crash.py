@@ -8,10 +8,17 @@ import hashlib
 import pytest
 
 from sandbox.docspace import DocSpaceEmulator
-from tests.sigkill import forget_docspace_side, fresh_docspace, kill_points, sync_killed_after
+from tests.sigkill import (
+    forget_docspace_side,
+    fresh_docspace,
+    kill_count,
+    kill_points,
+    sync_killed_after,
+)
 from tests.test_documents import MIB, DocumentWorld
 
-KILLS = 6  # one in each sixth of the run's writes (`tests.sigkill.kill_points`)
+KILLS = kill_count(4)  # one in each quarter of the run's writes (`tests.sigkill.kill_points`)
+CARD_KILLS = kill_count(3)
 
 
 def _documents(emulator: DocSpaceEmulator) -> dict[str, tuple[str, list[int]]]:
@@ -118,7 +125,7 @@ def test_sigkill_during_card_uploads_never_duplicates_or_leaves_a_partial_file(
     clean.stop()
     assert len(expected) == 7 and all(v == [1] for _, v in expected.values())
 
-    for attempt, kill_after in enumerate(kill_points(21, total_writes, KILLS // 2)):
+    for attempt, kill_after in enumerate(kill_points(21, total_writes, CARD_KILLS)):
         forget_docspace_side(workspace, "trello")
         server = fresh_docspace()
         sync_killed_after(server, kill_after, "trello")
