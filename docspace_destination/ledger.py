@@ -250,13 +250,25 @@ class Ledger:
         """Upsert now (used for write-ahead `pending` rows)."""
         if not entries:
             return
+        import pyarrow as pa  # here, not at the top: a run with nothing to write never loads it
+
+        # column by column: dataclasses.asdict deep-copies every value (a third of an apply's CPU)
+        table = pa.Table.from_pydict(
+            {c: [getattr(e, c) for e in entries] for c in _COLUMNS}, schema=_arrow_schema()
+        )
         with self._open() as db:
-            if isinstance(db, duckdb.DuckDBPyConnection):
-                # the rows as one JSON text DuckDB reads itself: an Arrow table would load
-                # pyarrow.dataset and ~170 modules on a process's first write (~0.2 s of an apply)
-                db.execute(_UPSERT_JSON, [json.dumps([_json_row(e) for e in entries])])
-            else:
-                _upsert_through_arrow(db, entries)
+            db.register("ledger_batch", table)
+            try:
+                db.execute(
+                    upsert_statement(
+                        f"{SCHEMA}.ledger",
+                        _COLUMNS,
+                        ["key"],
+                        f"SELECT {', '.join(_COLUMNS)} FROM ledger_batch",
+                    )
+                )
+            finally:
+                db.unregister("ledger_batch")
 
     def record(self, entry: LedgerEntry) -> None:
         """Note the outcome of a call; durable at the next flush."""
@@ -284,53 +296,6 @@ class Ledger:
                 f"INSERT INTO {SCHEMA}.runs ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
                 [row[c] for c in cols],
             )
-
-
-_JSON_TYPES = {
-    "docspace_id": "BIGINT",
-    "parent_id": "BIGINT",
-    "archived": "BOOLEAN",
-    "attempts": "INTEGER",
-}
-_JSON_SHAPE = json.dumps([{c: _JSON_TYPES.get(c, "VARCHAR") for c in _COLUMNS}])
-_UPSERT_JSON = upsert_statement(
-    f"{SCHEMA}.ledger",
-    _COLUMNS,
-    ["key"],
-    # updated_at travels as ISO 8601 with its offset, read back exactly (to the microsecond)
-    f"SELECT {', '.join('CAST(updated_at AS TIMESTAMPTZ)' if c == 'updated_at' else c for c in _COLUMNS)} "
-    f"FROM (SELECT unnest(from_json(?, '{_JSON_SHAPE}'), recursive := true))",
-)
-
-
-def _json_row(entry: LedgerEntry) -> dict[str, Any]:
-    row = {c: getattr(entry, c) for c in _COLUMNS}
-    stamp = entry.updated_at
-    if stamp is not None:
-        row["updated_at"] = (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).isoformat()
-    return row
-
-
-def _upsert_through_arrow(db: Any, entries: list[LedgerEntry]) -> None:
-    """PostgreSQL: the rows as a temporary table (`SqlConnection.register`), then one upsert."""
-    import pyarrow as pa  # here, not at the top: a run with nothing to write never loads it
-
-    # column by column: dataclasses.asdict deep-copies every value (a third of an apply's CPU)
-    table = pa.Table.from_pydict(
-        {c: [getattr(e, c) for e in entries] for c in _COLUMNS}, schema=_arrow_schema()
-    )
-    db.register("ledger_batch", table)
-    try:
-        db.execute(
-            upsert_statement(
-                f"{SCHEMA}.ledger",
-                _COLUMNS,
-                ["key"],
-                f"SELECT {', '.join(_COLUMNS)} FROM ledger_batch",
-            )
-        )
-    finally:
-        db.unregister("ledger_batch")
 
 
 def _bound(db: Any, sql: str, params: list[Any]) -> tuple[str, list[Any]]:
