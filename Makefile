@@ -1,7 +1,5 @@
 # Two commands do all set-up: `make demo` and `make test`.
 # .venv is (re)built only when the requirement files change; a second call starts at once.
-# --no-compile: pip would byte-compile every installed module (half the install's time); Python
-# compiles the few a run imports on first use and keeps them.
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -11,7 +9,7 @@ STAMP := $(VENV)/.install-stamp
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --disable-pip-version-check --no-compile -q -r requirements-dev.txt
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	@touch $(STAMP)
 
 install: $(STAMP)
