@@ -5,21 +5,40 @@ folders holds one part."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import duckdb
 
 from docspace_destination.adoption import ExistingRooms
 from docspace_destination.client import DocSpaceClient
-from docspace_destination.desired import DesiredNode, desired_keys, desired_tree, part_count
+from docspace_destination.desired import (
+    DesiredNode,
+    MappingOptions,
+    desired_keys,
+    desired_tree,
+    part_count,
+)
 from docspace_destination.file_refresh import observe_files, refreshed_files
 from docspace_destination.files import FILE, desired_files
 from docspace_destination.key_census import KeyCensus
 from docspace_destination.ledger import Ledger, LedgerEntry
 from docspace_destination.observe import observe
 from docspace_destination.plan import Action, Plan, Planner, refreshed, wants_existing_rooms
-from docspace_destination.settings import DocSpaceSettings, copies_attachments
+from docspace_destination.templates import TemplateRule
 from pm_runtime.source_spec import SourceSpec
 from pm_runtime.staging import open_staging
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """What the plan reads of the settings (`Sync` makes it from `DocSpaceSettings`)."""
+
+    mapping: MappingOptions
+    room_templates: list[TemplateRule]
+    archived_projects: str  # "skip" | "mirror"
+    adopt_existing: bool  # a room without a marker is adopted by its exact title
+    copies_documents: bool  # attachments = "copy" (and the source has attachments)
+    attachment_max_mb: int
 
 
 class PlanMaker:
@@ -29,29 +48,29 @@ class PlanMaker:
     def __init__(
         self,
         spec: SourceSpec,
-        settings: DocSpaceSettings,
+        options: PlanOptions,
         client: DocSpaceClient,
         listed: int | None = None,
     ) -> None:
         self.spec = spec
         self.source = spec.name
-        self.settings = settings
+        self.options = options
         self.client = client
         self.listed = listed
 
     @property
     def copies_documents(self) -> bool:
-        return copies_attachments(self.settings, self.spec)
+        return self.options.copies_documents
 
     def desired_part(
         self, con: duckdb.DuckDBPyConnection, part: int, parts: int
     ) -> list[DesiredNode]:
         """One part of the desired tree (every room with the first), documents included when
         they are copied; parents before children."""
-        mapping = self.settings.mapping
+        mapping = self.options.mapping
         desired = desired_tree(con, self.spec, mapping, part, parts, rooms=part == 0)
         if self.copies_documents:
-            files = desired_files(con, self.spec, desired, self.settings.attachment_max_mb)
+            files = desired_files(con, self.spec, desired, self.options.attachment_max_mb)
             desired = sorted(desired + files, key=lambda n: (n.depth, n.key))
         return desired
 
@@ -59,7 +78,7 @@ class PlanMaker:
         """The keys of `desired_part(...)` (its nodes are built only when documents need them)."""
         if self.copies_documents:
             return (n.key for n in self.desired_part(con, part, parts))
-        return desired_keys(con, self.spec, self.settings.mapping, part, parts)
+        return desired_keys(con, self.spec, self.options.mapping, part, parts)
 
     def make(self, ledger: Ledger, refresh: bool = False) -> tuple[Plan, Iterator[list[Action]]]:
         """The plan, made part by part (`desired.part_count`) as the returned iterator is read:
@@ -95,7 +114,7 @@ class PlanMaker:
             ledger.write([e for k, e in fresh.items() if e is not known[k]])
             known = first_rows = fresh
             unwanted = [e for k, e in known.items() if census.unseen(k)]
-        rules = self.settings.room_templates
+        rules = self.options.room_templates
         templates = None
         if rules:
             templates = {
@@ -103,10 +122,10 @@ class PlanMaker:
             }
         # rooms already in DocSpace are adopted, not duplicated: one listing, only when a room
         # would be created (so a re-sync where every room is known reads nothing more)
-        existing, archived_projects = None, self.settings.archived_projects
+        existing, archived_projects = None, self.options.archived_projects
         if wants_existing_rooms(first, first_rows, archived_projects):
             existing = ExistingRooms.from_listing(
-                self.client.list_rooms(area="any"), by_title=self.settings.apply.adopt_existing
+                self.client.list_rooms(area="any"), by_title=self.options.adopt_existing
             )
         # every room row is a desired room's (all in the first part) or an unwanted one
         rooms = [first_rows.get(n.key) for n in first if n.kind == "room"] + unwanted

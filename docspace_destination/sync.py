@@ -30,7 +30,7 @@ from docspace_destination.ledger import Ledger
 from docspace_destination.operations import OUTCOMES
 from docspace_destination.opt_in_steps import StepReport
 from docspace_destination.plan import BLOCKED, NOOP, Action, Plan
-from docspace_destination.planning import PlanMaker
+from docspace_destination.planning import PlanMaker, PlanOptions
 from docspace_destination.settings import (
     DocSpaceSettings,
     copies_attachments,
@@ -128,7 +128,15 @@ class Sync:
         self, ledger: Ledger, refresh: bool = False
     ) -> tuple[Plan, Iterator[list[Action]]]:
         """The plan, made part by part as the returned iterator is read (`planning.PlanMaker`)."""
-        return PlanMaker(self.spec, self.settings, self.client, self.listed).make(ledger, refresh)
+        options = PlanOptions(
+            mapping=self.settings.mapping,
+            room_templates=self.settings.room_templates,
+            archived_projects=self.settings.archived_projects,
+            adopt_existing=self.settings.apply.adopt_existing,
+            copies_documents=self.copies_documents,
+            attachment_max_mb=self.settings.attachment_max_mb,
+        )
+        return PlanMaker(self.spec, options, self.client, self.listed).make(ledger, refresh)
 
     def run(self, *, plan_only: bool = False, refresh: bool = False) -> SyncResult:
         """Plan, and unless `plan_only` apply; two runs of one pipeline never overlap (the
