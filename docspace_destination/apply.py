@@ -12,19 +12,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime
 from itertools import groupby
 from typing import Any
 
+from docspace_destination.apply_report import ApplyReport
+from docspace_destination.apply_settings import ApplySettings
 from docspace_destination.client import DocSpaceClient, DocSpaceError, WriteLimitReached
 from docspace_destination.fileops import FileOperationFailed
 from docspace_destination.kinds import KINDS
 from docspace_destination.ledger import APPLIED, FAILED, ORPHANED, PENDING, Ledger, LedgerEntry
-from docspace_destination.limits import MAX_CONCURRENCY
 from docspace_destination.operations import (  # noqa: F401  (OUTCOMES re-exported)
     ADOPT,
     ARCHIVE,
@@ -44,56 +42,6 @@ from docspace_destination.template_jobs import TemplateJobFailed
 from pm_runtime.errors import UserFacingError
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class ApplySettings:
-    concurrency: int  # defaults: `config.DocSpaceConfiguration`
-    max_writes: int
-    room_type: int = 2
-    private: bool = False
-    room_tags: list[str] = field(default_factory=list)
-    adopt_existing: bool = True  # a room without a marker is adopted by its exact title
-
-    def __post_init__(self) -> None:
-        problem = self.limits_problem(self.concurrency, self.max_writes)
-        if problem:
-            raise UserFacingError(problem)
-
-    @staticmethod
-    def limits_problem(concurrency: int | None, max_writes: int | None) -> str | None:
-        """What is wrong with these limits (None: nothing), worded for settings (the command
-        line words its flags itself: `pipelines.flags.limits_flag_problem`)."""
-        if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
-            return (
-                f"concurrency must be between 1 and {MAX_CONCURRENCY} (DocSpace allows 15 concurrent writes), "
-                f"got {concurrency}"
-            )
-        if max_writes is not None and max_writes < 0:
-            return f"max_writes must be >= 0, got {max_writes}"
-        return None
-
-
-@dataclass
-class ApplyReport:
-    counts: Counter[str] = field(default_factory=Counter)
-    failures: list[tuple[str, str, str]] = field(default_factory=list)  # key, title, reason
-    budget_exhausted: bool = False
-    # DocSpace's daily write limit was hit: nothing more is sent, the rest waits for this time
-    write_limit_resets_at: datetime | None = None
-    seconds: float = (
-        0.0  # time spent applying (inside the destination), without planning or dlt's steps
-    )
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, outcome: str, n: int = 1) -> None:
-        with self._lock:
-            self.counts[outcome] += n
-
-    def fail(self, action: Action, reason: str) -> None:
-        with self._lock:
-            self.counts["failed"] += 1
-            self.failures.append((action.key, action.title, reason))
 
 
 class Applier:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from docspace_destination.apply import ApplySettings
+from docspace_destination.apply_settings import ApplySettings
 from docspace_destination.client import room_type_id
 from docspace_destination.config import (
     SECTION,

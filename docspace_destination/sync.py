@@ -22,7 +22,8 @@ from typing import Any
 
 import dlt
 
-from docspace_destination.apply import Applier, ApplyReport
+from docspace_destination.apply import Applier
+from docspace_destination.apply_report import ApplyReport
 from docspace_destination.client import DocSpaceClient
 from docspace_destination.destination import actions_resource, docspace_destination
 from docspace_destination.inflight import resolve_intents

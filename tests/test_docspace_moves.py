@@ -11,7 +11,8 @@ import duckdb
 import pytest
 import requests
 
-from docspace_destination.apply import Applier, ApplySettings
+from docspace_destination.apply import Applier
+from docspace_destination.apply_settings import ApplySettings
 from docspace_destination.client import DocSpaceClient
 from docspace_destination.inflight import resolve_intents
 from docspace_destination.ledger import APPLIED, Ledger, LedgerEntry

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from docspace_destination.apply import ApplyReport
+from docspace_destination.apply_report import ApplyReport
 from docspace_destination.opt_in_steps import StepReport
 from docspace_destination.plan import Action, Plan
 from docspace_destination.sync import SyncResult
