@@ -85,56 +85,109 @@ class Applier:
     def run(self, actions: Iterable[Action]) -> ApplyReport:
         """Apply actions given in plan order (see Plan.ordered): one batch of what dlt delivers.
 
-        The ledger's writes stay off the requests' path where they can: while a step's requests
-        run, a thread of its own writes the next step's creates ahead (with the outcomes noted
-        so far), so the next step starts sending at once. Opening the staging file and writing
-        2,000 rows take ~0.1 s: twice per step, that was a tenth of a 2,000-folder apply."""
+        The ledger's writes stay off the requests' path where they can. The batch's rows are
+        read and its creates written ahead in one transaction before the first request (opening
+        the staging file costs ~25 ms, a transaction ~15 ms more, whatever its size); each
+        step's outcomes are made durable by a thread of their own while the next step runs.
+        And a step does not wait for the whole step before it where it has no need to: a
+        folder whose parent this run just made (so known to be empty) is sent as soon as that
+        parent exists. On a first sync of 50 rooms × 40 folders the two waits (the rooms'
+        last wave, the folders' write-ahead) were a tenth of the apply."""
         started = time.perf_counter()
         actions = list(actions)
-        if not self.report.budget_exhausted:  # (past the budget, a batch is only deferred)
-            self._read_ledger_for(actions)
         steps = [list(step) for _, step in groupby(actions, key=lambda a: (a.phase, a.depth))]
-        seen: set[str] = set()  # the keys of the steps begun: their rows may still change
+        # per step: the rows its creates' write-ahead replaced (to undo if it is deferred)
+        ahead: list[dict[str, LedgerEntry | None]] = [{} for _ in steps]
+        # per step: what began early (`_sender`), with its outcome to come
+        early: list[dict[str, Future[str]]] = [{} for _ in steps]
         with (
             ThreadPoolExecutor(
                 self.settings.concurrency, thread_name_prefix="docspace-apply"
             ) as pool,
             ThreadPoolExecutor(1, thread_name_prefix="docspace-ledger") as ledger_thread,
         ):
-            ahead: Future[dict[str, LedgerEntry | None]] | None = None
+            listed: Future[None] | None = None
+            if not self.report.budget_exhausted:  # (past the budget, a batch is only deferred)
+                with self.ledger.session():
+                    self._read_ledger_for(actions)
+                    if steps:  # its listings go out while the rows are written ahead
+                        first = [a for a in steps[0] if not self._already_done(a)]
+                        listed = ledger_thread.submit(self._prefetch, pool, first)
+                    ahead = self._write_ahead_all(steps)
             for number, step in enumerate(steps):
-                written = ahead.result() if ahead else {}
+                began = early[number]  # what the step before started of this one
                 if self.report.budget_exhausted:
                     # the write budget (--max-writes) or DocSpace's daily limit is spent: nothing
                     # below can run — a child of a deferred parent least of all — so it waits,
                     # untouched, for the next run (deferred, not failed)
-                    self._undo_write_ahead(written)
-                    self._defer_all(step)
-                    ahead = None
+                    outcomes = {k: f.result() for k, f in began.items()}
+                    self._undo_write_ahead(
+                        {
+                            k: e
+                            for k, e in ahead[number].items()
+                            if outcomes.get(k, "deferred") == "deferred"
+                        }
+                    )
+                    self._defer_all(a for a in step if a.key not in began)
                     continue
                 todo = []
                 for a in step:
-                    seen.update(k for k in (a.key, a.from_key) if k)
+                    if a.key in began:
+                        continue
                     if self._already_done(a):
                         self.report.add("unchanged")
                         self._progress(a, "unchanged")
                     else:
                         todo.append(a)
-                # the listings a step's creates look in go out while their rows are written ahead
-                listed = ledger_thread.submit(self._prefetch, pool, todo)
-                self._write_ahead([a for a in self._creates(todo) if a.key not in written])
-                listed.result()
-                later = steps[number + 1] if number + 1 < len(steps) else []
-                ahead = ledger_thread.submit(self._write_ahead_of, later, frozenset(seen))
+                if number:  # the listings a step's creates look in, while its rows are written
+                    listed = ledger_thread.submit(self._prefetch, pool, todo)
+                    # and the steps before become durable while this one runs
+                    ledger_thread.submit(self.ledger.flush)
+                self._write_ahead([a for a in self._creates(todo) if a.key not in ahead[number]])
+                if listed:
+                    listed.result()
+                send = self._sender(pool, steps, number, ahead, early)
                 # renames first: a move looks for a same-titled folder at its destination (see
                 # folders.FolderSteps.move), and a sibling there may be about to take another title
-                list(pool.map(self._execute, [a for a in todo if a.op == RENAME]))
-                list(pool.map(self._execute, [a for a in todo if a.op != RENAME]))
-            if ahead:
-                ahead.result()
+                list(pool.map(send, [a for a in todo if a.op == RENAME]))
+                list(pool.map(send, [a for a in todo if a.op != RENAME]))
+                for f in list(began.values()):
+                    f.result()
         self.ledger.flush()
         self.report.seconds += time.perf_counter() - started
         return self.report
+
+    def _sender(
+        self,
+        pool: ThreadPoolExecutor,
+        steps: list[list[Action]],
+        number: int,
+        ahead: list[dict[str, LedgerEntry | None]],
+        early: list[dict[str, Future[str]]],
+    ) -> Callable[[Action], str]:
+        """What runs each of the step's actions: the action, then — when it made its record's
+        parent just now, so empty — that record's children of the next step, at once. Only
+        creates one level down in the same phase whose row is written ahead go early; the
+        rest of the next step waits for this one, and a parent adopted or made from a template
+        is listed first, at its children's own step, as ever."""
+        step, later = steps[number], steps[number + 1] if number + 1 < len(steps) else []
+        if not later or (later[0].phase, later[0].depth) != (step[0].phase, step[0].depth + 1):
+            return self._execute
+        parents = {a.key for a in step}
+        waiting: dict[str, list[Action]] = {}
+        for a in later:
+            if a.op == CREATE and a.key in ahead[number + 1] and a.parent_key in parents:
+                waiting.setdefault(a.parent_key, []).append(a)  # type: ignore[arg-type]
+
+        def send(a: Action) -> str:
+            outcome = self._execute(a)
+            children = waiting.pop(a.key, None)
+            if children and not self.report.budget_exhausted and self.id_of(a.key) in self.fresh:
+                for child in children:
+                    early[number + 1][child.key] = pool.submit(self._execute, child)
+            return outcome
+
+        return send
 
     def _prefetch(self, pool: ThreadPoolExecutor, todo: list[Action]) -> None:
         for kind in self.kinds.values():
@@ -144,18 +197,22 @@ class Applier:
     def _creates(actions: Iterable[Action]) -> list[Action]:
         return [a for a in actions if a.op in (CREATE, ADOPT)]
 
-    def _write_ahead_of(
-        self, step: list[Action], seen: frozenset[str]
-    ) -> dict[str, LedgerEntry | None]:
-        """Write the next step's creates ahead while this step's requests run; returns the
-        rows they replaced. Only records no step begun so far touches: theirs cannot change
-        before their step (a record this step renames, moves or fails is left to its own)."""
-        creates = [
-            a for a in self._creates(step) if a.key not in seen and not self._already_done(a)
-        ]
-        before = {a.key: self.entries.get(a.key) for a in creates}
-        self._write_ahead(creates, flush=True)  # (the step before this one is durable with it)
-        return before
+    def _write_ahead_all(self, steps: list[list[Action]]) -> list[dict[str, LedgerEntry | None]]:
+        """Write every step's creates ahead, in one transaction; returns per step the rows they
+        replaced. A step's creates only where no step before it touches the record: a record
+        an earlier step renames, moves or fails is written ahead at its own step."""
+        touched: set[str] = set()
+        creates: list[Action] = []
+        replaced: list[dict[str, LedgerEntry | None]] = []
+        for step in steps:
+            mine = [
+                a for a in self._creates(step) if a.key not in touched and not self._already_done(a)
+            ]
+            replaced.append({a.key: self.entries.get(a.key) for a in mine})
+            creates += mine
+            touched.update(k for a in step for k in (a.key, a.from_key) if k)
+        self._write_ahead(creates)
+        return replaced
 
     def _undo_write_ahead(self, written: dict[str, LedgerEntry | None]) -> None:
         """A step written ahead is deferred after all (the budget ran out): its rows go back to
@@ -252,10 +309,11 @@ class Applier:
     def _step(self, a: Action) -> Callable[[Action], str]:
         return self._ledger_steps.get(a.op) or self.kinds[a.kind].steps[a.op]
 
-    def _execute(self, a: Action) -> None:
+    def _execute(self, a: Action) -> str:
+        """Run one action; never raises for its record alone (its outcome says what became of it)."""
         if self.report.write_limit_resets_at is not None:
             self._defer_all([a])
-            return
+            return "deferred"
         try:
             outcome = self._step(a)(a)
         except BudgetExhausted:
@@ -288,6 +346,7 @@ class Applier:
         else:
             self.report.add(outcome)
         self._progress(a, outcome)
+        return outcome
 
     # -- what the kinds' steps share ----------------------------------------------
 

@@ -168,6 +168,12 @@ class Ledger:
         with self._open(read_only=True):
             yield
 
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        """Reads and writes over one connection (one open of the staging file, not one each)."""
+        with self._open():
+            yield
+
     def load(self, source: str | None = None) -> dict[str, LedgerEntry]:
         """Every row (of `source`): for what needs them all at once (--refresh, the apply)."""
         where, params = ("source = ?", [source]) if source else ("true", [])
