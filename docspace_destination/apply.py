@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
 from itertools import groupby
 from typing import Any
 
@@ -432,6 +433,7 @@ class Applier:
             "parent_id": None,
             "title": a.title,
             "archived": False,
+            "updated_at": datetime.now(UTC),  # (as `evolve` sets it: a copy less per row)
         }
         row.update(fields)
         return LedgerEntry(
@@ -441,7 +443,7 @@ class Applier:
             kind=a.kind,
             parent_key=a.parent_key,
             **row,
-        ).evolve()
+        )
 
     def applied(
         self, a: Action, docspace_id: int, parent_id: int | None, title: str, archived: bool
