@@ -283,11 +283,18 @@ class Ledger:
 
     def flush(self, also: Collection[LedgerEntry] = ()) -> None:
         """Write the noted outcomes, and `also` (write-ahead rows: newer than a noted row of
-        their key), in one transaction."""
-        with self._lock:
-            batch, self._buffer = self._buffer, {}
-        batch.update((e.key, e) for e in also)
-        self.write(list(batch.values()))
+        their key), in one transaction.
+
+        The rows are taken from the buffer once the database is open: flushes from several
+        threads (a step's workers, the ledger's own thread) then write in the order they took
+        their rows, so an older row of a key never lands over a newer one."""
+        if not (self._buffer or also):
+            return
+        with self._open():
+            with self._lock:
+                batch, self._buffer = self._buffer, {}
+            batch.update((e.key, e) for e in also)
+            self.write(list(batch.values()))
 
     def forget(self, keys: list[str]) -> None:
         if not keys:
