@@ -1,7 +1,9 @@
 """apply: the only place that writes to DocSpace.
 
 Actions run step by step (unarchive; rooms; folders by depth; archive), each step
-concurrently up to the configured limit. Every step is re-runnable: an action the
+concurrently up to the configured limit — except that a create whose parent this run has
+just made starts as soon as that parent exists (nothing there to look through or wait
+for). Every step is re-runnable: an action the
 ledger shows as done is skipped, a create first looks for what may already be
 there (a lost reply, a crashed run, a lost ledger) and adopts it, and a record
 that fails is noted with its reason without stopping the others.

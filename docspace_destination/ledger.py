@@ -1,8 +1,8 @@
 """The ledger: what has been applied to DocSpace, per source key, in DuckDB (schema docspace_state).
 
 Write-ahead: a create is marked `pending` (synchronously) before the request goes
-out; results are recorded right after each call (buffered, flushed at the end of
-every apply step). A crash therefore leaves at worst `pending` rows, which the
+out; results are recorded right after each call (buffered; made durable while the
+next apply step runs, and at the end of each batch). A crash therefore leaves at worst `pending` rows, which the
 next run resolves by looking in DocSpace before creating anything.
 
 Moves, archive and unarchive are asynchronous file operations on the server:
