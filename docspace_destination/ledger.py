@@ -37,10 +37,9 @@ SCHEMA = "docspace_state"
 # docspace_state.runs has a count column per outcome an operation can have (operations.OUTCOMES);
 # (a run log made before an outcome existed gets its column at the first write)
 _RUN_COUNTS = "\n".join(f"    {outcome} INTEGER," for outcome in OUTCOMES)
-_RUN_COLUMNS = (
-    "SELECT column_name FROM information_schema.columns "
-    f"WHERE table_schema = '{SCHEMA}' AND table_name = 'runs'"
-)
+# (its columns read off an empty result: DuckDB's information_schema.columns takes ~20 ms,
+# paid before an apply's first request)
+_RUN_COLUMNS = f"SELECT * FROM {SCHEMA}.runs LIMIT 0"
 
 PENDING, APPLIED, FAILED, ORPHANED = "pending", "applied", "failed", "orphaned"
 FETCH_ROWS = 10_000  # ledger rows read at a time
@@ -156,7 +155,7 @@ class Ledger:
     def _create(self, db: duckdb.DuckDBPyConnection) -> None:
         if not self._created:
             db.execute(_DDL)
-            present = {str(name) for (name,) in db.execute(_RUN_COLUMNS).fetchall()}
+            present = {str(column[0]) for column in db.execute(_RUN_COLUMNS).description}
             for outcome in OUTCOMES:
                 if outcome not in present:
                     db.execute(f"ALTER TABLE {SCHEMA}.runs ADD COLUMN {outcome} INTEGER")

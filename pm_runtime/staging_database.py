@@ -129,6 +129,11 @@ class _Rows:
         self.columns = columns or []
         self._read = 0  # rows fetchmany has handed out
 
+    @property
+    def description(self) -> list[tuple[str]]:
+        """The result's columns, as DB-API cursors name them (first item: the name)."""
+        return [(name,) for name in self.columns]
+
     def fetchall(self) -> list[tuple[Any, ...]]:
         return self._rows
 

@@ -45,3 +45,12 @@ def test_a_row_written_again_replaces_the_first_and_empty_fields_stay_empty(work
         again.key: again,
         other.key: other,
     }
+
+
+def test_a_run_log_from_before_an_outcome_existed_gets_its_column(workspace, staging):
+    from tests.staged import staged_execute, staged_rows
+
+    Ledger().write([_row()])  # the tables, as a run makes them
+    staged_execute("ALTER TABLE docspace_state.runs DROP COLUMN uploaded")
+    Ledger().log_run({"run_id": "r1", "source": "asana", "uploaded": 2})
+    assert staged_rows("SELECT run_id, uploaded FROM docspace_state.runs") == [("r1", 2)]
