@@ -16,6 +16,24 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return max(2, (os.cpu_count() or 1) * 3 // 2)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`--dist loadgroup` (make test) under pytest 9: pytest-xdist 3.8 tags a test marked
+    `xdist_group` by setting `item._nodeid`, which pytest 9 no longer reads (a node keeps a
+    `NodeId` in `item._id`), so each group was spread over all workers. Tag them the way xdist
+    means to ("<nodeid>@<group>", what its scheduler splits on); a no-op where xdist did it."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        names = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
+        suffix = "@" + "_".join(sorted(names))
+        if names and not item.nodeid.endswith(suffix):
+            item._id = type(item._id).parse(item.nodeid + suffix)  # type: ignore[attr-defined]
+
+
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
