@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.demo_clone import Demo
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
@@ -87,6 +91,18 @@ def sandbox() -> Iterator:
 
     with Sandbox() as sb:
         yield sb
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """`make demo` in a fresh copy of the project, once per pytest worker (~10 s of CPU).
+
+    Its tests only read what the demo left (printed commands, dlt state, the DuckDB file,
+    dashboards): they share one demo and run on one worker (`DEMO_GROUP`).
+    """
+    from tests.demo_clone import run_demo
+
+    return run_demo(tmp_path_factory.mktemp("clone") / "project")
 
 
 @pytest.fixture(scope="session")
