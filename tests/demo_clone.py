@@ -36,6 +36,10 @@ LINKED = [
     "sandbox",
 ]
 _URL = re.compile(r"URL: (http://[\w.]+:\d+)")
+# The xdist group of the tests that read what the demo left or serve a dashboard: one worker runs
+# them all, so the demo is made once (conftest's session-scoped `demo`) and the project of
+# test_readme_commands once, and two dashboards never start at once (marimo probes for a port).
+DEMO_GROUP = "demo"
 
 
 @dataclass

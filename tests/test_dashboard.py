@@ -8,21 +8,24 @@ here they run on exactly the files `make demo` leaves, with the demo's environme
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from tests.demo_clone import Demo, run_demo
+from tests.demo_clone import DEMO_GROUP, Demo
 
-queries = pytest.importorskip("dlt._workspace.helpers.dashboard.utils.queries")
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    return run_demo(tmp_path_factory.mktemp("clone") / "project")
+pytestmark = pytest.mark.xdist_group(DEMO_GROUP)  # `demo`: conftest's, shared
 
 
 @pytest.fixture
-def pipeline(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> Iterator:
+def queries() -> Any:
+    """dlt's dashboard helpers: imported by the test that uses them, not by every worker's
+    collection (they bring marimo and pyarrow, ~1 s)."""
+    return pytest.importorskip("dlt._workspace.helpers.dashboard.utils.queries")
+
+
+@pytest.fixture
+def pipeline(demo: Demo, queries: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator:
     import dlt
 
     monkeypatch.chdir(demo.root)
@@ -39,7 +42,7 @@ def _direct(sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-def test_row_counts_cover_every_staged_table_with_what_the_demo_loaded(pipeline, demo):
+def test_row_counts_cover_every_staged_table_with_what_the_demo_loaded(pipeline, queries, demo):
     counts = queries.get_row_counts(pipeline)
     staged = pipeline.default_schema.data_table_names(seen_data_only=True)
     assert staged and set(staged) <= set(counts)
@@ -50,7 +53,7 @@ def test_row_counts_cover_every_staged_table_with_what_the_demo_loaded(pipeline,
     assert {t: counts[t] for t in demo.loaded()} == demo.loaded()
 
 
-def test_a_sql_query_on_tasks_returns_its_rows(pipeline):
+def test_a_sql_query_on_tasks_returns_its_rows(pipeline, queries):
     result, error, _ = queries.get_query_result(
         pipeline, "SELECT gid, name FROM asana_data.tasks ORDER BY gid"
     )
@@ -60,7 +63,7 @@ def test_a_sql_query_on_tasks_returns_its_rows(pipeline):
     assert len(rows) > 10
 
 
-def test_browsing_a_table_shows_its_rows(pipeline):
+def test_browsing_a_table_shows_its_rows(pipeline, queries):
     sql, error, _ = queries.get_default_query_for_table(pipeline, "asana", "projects", True)
     assert error is None
     result, error, _ = queries.get_query_result(pipeline, sql)
@@ -68,7 +71,7 @@ def test_browsing_a_table_shows_its_rows(pipeline):
     assert {r["name"] for r in result.to_pylist()} >= {"Website relaunch", "Customer interviews"}
 
 
-def test_the_loads_list_shows_the_demo_load(pipeline):
+def test_the_loads_list_shows_the_demo_load(pipeline, queries):
     from dlt._workspace.helpers.dashboard.config import DashboardConfiguration
 
     loads, error, _ = queries.get_loads(DashboardConfiguration(), pipeline)

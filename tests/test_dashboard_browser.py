@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.demo_clone import ROOT, Demo, dashboard, run_demo
+from tests.demo_clone import DEMO_GROUP, ROOT, Demo, dashboard
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS_DIR", ROOT / "data" / "test-artifacts"))
@@ -39,13 +39,8 @@ pytestmark = [
         not os.access(CHROMIUM, os.X_OK),
         reason=f"no Chromium at {CHROMIUM} (apt-get install -y chromium; .ci/run does)",
     ),
-    pytest.mark.xdist_group("dashboard"),
+    pytest.mark.xdist_group(DEMO_GROUP),  # `demo`: conftest's, shared
 ]
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    return run_demo(tmp_path_factory.mktemp("clone") / "project")
 
 
 def _cells_of_row(page, name: str) -> list[str]:

@@ -7,12 +7,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.demo_clone import Demo, dashboard, run_as_printed, run_demo
+from tests.demo_clone import DEMO_GROUP, Demo, dashboard, run_as_printed
 
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    return run_demo(tmp_path_factory.mktemp("clone") / "project")
+pytestmark = pytest.mark.xdist_group(DEMO_GROUP)  # `demo`: conftest's, shared
 
 
 def test_the_demo_prints_queries_a_dashboard_and_dlt_commands(demo: Demo) -> None:
@@ -62,7 +59,6 @@ def test_dlt_info_of_the_docspace_pipeline_works_too(demo: Demo) -> None:
     assert "completed load packages" in done.stdout
 
 
-@pytest.mark.xdist_group("dashboard")
 def test_the_printed_make_show_serves_the_dashboard(demo: Demo) -> None:
     with dashboard(demo.root, "make show PIPELINE=asana DEMO=1") as url:
         assert requests.get(url, timeout=10).status_code == 200

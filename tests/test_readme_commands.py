@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.demo_clone import ROOT, clone_project, dashboard, run_as_printed
+from tests.demo_clone import DEMO_GROUP, ROOT, clone_project, dashboard, run_as_printed
+
+pytestmark = pytest.mark.xdist_group(DEMO_GROUP)  # `project` made once; dashboards one at a time
 
 SECTION = "## What lands in DuckDB"
 
@@ -64,7 +66,6 @@ def _is_dashboard(command: str) -> bool:
     return "show" in command.split("#")[0].split()
 
 
-@pytest.mark.xdist_group("dashboard")
 def test_both_listed_dashboard_commands_serve_the_dashboard(project) -> None:
     root, env = project
     shows = [c for c in readme_commands() if _is_dashboard(c)]

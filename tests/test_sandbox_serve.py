@@ -18,6 +18,9 @@ def test_sandbox_serve_prints_each_service_and_answers_until_interrupted():
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
+        # Ctrl-C as in a terminal, even when this suite was started with SIGINT ignored (a
+        # background job of a script: `make test &`), which the child would inherit and keep
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         lines = {}
