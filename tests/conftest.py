@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+import pm_runtime  # noqa: F401 - before anything imports dlt: it starts lean (pm_runtime.lean_start)
+
 if TYPE_CHECKING:
     from tests.demo_clone import Demo
 
@@ -41,6 +43,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dlt_reads_no_project_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """dlt reads the `.dlt/*.toml` of the directory it is in once per process, when it first
+    resolves a setting. pytest runs from the project's root, whose .dlt/config.toml (the one
+    the project ships: its role_map, [watch], ...) thus became the settings of every later
+    test of a worker whenever a test outside a workspace came first (test_architecture's
+    imports did in 2 workers of 3; a role_map test landing there saw ContentCreator, not the
+    value its environment gave). Each worker reads them in an empty directory instead: a
+    test's settings are its environment and its workspace."""
+    from dlt.common.configuration.container import Container
+    from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tmp_path_factory.mktemp("no-dlt-settings"))
+        Container()[PluggableRunContext].reload_providers()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ here they run on exactly the files `make demo` leaves, with the demo's environme
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,14 +26,27 @@ def queries() -> Any:
 
 
 @pytest.fixture
-def pipeline(demo: Demo, queries: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator:
+def pipeline(demo: Demo, queries: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator:
+    """The demo's pipeline, attached from the demo's directory with its environment (where
+    `dlt pipeline asana show` runs)."""
     import dlt
+    from dlt.common.configuration.container import Container
+    from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
 
     monkeypatch.chdir(demo.root)
     for key, value in demo.environment().items():
         monkeypatch.setenv(key, value)
+    # dlt reads `.dlt/*.toml` of the directory it is in once per process, when a setting is
+    # first resolved: read the demo's here, and none after, or every later test of this worker
+    # would run with the project's .dlt/config.toml (its role_map, ...)
+    run_context = Container()[PluggableRunContext]
+    run_context.reload_providers()
     queries.clear_query_cache()
-    yield dlt.attach("asana")
+    try:
+        yield dlt.attach("asana")
+    finally:
+        monkeypatch.chdir(tmp_path)  # an empty directory, like the other tests' workspaces
+        run_context.reload_providers()
 
 
 def _direct(sql: str) -> list[tuple]:
