@@ -287,10 +287,10 @@ class Applier:
             return entry.status == ORPHANED
         return False
 
-    def _write_ahead(self, creates: list[Action], *, flush: bool = False) -> None:
+    def _write_ahead(self, creates: list[Action]) -> None:
         """Make the creates' rows `pending` before their requests go out: a crash or a lost
         reply then makes the next run look before it creates. The outcomes noted so far go in
-        the same transaction (with `flush`, even when there is no create)."""
+        the same transaction."""
         pending = []
         for a in creates:
             old = self.entries.get(a.key)
@@ -302,7 +302,7 @@ class Applier:
                     attempts=(old.attempts if old else 0) + 1,
                 )
             )
-        if not (pending or flush):
+        if not pending:
             return
         self.ledger.flush(also=pending)
         with self._lock:

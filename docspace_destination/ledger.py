@@ -2,8 +2,8 @@
 
 Write-ahead: a create is marked `pending` (synchronously) before the request goes
 out; results are recorded right after each call (buffered; made durable while the
-next apply step runs, and at the end of each batch). A crash therefore leaves at worst `pending` rows, which the
-next run resolves by looking in DocSpace before creating anything.
+next apply step runs, and at the end of each batch). A crash therefore leaves at worst
+`pending` rows, which the next run resolves by looking in DocSpace before creating anything.
 
 Moves, archive and unarchive are asynchronous file operations on the server:
 before one is sent, its `intent` (`move:<destination id>`, `archive`,
