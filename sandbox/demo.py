@@ -24,6 +24,7 @@ from pathlib import Path
 from pipelines.command import EXIT_FAILED, guarded, run
 from pipelines.flags import SANDBOX_DIR, build_parser
 from pipelines.preflight import check_before_running
+from pm_runtime.errors import UserFacingError
 from pm_runtime.source_spec import SourceSpec, source_names, spec_for
 from sandbox import Sandbox
 from sandbox.demo_tree import format_tree
@@ -45,14 +46,44 @@ def demo_environment(sb: Sandbox, state_dir: Path) -> dict[str, str]:
     return env
 
 
+class DemoRunning(UserFacingError):
+    """Another `--sandbox` demo holds data/sandbox."""
+
+
 @contextlib.contextmanager
 def embedded_sandbox() -> Iterator[Sandbox]:
     """Local emulators with sample data; state under data/sandbox, fresh each time."""
+    with contextlib.ExitStack() as held:
+        held.enter_context(_the_only_demo())
+        if SANDBOX_DIR.exists():
+            shutil.rmtree(SANDBOX_DIR)
+        SANDBOX_DIR.mkdir(parents=True)
+        yield held.enter_context(_demo_sandbox())
+
+
+@contextlib.contextmanager
+def _the_only_demo() -> Iterator[None]:
+    """Each demo starts data/sandbox afresh: a second one beside the first would delete the
+    state the first is loading (it ended in "Package … could not be found"). The second one
+    stops instead, before touching anything (a lock file beside the directory, not in it)."""
+    from pm_runtime.sync_lock import SyncLockHeld, file_sync_lock
+
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(file_sync_lock(SANDBOX_DIR, "demo", timeout=0))
+        except SyncLockHeld:
+            holder = Path(f"{SANDBOX_DIR}.demo.lock").read_text(errors="replace").strip()
+            raise DemoRunning(
+                f"another --sandbox demo is running ({holder or 'holder unknown'}) and uses "
+                f"{SANDBOX_DIR}, which each demo starts afresh: try again when it has finished"
+            ) from None
+        yield
+
+
+@contextlib.contextmanager
+def _demo_sandbox() -> Iterator[Sandbox]:
     from sandbox.sample import populate
 
-    if SANDBOX_DIR.exists():
-        shutil.rmtree(SANDBOX_DIR)
-    SANDBOX_DIR.mkdir(parents=True)
     with Sandbox() as sb:
         populate(sb, size="demo")
         env = demo_environment(sb, SANDBOX_DIR)
