@@ -38,7 +38,7 @@ from docspace_destination.settings import (
     load_opt_in_settings,
     load_settings,
 )
-from pm_runtime.dlt_state import pipelines_dir
+from pm_runtime.dlt_state import holds_no_package, pipelines_dir
 from pm_runtime.source_spec import SourceSpec, spec_for
 from pm_runtime.sync_lock import sync_lock
 
@@ -231,6 +231,8 @@ class Sync:
     def _finish_pending(self, ledger: Ledger) -> tuple[bool, int]:
         """A load package left by a crashed run is applied before a fresh plan is made.
         Returns whether there was one, and the DocSpace writes it took."""
+        if holds_no_package(self.pipeline_name):  # dlt's folders, read without building a pipeline
+            return False, 0
         if not self._pipeline(None).has_pending_data:  # dlt's local files: no database needed
             return False, 0
         applier = self._applier(ledger)
