@@ -3,10 +3,11 @@
 DocSpace emulator with 20 ms latency per request and its 15-concurrent-write cap.
 Prints: our apply vs the floor (writes × latency ÷ 15), vs the same creates sent as plain
 concurrent POSTs (what any client pays per request here) and vs the naive sequential
-create loop of the official samples, measured in the same run; the no-op re-sync;
+create loop of the official samples, measured in the same run (ours and the plain POSTs
+`--repeat` times in turn, the medians compared); the no-op re-sync;
 and the peak memory of `--plan` over 200,000 tasks (the sync's plan, in parts, in a child process).
 
-    python -m benchmarks.docspace_apply [--projects 50] [--tasks 40] [--plan-tasks 200000]
+    python -m benchmarks.docspace_apply [--projects 50] [--tasks 40] [--plan-tasks 200000] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -240,6 +242,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--projects", type=int, default=50)
     parser.add_argument("--tasks", type=int, default=40)
     parser.add_argument("--plan-tasks", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=3, help="applies taken (median shown)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve-latency", type=float, default=LATENCY, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -250,11 +253,20 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         os.chdir(tmp)
-        os.environ["DLT_DATA_DIR"] = str(Path(tmp) / "dlt")
-        os.environ["DESTINATION__DUCKDB__CREDENTIALS"] = str(Path(tmp) / "apply.duckdb")
-        result = ours(args.projects, args.tasks)
+        # ours and the plain POSTs taken in turn, each on a fresh portal and staging database,
+        # so that a neighbour's load slows both alike; the run with the median apply is shown
+        results, bares = [], []
+        for attempt in range(args.repeat):
+            os.environ["DLT_DATA_DIR"] = str(Path(tmp) / f"dlt-{attempt}")
+            os.environ["DESTINATION__DUCKDB__CREDENTIALS"] = str(
+                Path(tmp) / f"apply-{attempt}.duckdb"
+            )
+            results.append(ours(args.projects, args.tasks))
+            bares.append(bare_client(args.projects, args.tasks))
+        applies = sorted(r["apply_seconds"] for r in results)
+        result = sorted(results, key=lambda r: r["apply_seconds"])[len(results) // 2]
+        bare_s = statistics.median(bares)
         naive_s, naive_writes = naive_loop(args.projects, args.tasks)
-        bare_s = bare_client(args.projects, args.tasks)
         os.environ["DESTINATION__DUCKDB__CREDENTIALS"] = str(Path(tmp) / "plan.duckdb")
         os.environ["DLT_DATA_DIR"] = str(Path(tmp) / "dlt-plan")
         memory = plan_memory(args.plan_tasks)
@@ -271,9 +283,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  {'':36}{'seconds':>9}{'writes':>8}{'reads':>7}")
     row = f"  {'ours: whole run (plan, dlt, apply)':36}{result['seconds']:>9.2f}"
     print(f"{row}{writes:>8.0f}{result['reads']:>7.0f}")
-    print(f"  {'ours: the apply (in the destination)':36}{result['apply_seconds']:>9.2f}")
+    print(f"  {'ours: the apply (in the destination)':36}{result['apply_seconds']:>9.2f}", end="")
+    print(f"   (median of {len(applies)}: {', '.join(f'{a:.2f}' for a in applies)})")
     print(f"  {'floor (writes × latency ÷ 15)':36}{floor:>9.2f}")
-    print(f"  {'plain concurrent POSTs (no ledger)':36}{bare_s:>9.2f}")
+    print(f"  {'plain concurrent POSTs (no ledger)':36}{bare_s:>9.2f}", end="")
+    print(f"   (median of {len(bares)}: {', '.join(f'{b:.2f}' for b in sorted(bares))})")
     print(f"  {'naive sequential create loop':36}{naive_s:>9.2f}{naive_writes:>8}")
     print(f"  {'no-op re-sync':36}{result['noop_seconds']:>9.2f}{result['noop_writes']:>8.0f}")
     tree = f"{result['rooms']:.0f} rooms, {result['folders']:.0f} folders, {result['failed']:.0f} failed"
