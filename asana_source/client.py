@@ -22,6 +22,7 @@ from asana.rest import ApiException
 
 from pm_runtime.errors import UserFacingError
 from pm_runtime.http_policy import RetryPolicy, surely_not_sent, urllib3_retry
+from pm_runtime.unreachable import connection_cause
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 BAD_TOKEN = "Asana rejected the access token (401)"
@@ -90,7 +91,11 @@ class AsanaClient:
         # the SDK's urllib3 loop, run by the project's policy: reads are retried, a write is
         # left to its caller (a link writer knows how to look before writing again)
         self.policy = sdk_policy(max_retries, backoff, max_retry_after)
-        cfg.retry_strategy = urllib3_retry(self.policy, READ_METHODS)
+        cfg.retry_strategy = urllib3_retry(self.policy, READ_METHODS, "Asana", base_url)
+        # the SDK hangs a handler of its own on the `asana` and `urllib3` loggers, one more per
+        # client: every warning printed twice and more; the command line's logging decides
+        for logger in cfg.logger.values():
+            logger.removeHandler(cfg.logger_stream_handler)
         cfg.connection_pool_maxsize = pool_size
         self.api = asana.ApiClient(cfg)
         self.base_url = base_url
@@ -136,10 +141,18 @@ class AsanaClient:
         except ApiException as exc:
             raise api_error(exc, getattr(method, "__name__", "")) from None
         except urllib3.exceptions.HTTPError as exc:  # MaxRetryError and friends
+            retried = isinstance(exc, urllib3.exceptions.MaxRetryError)
+            tries = f" ({self.policy.attempts} tries)" if retried else ""
+            cause = connection_cause(exc, self.base_url)
+            sent = not surely_not_sent(exc)
+            message = (
+                f"Asana at {self.base_url} did not answer{tries}: {cause}"
+                if sent
+                else f"Asana at {self.base_url} cannot be reached{tries}: {cause} — check "
+                "sources.asana.base_url"
+            )
             raise AsanaUnavailable(
-                f"Asana at {self.base_url} did not answer after retries ({type(exc).__name__})",
-                reached_server=not surely_not_sent(exc),
-                transport_retried=isinstance(exc, urllib3.exceptions.MaxRetryError),
+                message, reached_server=sent, transport_retried=retried
             ) from None
 
     def list(

@@ -33,6 +33,7 @@ from docspace_destination.pacer import Pacer, RequestStats
 from pm_runtime import http_policy
 from pm_runtime.http_policy import Reply
 from pm_runtime.transport import require_secure_url
+from pm_runtime.unreachable import connection_cause
 
 # a 429 whose Retry-After is longer than this is the daily window: stop, don't wait
 MAX_RETRY_AFTER = 60.0
@@ -162,7 +163,8 @@ class ApiTransport:
                 )
             except TransportError as exc:
                 sent = not http_policy.surely_not_sent(exc)
-                return Reply(0, reached_server=sent, value=type(exc).__name__)
+                cause = connection_cause(exc, url, timeout or self.timeout)
+                return Reply(0, reached_server=sent, value=cause)
             finally:
                 self.pacer.release(kind, throttled=resp is not None and resp.status == 429)
             if resp.status == 429:
@@ -173,7 +175,7 @@ class ApiTransport:
             send_once,
             self.policy,
             idempotent=idempotent,
-            on_retry=lambda _: self.stats.note("retries"),
+            on_retry=lambda *_: self.stats.note("retries"),
         )
         return self._answer(result, where)
 
@@ -192,7 +194,7 @@ class ApiTransport:
                     429, f"still rate limited after {result.throttles - 1} retries", where
                 )
             if not reply.status:
-                raise DocSpaceError(0, f"no connection after {result.failures} attempts", where)
+                raise DocSpaceError(0, f"{resp} after {result.failures} attempts", where)
             raise DocSpaceError(reply.status, "gave up after retries", where)
         if reply.status == 401:
             raise DocSpaceAuthError(

@@ -12,8 +12,6 @@ naming the portal URL and the cause. It writes nothing.
 from __future__ import annotations
 
 import json
-import ssl
-from urllib.parse import urlsplit
 
 import urllib3
 from urllib3 import exceptions as u3
@@ -22,6 +20,7 @@ from docspace_destination.client import DocSpaceAuthError
 from pm_runtime.errors import UserFacingError
 from pm_runtime.http_policy import Reply, RetryPolicy, send_with_retries
 from pm_runtime.transport import require_secure_url
+from pm_runtime.unreachable import connection_cause
 
 CHECK_PATH = "/files/rooms?count=1&searchArea=0"
 CHECK_TIMEOUT = 5.0
@@ -38,34 +37,10 @@ class PortalUnreachable(UserFacingError):
     """The DocSpace portal did not answer as a DocSpace API (wrong URL, down, not DocSpace)."""
 
 
-def _connection_cause(exc: BaseException, host: str, port: int) -> str:
-    """What urllib3's error means to a user: unknown host, closed port, TLS to plain http..."""
-    text = str(exc)
-    inner = getattr(exc, "reason", None) or exc
-    if isinstance(inner, u3.SSLError | ssl.SSLError) or "SSL" in text or "ssl" in text:
-        return (
-            "the TLS handshake failed (is it a plain http:// server, or a certificate this "
-            f"machine does not trust?): {str(inner)[:120]}"
-        )
-    if (
-        isinstance(inner, u3.NameResolutionError)
-        or "Name or service not known" in text
-        or ("getaddrinfo" in text or "Temporary failure in name resolution" in text)
-    ):
-        return f"unknown host {host}"
-    if "Connection refused" in text:
-        return f"connection refused: nothing listens on {host}:{port}"
-    if isinstance(inner, u3.TimeoutError) or "timed out" in text:
-        return f"no answer within {CHECK_TIMEOUT:g} s"
-    return f"cannot connect ({type(inner).__name__})"
-
-
 def check_portal(base_url: str, api_key: str, timeout: float = CHECK_TIMEOUT) -> None:
     """Raise a one-line UserFacingError unless `base_url` is a DocSpace portal that accepts
     `api_key`; one GET, no retries, no write."""
     root = require_secure_url(base_url, KEY).removesuffix("/api/2.0")
-    parts = urlsplit(root)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     pool = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=timeout))
 
     def send_once() -> Reply:
@@ -81,7 +56,7 @@ def check_portal(base_url: str, api_key: str, timeout: float = CHECK_TIMEOUT) ->
     try:
         resp = send_with_retries(send_once, BUSY_POLICY, idempotent=True).reply.value
     except u3.HTTPError as exc:
-        cause = _connection_cause(exc, parts.hostname or "", port)
+        cause = connection_cause(exc, root, timeout)
         raise PortalUnreachable(
             f"DocSpace at {root} cannot be reached: {cause} — check {KEY}"
         ) from None

@@ -28,6 +28,7 @@ do not retry together; a server's `Retry-After` (delta-seconds or an HTTP-date, 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -36,6 +37,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from pm_runtime.errors import exception_chain
+
+log = logging.getLogger("pm_runtime.http")
 
 BACKOFF_BASE_SECONDS = 0.25
 BACKOFF_MAX_SECONDS = 30.0
@@ -247,7 +250,7 @@ def send_with_retries(
     idempotent: bool,
     sleep: Callable[[float], None] = time.sleep,
     throttle_wait: Callable[[Reply], float | None] | None = None,
-    on_retry: Callable[[Reply], None] | None = None,
+    on_retry: Callable[[Reply, float, int], None] | None = None,
 ) -> Result:
     """The one retry loop: `send` once, ask the policy, wait, send again.
 
@@ -271,20 +274,59 @@ def send_with_retries(
         )
         if decision.verdict != RETRY:
             return Result(decision.verdict, reply, failures, throttles, decision.retry_after)
-        if on_retry is not None:
-            on_retry(reply)
+        if on_retry is not None:  # the reply, the wait before the next send, that send's number
+            on_retry(reply, decision.wait, failures + throttles + 1)
         sleep(decision.wait)
 
 
-def urllib3_retry(policy: RetryPolicy, methods: Collection[str]) -> Any:
+def announce_retry(service: str, cause: str, wait: float, attempt: int, attempts: int) -> None:
+    """One line for a connection that failed and will be tried again: a run that waits on an
+    unreachable service says so while it waits, not only when it gives up."""
+    when = "at once" if wait < 0.05 else f"in {wait:.1f} s"
+    log.warning("%s: %s; trying again %s (try %d of %d)", service, cause, when, attempt, attempts)
+
+
+class _OwnRetryLines(logging.Filter):
+    """Drops urllib3's "Retrying (PolicyRetry(total=…)) after connection broken by …" line
+    (its repr of the policy and the raw exception, with the URL): `PolicyRetry` says it in
+    one line of its own (`announce_retry`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not (args and getattr(args[0], "announces", False))
+
+
+def urllib3_retry(
+    policy: RetryPolicy, methods: Collection[str], service: str = "", base_url: str = ""
+) -> Any:
     """The policy as a urllib3 `Retry`, for a transport that loops on its own (the Asana SDK,
     a requests session's adapter): retries `policy.retry_statuses` and lost replies for
     `methods`, connect failures for any method (urllib3's rule: nothing was sent), waits the
     policy's jittered backoff or the server's Retry-After (capped), and hands back the last
-    response instead of raising, so the client's own error handling words it."""
+    response instead of raising, so the client's own error handling words it. With `service`
+    and `base_url` ("Asana", its URL), each retry after a failed connection is one line of
+    ours (`announce_retry`) instead of urllib3's."""
     from urllib3.util.retry import Retry
 
+    from pm_runtime.unreachable import connection_cause
+
+    if service:
+        connection_log = logging.getLogger("urllib3.connectionpool")
+        if not any(isinstance(f, _OwnRetryLines) for f in connection_log.filters):
+            connection_log.addFilter(_OwnRetryLines())
+
     class PolicyRetry(Retry):
+        announces = bool(service)
+
+        def increment(self, method=None, url=None, response=None, error=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+            after = super().increment(method, url, response, error, *args, **kwargs)
+            if service and error is not None and response is None:
+                tries = policy.attempts - (after.total or 0)
+                cause = connection_cause(error, base_url)
+                wait = after.get_backoff_time()
+                announce_retry(f"{service} at {base_url}", cause, wait, tries, policy.attempts)
+            return after
+
         def parse_retry_after(self, retry_after: str) -> float:
             # a hostile or buggy Retry-After must not park the run for hours
             seconds = parse_retry_after(retry_after)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from asana_source.client import AsanaClient, AsanaError
+from asana_source.client import AsanaClient, AsanaError, AsanaUnavailable
 from asana_source.link_writer import AsanaLinkWriter
 from docspace_destination.client import AmbiguousWriteError as DocSpaceAmbiguous
 from docspace_destination.client import DocSpaceClient, DocSpaceError
@@ -211,7 +211,8 @@ def test_docspace_retries_a_create_that_never_reached_the_portal() -> None:
     with pytest.raises(DocSpaceError) as caught:
         client.create_room("Never sent", 2)
     assert not isinstance(caught.value, DocSpaceAmbiguous)
-    assert "no connection after 6 attempts" in str(caught.value)
+    assert "connection refused: nothing listens on 127.0.0.1" in str(caught.value)
+    assert "after 6 attempts" in str(caught.value)
 
 
 @pytest.fixture
@@ -242,9 +243,48 @@ def test_trello_reports_a_5xx_to_a_write_as_ambiguous(trello, trello_service) ->
 
 def test_trello_gives_up_a_failing_read_after_its_attempts(trello, trello_service) -> None:
     trello_service.faults.errors(1.0, statuses=(503,), route="GET /members/me")
-    with pytest.raises(TrelloApiError, match="after 8 attempts"):
+    with pytest.raises(TrelloApiError, match="after 8 tries"):
         trello.get("/members/me")
     assert trello_service.log.count("GET", "/members/me") == 8
+
+
+def _retry_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "trying again" in r.getMessage()]
+
+
+def test_an_unreachable_trello_is_one_line_naming_the_cause_and_the_setting(caplog) -> None:
+    port = closed_port()
+    client = TrelloClient(f"http://127.0.0.1:{port}", "the-key", "the-token")
+    client.session._sleep = lambda _: None
+    with pytest.raises(TrelloApiError) as caught:
+        client.get("/members/me/boards")
+    client.close()
+    assert str(caught.value) == (
+        f"Trello at http://127.0.0.1:{port} cannot be reached (8 tries): connection refused: "
+        f"nothing listens on 127.0.0.1:{port} — check sources.trello.base_url"
+    )
+    # said while it waits, one line a retry; the key and token (in the query) nowhere
+    lines = _retry_lines(caplog)
+    assert len(lines) == 7 and lines[0].startswith(f"Trello at http://127.0.0.1:{port}: ")
+    assert "(try 8 of 8)" in lines[-1]
+    assert not [
+        r for r in caplog.records if "the-token" in r.getMessage() or "the-key" in r.getMessage()
+    ]
+
+
+def test_an_unreachable_asana_is_one_line_naming_the_cause_and_the_setting(caplog) -> None:
+    port = closed_port()
+    client = AsanaClient("the-token", f"http://127.0.0.1:{port}", max_retries=2, backoff=0)
+    with pytest.raises(AsanaUnavailable) as caught:
+        client.list(client.workspaces_api.get_workspaces, opts={})
+    client.close()
+    assert str(caught.value) == (
+        f"Asana at http://127.0.0.1:{port} cannot be reached (3 tries): connection refused: "
+        f"nothing listens on 127.0.0.1:{port} — check sources.asana.base_url"
+    )
+    # our line a retry, not urllib3's "Retrying (PolicyRetry(total=…)) after connection broken"
+    assert len(_retry_lines(caplog)) == 2
+    assert not [r for r in caplog.records if "PolicyRetry" in r.getMessage()]
 
 
 @pytest.fixture

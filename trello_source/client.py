@@ -27,10 +27,12 @@ from pm_runtime.http_policy import (
     AmbiguousWriteError,
     Reply,
     RetryPolicy,
+    announce_retry,
     send_with_retries,
     surely_not_sent,
 )
 from pm_runtime.log_redaction import redact_request_logs
+from pm_runtime.unreachable import connection_cause
 from trello_source import settings
 
 log = logging.getLogger(__name__)
@@ -113,6 +115,12 @@ def _path(request: requests.PreparedRequest | requests.Request) -> str:
     return urlsplit(request.url or "").path
 
 
+def _origin(request: requests.PreparedRequest | requests.Request) -> str:
+    """scheme://host[:port] of the request: never its query, which carries the key and token."""
+    parts = urlsplit(request.url or "")
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
 def _header_int(response: requests.Response, name: str) -> int | None:
     try:
         return int(response.headers[name])
@@ -160,9 +168,11 @@ class TrelloSession(requests.Session):
             try:
                 response = super(TrelloSession, self).send(request, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as exc:
-                # the exception text contains the full URL with key and token: never keep it
+                # the exception text contains the full URL with key and token: only its cause
+                # is kept, in words naming the host (`pm_runtime.unreachable`)
                 sent = not surely_not_sent(exc)
-                return Reply(0, reached_server=sent, value=type(exc).__name__)
+                cause = connection_cause(exc, request.url or "", settings.REQUEST_TIMEOUT_SECONDS)
+                return Reply(0, reached_server=sent, value=cause)
             return Reply(response.status_code, response.headers, value=response)
 
         result = send_with_retries(
@@ -171,13 +181,13 @@ class TrelloSession(requests.Session):
             idempotent=request.method != "POST",
             sleep=self._sleep,
             throttle_wait=lambda reply: window_wait(reply.value),
-            on_retry=lambda _: self._count_retry(),
+            on_retry=lambda reply, wait, number: self._count_retry(request, reply, wait, number),
         )
         reply = result.reply
         if result.verdict == DONE:
             return reply.value
         problem = (
-            f"connection failed ({reply.value})"
+            str(reply.value)
             if not reply.status
             else "429 rate limited"
             if reply.status == 429
@@ -187,13 +197,24 @@ class TrelloSession(requests.Session):
             if not reply.status:
                 raise AmbiguousWriteError(f"no reply ({reply.value})")
             raise AmbiguousWriteError(problem, reply.status)
+        tries = result.failures + result.throttles
+        if not reply.reached_server:
+            raise TrelloApiError(
+                f"Trello at {_origin(request)} cannot be reached ({tries} tries): {problem} — "
+                "check sources.trello.base_url"
+            )
         raise TrelloApiError(
             f"Trello kept failing on {request.method} {_path(request)}: {problem} "
-            f"after {settings.MAX_ATTEMPTS} attempts"
+            f"after {tries} tries"
         )
 
-    def _count_retry(self) -> None:
+    def _count_retry(
+        self, request: requests.PreparedRequest, reply: Reply, wait: float, number: int
+    ) -> None:
         self.retries += 1
+        if not reply.status:  # a connection that failed: said while the run waits on it
+            service = f"Trello at {_origin(request)}"
+            announce_retry(service, str(reply.value), wait, number, POLICY.attempts)
 
 
 def check_response(response: requests.Response, *args: Any, **kwargs: Any) -> None:
