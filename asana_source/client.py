@@ -22,7 +22,7 @@ from asana.rest import ApiException
 
 from pm_runtime.errors import UserFacingError
 from pm_runtime.http_policy import RetryPolicy, surely_not_sent, urllib3_retry
-from pm_runtime.unreachable import connection_cause
+from pm_runtime.unreachable import ConnectionFailure
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 BAD_TOKEN = "Asana rejected the access token (401)"
@@ -143,16 +143,15 @@ class AsanaClient:
         except urllib3.exceptions.HTTPError as exc:  # MaxRetryError and friends
             retried = isinstance(exc, urllib3.exceptions.MaxRetryError)
             tries = f" ({self.policy.attempts} tries)" if retried else ""
-            cause = connection_cause(exc, self.base_url)
-            sent = not surely_not_sent(exc)
+            failure = ConnectionFailure.of(exc, self.base_url)
             message = (
-                f"Asana at {self.base_url} did not answer{tries}: {cause}"
-                if sent
-                else f"Asana at {self.base_url} cannot be reached{tries}: {cause} — check "
+                f"Asana at {self.base_url} cannot be reached{tries}: {failure} — check "
                 "sources.asana.base_url"
+                if failure.unreachable
+                else f"Asana at {self.base_url} did not answer{tries}: {failure}"
             )
             raise AsanaUnavailable(
-                message, reached_server=sent, transport_retried=retried
+                message, reached_server=not surely_not_sent(exc), transport_retried=retried
             ) from None
 
     def list(

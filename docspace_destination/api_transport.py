@@ -33,7 +33,7 @@ from docspace_destination.pacer import Pacer, RequestStats
 from pm_runtime import http_policy
 from pm_runtime.http_policy import Reply
 from pm_runtime.transport import require_secure_url
-from pm_runtime.unreachable import connection_cause
+from pm_runtime.unreachable import ConnectionFailure
 
 # a 429 whose Retry-After is longer than this is the daily window: stop, don't wait
 MAX_RETRY_AFTER = 60.0
@@ -163,8 +163,8 @@ class ApiTransport:
                 )
             except TransportError as exc:
                 sent = not http_policy.surely_not_sent(exc)
-                cause = connection_cause(exc, url, timeout or self.timeout)
-                return Reply(0, reached_server=sent, value=cause)
+                failure = ConnectionFailure.of(exc, url, timeout or self.timeout)
+                return Reply(0, reached_server=sent, value=failure)
             finally:
                 self.pacer.release(kind, throttled=resp is not None and resp.status == 429)
             if resp.status == 429:

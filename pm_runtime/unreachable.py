@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Iterator
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 
@@ -30,6 +31,35 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         inner = [getattr(e, "reason", None), e.__cause__, e.__context__]
         inner += [a for a in getattr(e, "args", ()) if isinstance(a, BaseException)]
         todo += [i for i in inner if isinstance(i, BaseException)]
+
+
+class ConnectionFailure(NamedTuple):
+    """A send that got no reply: why, in words (`connection_cause`), and whether the service
+    was never reached at all (no connection, or no TLS session: a wrong URL or a service that
+    is down) rather than lost on the way (a timeout, a reset)."""
+
+    cause: str
+    unreachable: bool
+
+    @classmethod
+    def of(cls, exc: BaseException, url: str, timeout: float | None = None) -> ConnectionFailure:
+        return cls(connection_cause(exc, url, timeout), _never_connected(exc))
+
+    def __str__(self) -> str:
+        return self.cause
+
+
+def _never_connected(exc: BaseException) -> bool:
+    from urllib3 import exceptions as u3
+
+    chain = list(_chain(exc))
+    texts = " ".join(f"{type(e).__name__} {e}" for e in chain)
+    never = (ssl.SSLError, u3.SSLError, u3.NameResolutionError, u3.ConnectTimeoutError)
+    return (
+        any(isinstance(e, never + (ConnectionRefusedError,)) for e in chain)
+        or "Connection refused" in texts
+        or "Name or service not known" in texts
+    )
 
 
 def host_and_port(url: str) -> tuple[str, int]:

@@ -32,7 +32,7 @@ from pm_runtime.http_policy import (
     surely_not_sent,
 )
 from pm_runtime.log_redaction import redact_request_logs
-from pm_runtime.unreachable import connection_cause
+from pm_runtime.unreachable import ConnectionFailure
 from trello_source import settings
 
 log = logging.getLogger(__name__)
@@ -171,8 +171,10 @@ class TrelloSession(requests.Session):
                 # the exception text contains the full URL with key and token: only its cause
                 # is kept, in words naming the host (`pm_runtime.unreachable`)
                 sent = not surely_not_sent(exc)
-                cause = connection_cause(exc, request.url or "", settings.REQUEST_TIMEOUT_SECONDS)
-                return Reply(0, reached_server=sent, value=cause)
+                failure = ConnectionFailure.of(
+                    exc, request.url or "", settings.REQUEST_TIMEOUT_SECONDS
+                )
+                return Reply(0, reached_server=sent, value=failure)
             return Reply(response.status_code, response.headers, value=response)
 
         result = send_with_retries(
@@ -198,7 +200,7 @@ class TrelloSession(requests.Session):
                 raise AmbiguousWriteError(f"no reply ({reply.value})")
             raise AmbiguousWriteError(problem, reply.status)
         tries = result.failures + result.throttles
-        if not reply.reached_server:
+        if isinstance(reply.value, ConnectionFailure) and reply.value.unreachable:
             raise TrelloApiError(
                 f"Trello at {_origin(request)} cannot be reached ({tries} tries): {problem} — "
                 "check sources.trello.base_url"
