@@ -323,8 +323,10 @@ def urllib3_retry(
             if service and error is not None and response is None:
                 tries = policy.attempts - (after.total or 0)
                 cause = connection_cause(error, base_url)
-                wait = after.get_backoff_time()
-                announce_retry(f"{service} at {base_url}", cause, wait, tries, policy.attempts)
+                after.waits = after.get_backoff_time()  # drawn once: the wait said is the wait
+                announce_retry(
+                    f"{service} at {base_url}", cause, after.waits, tries, policy.attempts
+                )
             return after
 
         def parse_retry_after(self, retry_after: str) -> float:
@@ -334,7 +336,11 @@ def urllib3_retry(
                 return super().parse_retry_after(retry_after)  # raises InvalidHeader
             return min(seconds, policy.max_retry_after)
 
+        waits: float | None = None
+
         def get_backoff_time(self) -> float:
+            if self.waits is not None:
+                return self.waits
             failed = 0
             for entry in reversed(self.history):
                 if entry.redirect_location is not None:
