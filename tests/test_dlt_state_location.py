@@ -166,3 +166,24 @@ def test_old_state_that_describes_another_staging_database_is_left_where_it_is(
     assert "moved from" not in run.output
     assert (old / "asana" / "state.json").is_file()
     assert (other / "data" / "dlt" / "pipelines" / "asana").is_dir()
+
+
+# -- a crashed run's package ---------------------------------------------------------------------
+
+
+def test_the_shortcut_for_no_package_left_sees_what_dlt_sees_at_every_step(workspace):
+    """A re-sync reads dlt's folders instead of building a dlt pipeline (~50 ms): it must never
+    say "no package" while dlt has one to normalize or load (dlt's layout could change)."""
+    import dlt
+
+    from pm_runtime.dlt_state import holds_no_package
+
+    name = "shortcut_probe"
+    assert holds_no_package(name)  # no folder yet
+    pipeline = dlt.pipeline(name, destination="duckdb", pipelines_dir=pipelines_dir())
+    pipeline.extract([{"id": 1}], table_name="rows")
+    assert pipeline.has_pending_data and not holds_no_package(name)  # extracted
+    pipeline.normalize()
+    assert pipeline.has_pending_data and not holds_no_package(name)  # normalized, not loaded
+    pipeline.load()
+    assert not pipeline.has_pending_data and holds_no_package(name)  # loaded
