@@ -34,32 +34,54 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 
 class ConnectionFailure(NamedTuple):
-    """A send that got no reply: why, in words (`connection_cause`), and whether the service
-    was never reached at all (no connection, or no TLS session: a wrong URL or a service that
-    is down) rather than lost on the way (a timeout, a reset)."""
+    """A send that got no reply: why, in words, and whether the service was never reached at
+    all (no connection, or no TLS session: a wrong URL or a service that is down) rather than
+    lost on the way (a timeout, a reset)."""
 
     cause: str
     unreachable: bool
 
     @classmethod
     def of(cls, exc: BaseException, url: str, timeout: float | None = None) -> ConnectionFailure:
-        return cls(connection_cause(exc, url, timeout), _never_connected(exc))
+        """`exc` read once: the first of its causes that matches says both (`connection_cause`)."""
+        from urllib3 import exceptions as u3
+
+        host, port = host_and_port(url)
+        chain = list(_chain(exc))
+        texts = " ".join(f"{type(e).__name__} {e}" for e in chain)
+
+        def found(types: type | tuple[type, ...], *markers: str) -> bool:
+            return any(isinstance(e, types) for e in chain) or any(m in texts for m in markers)
+
+        tls = next((e for e in chain if isinstance(e, ssl.SSLError)), None)
+        if tls is not None or found(u3.SSLError):
+            # the ssl module's own text names the problem (WRONG_VERSION_NUMBER...), never a URL
+            detail = f": {str(tls)[:120]}" if tls is not None else ""
+            return cls(
+                "the TLS handshake failed (is it a plain http:// server, or a certificate this "
+                f"machine does not trust?){detail}",
+                True,
+            )
+        if found(
+            u3.NameResolutionError, "Name or service not known", "getaddrinfo", "name resolution"
+        ):
+            return cls(f"unknown host {host}", True)
+        if found(ConnectionRefusedError, "Connection refused"):
+            return cls(f"connection refused: nothing listens on {host}:{port}", True)
+        waited = f" within {timeout:g} s" if isinstance(timeout, int | float) and timeout else ""
+        if found(u3.ConnectTimeoutError):
+            return cls(f"no connection to {host}:{port}{waited}", True)
+        if found((u3.ReadTimeoutError, TimeoutError), "timed out"):
+            return cls(f"no answer{waited}", False)
+        if found(ConnectionResetError, "reset by peer"):
+            return cls("the connection was reset", False)
+        if found(u3.ProtocolError):
+            return cls("the connection was closed without a reply", False)
+        inner = chain[-1] if len(chain) > 1 else exc
+        return cls(f"cannot connect ({type(inner).__name__})", False)
 
     def __str__(self) -> str:
         return self.cause
-
-
-def _never_connected(exc: BaseException) -> bool:
-    from urllib3 import exceptions as u3
-
-    chain = list(_chain(exc))
-    texts = " ".join(f"{type(e).__name__} {e}" for e in chain)
-    never = (ssl.SSLError, u3.SSLError, u3.NameResolutionError, u3.ConnectTimeoutError)
-    return (
-        any(isinstance(e, never + (ConnectionRefusedError,)) for e in chain)
-        or "Connection refused" in texts
-        or "Name or service not known" in texts
-    )
 
 
 def host_and_port(url: str) -> tuple[str, int]:
@@ -70,37 +92,4 @@ def host_and_port(url: str) -> tuple[str, int]:
 def connection_cause(exc: BaseException, url: str, timeout: float | None = None) -> str:
     """Why the connection to `url` failed, e.g. "connection refused: nothing listens on
     127.0.0.1:9"; `timeout` is the client's, to say how long it waited."""
-    from urllib3 import exceptions as u3
-
-    host, port = host_and_port(url)
-    chain = list(_chain(exc))
-    texts = " ".join(f"{type(e).__name__} {e}" for e in chain)
-    tls = next((e for e in chain if isinstance(e, ssl.SSLError)), None)
-    if tls is not None or any(isinstance(e, u3.SSLError) for e in chain):
-        # the ssl module's own text names the problem (WRONG_VERSION_NUMBER...), never a URL
-        detail = f": {str(tls)[:120]}" if tls is not None else ""
-        return (
-            "the TLS handshake failed (is it a plain http:// server, or a certificate this "
-            f"machine does not trust?){detail}"
-        )
-    if any(isinstance(e, u3.NameResolutionError) for e in chain) or any(
-        marker in texts
-        for marker in ("Name or service not known", "getaddrinfo", "name resolution")
-    ):
-        return f"unknown host {host}"
-    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "Connection refused" in texts:
-        return f"connection refused: nothing listens on {host}:{port}"
-    waited = f" within {timeout:g} s" if isinstance(timeout, int | float) and timeout else ""
-    if any(isinstance(e, u3.ConnectTimeoutError) for e in chain):
-        return f"no connection to {host}:{port}{waited}"
-    if (
-        any(isinstance(e, u3.ReadTimeoutError | TimeoutError) for e in chain)
-        or "timed out" in texts
-    ):
-        return f"no answer{waited}"
-    if any(isinstance(e, ConnectionResetError) for e in chain) or "reset by peer" in texts:
-        return "the connection was reset"
-    if any(isinstance(e, u3.ProtocolError) for e in chain):
-        return "the connection was closed without a reply"
-    inner = chain[-1] if len(chain) > 1 else exc
-    return f"cannot connect ({type(inner).__name__})"
+    return ConnectionFailure.of(exc, url, timeout).cause
