@@ -41,6 +41,8 @@ POLL_SECONDS = 0.2
 class SyncLockHeld(UserFacingError):
     """Another run of this pipeline holds the lock and did not let go in time."""
 
+    holder: str = ""  # who holds it, as the lock says ("PID … on host, since …")
+
 
 class RunSkipped(UserFacingError):
     """`--skip-if-running`: another run of this pipeline holds the lock, so this one does nothing."""
@@ -77,10 +79,13 @@ def _wait(
             )
             told = True
         if time.monotonic() >= deadline:
-            raise busy(
-                f"another run of the {pipeline} pipeline is still running ({holder()}); waited {timeout:g}s "
+            who = holder()
+            error = busy(
+                f"another run of the {pipeline} pipeline is still running ({who}); waited {timeout:g}s "
                 "— try again when it has finished, or raise staging.lock_timeout"
             )
+            error.holder = who  # type: ignore[attr-defined]
+            raise error
         time.sleep(POLL_SECONDS)
 
 

@@ -71,10 +71,9 @@ def _the_only_demo() -> Iterator[None]:
     with contextlib.ExitStack() as held:
         try:
             held.enter_context(file_sync_lock(SANDBOX_DIR, "demo", timeout=0))
-        except SyncLockHeld:
-            holder = Path(f"{SANDBOX_DIR}.demo.lock").read_text(errors="replace").strip()
+        except SyncLockHeld as held_by:
             raise DemoRunning(
-                f"another --sandbox demo is running ({holder or 'holder unknown'}) and uses "
+                f"another --sandbox demo is running ({held_by.holder}) and uses "
                 f"{SANDBOX_DIR}, which each demo starts afresh: try again when it has finished"
             ) from None
         yield
