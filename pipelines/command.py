@@ -65,6 +65,8 @@ def _progress_bar(total: int, enabled: bool) -> Any:
 def run(source: str, args: argparse.Namespace) -> int:
     from docspace_destination.desired import NothingStaged
     from docspace_destination.sync import Sync
+    from pipelines.fresh_sync import sync_in_fresh_process
+    from pm_runtime.load_phases import ChildLoad
 
     if args.watch:
         from pipelines.watch.process import watch
@@ -79,6 +81,8 @@ def run(source: str, args: argparse.Namespace) -> int:
             spec = spec_for(source)
             print(f"{spec.display_title} loaded into DuckDB (dataset {spec.dataset}).")
             return EXIT_OK
+        if isinstance(info, ChildLoad) and args.command_line is not None:
+            sync_in_fresh_process(source, args.command_line)  # a big extract: never returns
 
     bar: Any = None
 
@@ -121,17 +125,27 @@ def run(source: str, args: argparse.Namespace) -> int:
 
 
 def main(source: str, argv: list[str] | None = None) -> int:
+    """The command line `argv`, or this process's own (`sys.argv`): only that one may be
+    replaced by a fresh process for the sync of a big run (`pipelines.fresh_sync`)."""
+    own = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(source).parse_args(argv)
     if args.sandbox:
         return hand_over_to_sandbox(source, argv)
+    args.command_line = argv if own else None
     return guarded(source, args, run)
 
 
 def guarded(
-    source: str, args: argparse.Namespace, body: Callable[[str, argparse.Namespace], int]
+    source: str,
+    args: argparse.Namespace,
+    body: Callable[[str, argparse.Namespace], int],
+    *,
+    checked: bool = False,
 ) -> int:
-    """`body(source, args)` once the flags are known to fit together; any error becomes one line."""
+    """`body(source, args)` once the flags are known to fit together and (unless `checked`:
+    the settings were checked by the run this one continues) the settings; any error becomes
+    one line."""
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     problem = limits_flag_problem(args.concurrency, args.max_writes)
@@ -142,7 +156,8 @@ def guarded(
         print("error: --watch cannot be combined with --plan, --extract-only or --sync-only")
         return EXIT_FAILED
     try:
-        check_before_running(source, args)  # settings, then DocSpace: before the source is read
+        if not checked:
+            check_before_running(source, args)  # settings, then DocSpace: before the source is read
         return body(source, args)
     except KeyboardInterrupt:
         print("interrupted: the next run continues where this one stopped")

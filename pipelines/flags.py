@@ -24,6 +24,9 @@ def build_parser(source: str | SourceSpec) -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok / nothing to do, 1 error or failed records, 2 --plan found changes, "
         "3 stopped at DocSpace's daily write limit.",
     )
+    # this process's own argv, set by `command.main` (only then may a big run's sync move to a
+    # fresh process: `pipelines.fresh_sync`); None for a command line run inside another program
+    parser.set_defaults(command_line=None)
     parser.add_argument(
         "--plan",
         action="store_true",

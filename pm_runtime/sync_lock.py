@@ -89,6 +89,9 @@ def _wait(
         time.sleep(POLL_SECONDS)
 
 
+_lock_files: dict[str, int] = {}  # pipeline → descriptor of the lock file this process holds
+
+
 @contextlib.contextmanager
 def file_sync_lock(
     database_path: str | Path,
@@ -99,25 +102,44 @@ def file_sync_lock(
     busy: type[UserFacingError] = SyncLockHeld,
 ) -> Iterator[None]:
     """Hold `<database>.<pipeline>.lock` for the duration of the block (DuckDB staging)."""
-    import fcntl
-
-    path = Path(f"{database_path}.{pipeline}.lock")
+    path = _lock_path(database_path, pipeline)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-
-    def try_acquire() -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
 
     def holder() -> str:
         text = path.read_text(errors="replace").strip()
         return text or "holder unknown"
 
     try:
-        _wait(try_acquire, holder, pipeline, timeout, say, busy)
+        _wait(lambda: _try_flock(fd), holder, pipeline, timeout, say, busy)
+    except BaseException:
+        os.close(fd)
+        raise
+    with _holding(fd, pipeline):
+        yield
+
+
+def _lock_path(database_path: str | Path, pipeline: str) -> Path:
+    return Path(f"{database_path}.{pipeline}.lock")
+
+
+def _try_flock(fd: int) -> bool:
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _holding(fd: int, pipeline: str) -> Iterator[None]:
+    """The block, with the flock on `fd` held: the file names this process; let go and closed after."""
+    import fcntl
+
+    _lock_files[pipeline] = fd
+    try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, _holder_text().encode(), 0)
         try:
@@ -126,7 +148,53 @@ def file_sync_lock(
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
+        _lock_files.pop(pipeline, None)
         os.close(fd)
+
+
+def hand_over(pipeline: str) -> int | None:
+    """The descriptor of `pipeline`'s lock file that this process holds, made to survive `exec`.
+
+    The program exec'd in this process's place (same PID) goes on holding the lock through it
+    (`adopted_lock`): no other run gets in between. None when this process holds no lock file
+    for `pipeline` (PostgreSQL's lock lives in a connection, which an exec ends)."""
+    fd = _lock_files.get(pipeline)
+    if fd is not None:
+        os.set_inheritable(fd, True)
+    return fd
+
+
+@contextlib.contextmanager
+def adopted_lock(pipeline: str, fd: int | None) -> Iterator[None]:
+    """`pipeline`'s lock for the block, through the descriptor that the program this process was
+    before `exec` handed over (`hand_over`); an flock belongs to the open file, which the exec kept,
+    so it is still held. Without one (or one that is not that lock file) the lock is taken as
+    `sync_lock` takes it."""
+    if fd is None or not _is_lock_file(fd, pipeline) or not _try_flock(fd):
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        with sync_lock(pipeline):
+            yield
+        return
+    os.set_inheritable(fd, False)  # the processes this one starts do not hold it
+    held = _held_here()
+    held.add(pipeline)
+    try:
+        with _holding(fd, pipeline):
+            yield
+    finally:
+        held.discard(pipeline)
+
+
+def _is_lock_file(fd: int, pipeline: str) -> bool:
+    from pm_runtime.staging import staging_database_path
+
+    try:
+        mine, lock = os.fstat(fd), os.stat(_lock_path(staging_database_path(), pipeline))
+    except OSError:
+        return False
+    return (mine.st_dev, mine.st_ino) == (lock.st_dev, lock.st_ino)
 
 
 @contextlib.contextmanager
@@ -199,8 +267,7 @@ def sync_lock(
     The first holder in a process also takes over dlt state left in dlt's old default folder
     (`pm_runtime.dlt_state`), so no other process is between its steps while it moves.
     """
-    held: set[str] = getattr(_held, "pipelines", None) or set()
-    _held.pipelines = held
+    held = _held_here()
     if pipeline in held:
         yield
         return
@@ -213,6 +280,12 @@ def sync_lock(
             yield
         finally:
             held.discard(pipeline)
+
+
+def _held_here() -> set[str]:
+    held: set[str] = getattr(_held, "pipelines", None) or set()
+    _held.pipelines = held
+    return held
 
 
 @contextlib.contextmanager
