@@ -88,7 +88,9 @@ def test_the_run_lock_is_held_by_the_same_pid_from_the_extract_to_the_last_write
     assert code == 0, err[-3000:]
     assert skipped.returncode == 0, skipped.stderr[-2000:]
     (line,) = skipped.stdout.strip().splitlines()
-    assert line.startswith(f"skipped: another run of the asana pipeline is running (PID {first.pid} ")
+    assert line.startswith(
+        f"skipped: another run of the asana pipeline is running (PID {first.pid} "
+    )
     assert world.tree() == EXPECTED_FLAT
 
 
