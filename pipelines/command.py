@@ -82,7 +82,8 @@ def run(source: str, args: argparse.Namespace) -> int:
             print(f"{spec.display_title} loaded into DuckDB (dataset {spec.dataset}).")
             return EXIT_OK
         if isinstance(info, ChildLoad) and args.command_line is not None:
-            sync_in_fresh_process(source, args.command_line)  # a big extract: never returns
+            # a big extract: the sync in a fresh process (this call returns only if exec failed)
+            sync_in_fresh_process(source, args.command_line)
 
     bar: Any = None
 

@@ -36,7 +36,9 @@ log = logging.getLogger("pipelines")
 def sync_in_fresh_process(source: str, argv: list[str]) -> None:
     """Replaces this process with `python -m pipelines.fresh_sync <source> <lock> <argv> --sync-only`.
 
-    Never returns. Output written so far is flushed first; the lock travels as a descriptor.
+    Returns only if the exec failed (the interpreter gone, out of memory): the sync then runs
+    here, as for a small run. Output written so far is flushed first; the lock travels as a
+    descriptor.
     """
     lock = hand_over(source)
     log.info(
@@ -46,9 +48,15 @@ def sync_in_fresh_process(source: str, argv: list[str]) -> None:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_DIR), env.get("PYTHONPATH")]))
     command = [sys.executable, "-m", "pipelines.fresh_sync", source, str(lock) if lock else NO_LOCK]
     sys.stdout.flush()
+    for handler in logging.getLogger().handlers:
+        handler.flush()
     sys.stderr.flush()
-    logging.shutdown()
-    os.execve(sys.executable, [*command, *argv, "--sync-only"], env)
+    try:
+        os.execve(sys.executable, [*command, *argv, "--sync-only"], env)
+    except OSError as exc:
+        if lock is not None:
+            os.set_inheritable(lock, False)
+        log.warning("the sync runs in this process: a fresh one could not start (%s)", exc)
 
 
 def continue_sync(source: str, lock: str, argv: list[str]) -> int:

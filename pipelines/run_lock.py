@@ -2,11 +2,12 @@
 
 The command line takes the pipeline's lock (`pm_runtime.sync_lock`: a lock file beside the
 DuckDB file, a session advisory lock on PostgreSQL) before the source is extracted and holds it
-until the sync ends; the sync inside finds it already held. A second run waits up to
-`[staging] lock_timeout` and then stops with one `error:` line naming the holder (exit 1), or,
-with `--skip-if-running`, says so in one line at once and exits 0 — what a scheduler wants, so a
-cron line needs no `flock`. `--watch` takes the same lock for each cycle instead (see
-`pipelines.watch.process`); `--plan --sync-only` reads only and takes none.
+until the sync ends; the sync inside finds it already held (so does the fresh process that a
+big run execs into for its sync, handed the lock's file descriptor: `pipelines.fresh_sync`).
+A second run waits up to `[staging] lock_timeout` and then stops with one `error:` line naming
+the holder (exit 1), or, with `--skip-if-running`, says so in one line at once and exits 0 —
+what a scheduler wants, so a cron line needs no `flock`. `--watch` takes the same lock for each
+cycle instead (see `pipelines.watch.process`); `--plan --sync-only` reads only and takes none.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ and calls `load()`. The parent keeps holding the run lock
 Small loads (an incremental run, a watcher's cycle: normalized files under
 `OWN_PROCESS_FROM_BYTES`) stay in-process, so they pay no second start-up; so do loads into
 PostgreSQL or MotherDuck (the server does the work). `PM_LOAD_IN_PROCESS=1` keeps every
-load in-process.
+load in-process. A load that ran here marks the run as big: the command line then syncs in a
+fresh process too (`pipelines.fresh_sync`).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ SCRIPT = ROOT / "pipelines" / "asana_to_docspace.py"
 AS_BIG = (
     "import runpy, sys; sys.path.insert(0, sys.argv[1]); "
     "import pm_runtime.load_phases as phases; phases.OWN_PROCESS_FROM_BYTES = 0; "
-    "sys.argv = sys.argv[2:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+    "sys.argv = sys.argv[2:]; {prelude}; runpy.run_path(sys.argv[0], run_name='__main__')"
 )
 
 
@@ -37,9 +37,9 @@ def world(workspace, sandbox, monkeypatch) -> AsanaWorld:
     return AsanaWorld(sandbox).build()
 
 
-def _start_big(*args: str, **env: str) -> subprocess.Popen:
+def _start_big(*args: str, prelude: str = "pass", **env: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", AS_BIG, str(ROOT), str(SCRIPT), *args],
+        [sys.executable, "-c", AS_BIG.format(prelude=prelude), str(ROOT), str(SCRIPT), *args],
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -100,6 +100,16 @@ def test_a_plan_after_a_big_extract_exits_2_and_writes_nothing(world):
     assert "create" in out
     assert world.writes() == 0
     assert world.tree() == {}
+
+
+def test_a_big_run_whose_fresh_process_cannot_start_syncs_where_it_extracted(world):
+    refused = "OSError(12, 'Cannot allocate memory')"  # what exec says when the machine is full
+    proc = _start_big(prelude=f"import os; os.execve = lambda *a: (_ for _ in ()).throw({refused})")
+    code, out, err = _finish(proc)
+    assert code == 0, err[-3000:]
+    assert "the sync runs in this process: a fresh one could not start (" in err, err
+    assert out.count("created ") == 1, out
+    assert world.tree() == EXPECTED_FLAT
 
 
 def test_a_small_run_syncs_in_the_process_that_extracted(world):

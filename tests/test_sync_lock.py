@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -130,3 +132,36 @@ def test_a_dropped_connection_releases_the_postgres_lock(postgres_url):
     proc.wait()
     with postgres_sync_lock(lambda: psycopg2.connect(postgres_url), "asana_docspace", timeout=10):
         pass
+
+
+def _taken_elsewhere(database: str, pipeline: str) -> bool:
+    """Whether another process finds `pipeline`'s lock held (it does not wait)."""
+    tries = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pm_runtime.sync_lock import file_sync_lock\n"
+            "with file_sync_lock(sys.argv[1], sys.argv[2], timeout=0): pass",
+            database,
+            pipeline,
+        ],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        capture_output=True,
+        text=True,
+    )
+    return tries.returncode != 0 and "SyncLockHeld" in tries.stderr
+
+
+def test_a_handed_over_descriptor_that_is_not_the_lock_file_takes_the_lock_as_usual(workspace):
+    """`pipelines.fresh_sync` passes the lock's descriptor across exec; a wrong number (not the
+    lock file) must neither leave the run unlocked nor hold anything else open."""
+    from pm_runtime.staging import staging_database_path
+    from pm_runtime.sync_lock import adopted_lock
+
+    database = str(staging_database_path())
+    unrelated = os.open(workspace / "unrelated", os.O_RDWR | os.O_CREAT)
+    with adopted_lock("asana", unrelated):
+        assert _taken_elsewhere(database, "asana")
+    assert not _taken_elsewhere(database, "asana")
+    with pytest.raises(OSError):
+        os.fstat(unrelated)  # closed: it was handed to the lock
