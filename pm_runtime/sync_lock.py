@@ -13,7 +13,9 @@ The staging database is what the runs share, so the lock lives there:
 - DuckDB: an `flock` on a file beside the database file (`pm.duckdb.<pipeline>.lock`). DuckDB's own
   file lock cannot serve: the sync holds the database only for short transactions so that readers get
   in between. The kernel drops an flock when its process dies, so a crash leaves no stale lock; the
-  file's text (host, PID, start time) names the holder.
+  file's text (host, PID, start time) names the holder. An flock belongs to the open file, so a
+  run that execs itself for its sync (`pipelines.fresh_sync`) keeps it by keeping the descriptor
+  (`hand_over`, `adopted_lock`).
 
 The second run waits up to `timeout` seconds, then stops with one line naming the holder
 (`--skip-if-running`: does not wait, and exits 0 saying so).
