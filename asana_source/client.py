@@ -21,7 +21,7 @@ import urllib3
 from asana.rest import ApiException
 
 from pm_runtime.errors import UserFacingError
-from pm_runtime.http_policy import RetryPolicy, surely_not_sent, urllib3_retry
+from pm_runtime.http_policy import RetryPolicy, surely_not_sent, tries, urllib3_retry
 from pm_runtime.unreachable import ConnectionFailure
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -142,13 +142,13 @@ class AsanaClient:
             raise api_error(exc, getattr(method, "__name__", "")) from None
         except urllib3.exceptions.HTTPError as exc:  # MaxRetryError and friends
             retried = isinstance(exc, urllib3.exceptions.MaxRetryError)
-            tries = f" ({self.policy.attempts} tries)" if retried else ""
+            took = f" ({tries(self.policy.attempts)})" if retried else ""
             failure = ConnectionFailure.of(exc, self.base_url)
             message = (
-                f"Asana at {self.base_url} cannot be reached{tries}: {failure} — check "
+                f"Asana at {self.base_url} cannot be reached{took}: {failure} — check "
                 "sources.asana.base_url"
                 if failure.unreachable
-                else f"Asana at {self.base_url} did not answer{tries}: {failure}"
+                else f"Asana at {self.base_url} did not answer{took}: {failure}"
             )
             raise AsanaUnavailable(
                 message, reached_server=not surely_not_sent(exc), transport_retried=retried

@@ -31,7 +31,7 @@ from docspace_destination.errors import (
 )
 from docspace_destination.pacer import Pacer, RequestStats
 from pm_runtime import http_policy
-from pm_runtime.http_policy import Reply
+from pm_runtime.http_policy import Reply, tries
 from pm_runtime.transport import require_secure_url
 from pm_runtime.unreachable import ConnectionFailure
 
@@ -194,7 +194,7 @@ class ApiTransport:
                     429, f"still rate limited after {result.throttles - 1} retries", where
                 )
             if not reply.status:
-                raise DocSpaceError(0, f"{resp} after {result.failures} attempts", where)
+                raise DocSpaceError(0, f"{resp} after {tries(result.failures)}", where)
             raise DocSpaceError(reply.status, "gave up after retries", where)
         if reply.status == 401:
             raise DocSpaceAuthError(

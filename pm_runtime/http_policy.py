@@ -279,6 +279,11 @@ def send_with_retries(
         sleep(decision.wait)
 
 
+def tries(count: int) -> str:
+    """How many requests a failure took, as the error line says it: "1 try", "9 tries"."""
+    return "1 try" if count == 1 else f"{count} tries"
+
+
 def announce_retry(service: str, cause: str, wait: float, attempt: int, attempts: int) -> None:
     """One line for a connection that failed and will be tried again: a run that waits on an
     unreachable service says so while it waits, not only when it gives up."""

@@ -212,7 +212,7 @@ def test_docspace_retries_a_create_that_never_reached_the_portal() -> None:
         client.create_room("Never sent", 2)
     assert not isinstance(caught.value, DocSpaceAmbiguous)
     assert "connection refused: nothing listens on 127.0.0.1" in str(caught.value)
-    assert "after 6 attempts" in str(caught.value)
+    assert "after 6 tries" in str(caught.value)
 
 
 @pytest.fixture
@@ -285,6 +285,15 @@ def test_an_unreachable_asana_is_one_line_naming_the_cause_and_the_setting(caplo
     # our line a retry, not urllib3's "Retrying (PolicyRetry(total=…)) after connection broken"
     assert len(_retry_lines(caplog)) == 2
     assert not [r for r in caplog.records if "PolicyRetry" in r.getMessage()]
+
+
+def test_an_asana_tried_once_says_1_try() -> None:
+    """`sources.asana.max_retries = 0`: one request, worded as one."""
+    port = closed_port()
+    client = AsanaClient("the-token", f"http://127.0.0.1:{port}", max_retries=0, backoff=0)
+    with pytest.raises(AsanaUnavailable, match=r"cannot be reached \(1 try\): connection refused"):
+        client.list(client.workspaces_api.get_workspaces, opts={})
+    client.close()
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from pm_runtime.http_policy import (
     announce_retry,
     send_with_retries,
     surely_not_sent,
+    tries,
 )
 from pm_runtime.log_redaction import redact_request_logs
 from pm_runtime.unreachable import ConnectionFailure
@@ -199,15 +200,14 @@ class TrelloSession(requests.Session):
             if not reply.status:
                 raise AmbiguousWriteError(f"no reply ({reply.value})")
             raise AmbiguousWriteError(problem, reply.status)
-        tries = result.failures + result.throttles
+        took = tries(result.failures + result.throttles)
         if isinstance(reply.value, ConnectionFailure) and reply.value.unreachable:
             raise TrelloApiError(
-                f"Trello at {_origin(request)} cannot be reached ({tries} tries): {problem} — "
+                f"Trello at {_origin(request)} cannot be reached ({took}): {problem} — "
                 "check sources.trello.base_url"
             )
         raise TrelloApiError(
-            f"Trello kept failing on {request.method} {_path(request)}: {problem} "
-            f"after {tries} tries"
+            f"Trello kept failing on {request.method} {_path(request)}: {problem} after {took}"
         )
 
     def _count_retry(
