@@ -20,6 +20,7 @@ from pipelines.handover import hand_over_to_sandbox
 from pipelines.preflight import check_before_running
 from pipelines.report import LISTED, format_plan, format_summary
 from pipelines.run_lock import one_run_at_a_time
+from pipelines.terminal_log import log_to_terminal
 from pm_runtime.failures import describe_failure
 from pm_runtime.source_spec import spec_for
 
@@ -147,8 +148,7 @@ def guarded(
     """`body(source, args)` once the flags are known to fit together and (unless `checked`:
     the settings were checked by the run this one continues) the settings; any error becomes
     one line."""
-    level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    log_to_terminal(args.verbose)
     problem = limits_flag_problem(args.concurrency, args.max_writes)
     if problem:
         print(f"error: {problem}")

@@ -440,6 +440,8 @@ def test_a_failure_is_one_line_naming_its_cause_and_writes_nothing(
     assert "Traceback" not in output
     assert "could not have their types inferred" not in output
     assert "PolicyRetry" not in output  # urllib3's retry lines: ours say it in one line each
+    # a warning logged on the way reads as the command's own lines do (`warning: …`)
+    assert not [line for line in lines if line.startswith(("WARNING ", "ERROR "))], output
     checked = lines[-1:] if case.where == "last" else lines
     assert any(all(e in line for e in case.expect) for line in checked), output
     if case.code == 1:
