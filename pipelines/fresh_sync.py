@@ -42,11 +42,18 @@ def sync_in_fresh_process(source: str, argv: list[str]) -> None:
     """
     lock = hand_over(source)
     log.info(
-        "the sync continues in a fresh process (PID %d): the extract's memory let go", os.getpid()
+        "the sync continues in a fresh process (same PID %d), without the extract's memory",
+        os.getpid(),
     )
     env = dict(os.environ)  # `-m pipelines.fresh_sync` from any working directory
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_DIR), env.get("PYTHONPATH")]))
-    command = [sys.executable, "-m", "pipelines.fresh_sync", source, str(lock) if lock else NO_LOCK]
+    command = [
+        sys.executable,
+        "-m",
+        "pipelines.fresh_sync",
+        source,
+        NO_LOCK if lock is None else str(lock),
+    ]
     sys.stdout.flush()
     for handler in logging.getLogger().handlers:
         handler.flush()

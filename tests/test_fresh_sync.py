@@ -57,7 +57,7 @@ def test_a_big_run_syncs_in_a_fresh_process_and_reads_as_one_run(world):
     proc = _start_big("-v", DESTINATION__DOCSPACE__LAYUOT="flat")
     code, out, err = _finish(proc)
     assert code == 0, err[-3000:]
-    assert f"the sync continues in a fresh process (PID {proc.pid})" in err
+    assert f"the sync continues in a fresh process (same PID {proc.pid})" in err
     assert out.count("Asana → DuckDB (asana_data): ") == 1
     assert out.count("created ") == 1, out  # one summary
     # the settings were checked (and a misspelt key warned about) once, before the extract
