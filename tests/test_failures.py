@@ -124,6 +124,19 @@ CASES = [
         expect=("sources.trello.board_ids", "5f1e0000000000000000beef"),
     ),
     Case(
+        "trello-answering-503",  # sources.trello.max_retries: one try, then the one line
+        command="trello",
+        env={"SOURCES__TRELLO__MAX_RETRIES": "0"},
+        faults=lambda sb: sb.trello.faults.errors(1.0, statuses=(503,)),
+        expect=("Trello kept failing on GET ", "/members/me/boards: 503 server error after 1 try"),
+    ),
+    Case(
+        "trello-max-retries-negative",
+        command="trello",
+        env={"SOURCES__TRELLO__MAX_RETRIES": "-1"},
+        expect=("sources.trello.max_retries must be at least 0, got -1",),
+    ),
+    Case(
         "asana-unknown-project",
         env={"SOURCES__ASANA__PROJECTS": '["Gamma"]'},
         expect=("sources.asana.projects", "Gamma"),

@@ -38,12 +38,16 @@ from trello_source import settings
 
 log = logging.getLogger(__name__)
 
-# Trello's share of the one HTTP policy: one count for 429s and failures alike
-POLICY = RetryPolicy(
-    attempts=settings.MAX_ATTEMPTS,
-    backoff_base=settings.BACKOFF_BASE_SECONDS,
-    backoff_cap=settings.BACKOFF_MAX_SECONDS,
-)
+
+def trello_policy(max_retries: int = settings.MAX_RETRIES) -> RetryPolicy:
+    """Trello's share of the one HTTP policy: one count for 429s and failures alike
+    (`sources.trello.max_retries` retries after the first request)."""
+    return RetryPolicy(
+        attempts=max_retries + 1,
+        backoff_base=settings.BACKOFF_BASE_SECONDS,
+        backoff_cap=settings.BACKOFF_MAX_SECONDS,
+    )
+
 
 # Bodies of a 401 that mean the credentials themselves are bad (not just this board).
 CREDENTIAL_ERRORS = ("invalid token", "invalid key", "invalid app key", "expired token")
@@ -152,10 +156,14 @@ class TrelloSession(requests.Session):
     looks before posting again (an attachment must not be made twice)."""
 
     def __init__(
-        self, limiter: RateLimiter | None = None, sleep: Callable[[float], None] = time.sleep
+        self,
+        limiter: RateLimiter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        policy: RetryPolicy | None = None,
     ) -> None:
         super().__init__()
         self.limiter = limiter or RateLimiter()
+        self.policy = policy or trello_policy()
         self._sleep = sleep
         self.requests_sent = 0
         self.retries = 0
@@ -180,7 +188,7 @@ class TrelloSession(requests.Session):
 
         result = send_with_retries(
             send_once,
-            POLICY,
+            self.policy,
             idempotent=request.method != "POST",
             sleep=self._sleep,
             throttle_wait=lambda reply: window_wait(reply.value),
@@ -216,7 +224,7 @@ class TrelloSession(requests.Session):
         self.retries += 1
         if not reply.status:  # a connection that failed: said while the run waits on it
             service = f"Trello at {_origin(request)}"
-            announce_retry(service, str(reply.value), wait, number, POLICY.attempts)
+            announce_retry(service, str(reply.value), wait, number, self.policy.attempts)
 
 
 def check_response(response: requests.Response, *args: Any, **kwargs: Any) -> None:
@@ -259,9 +267,14 @@ class TrelloClient:
     """The calls the source makes; each returns parsed JSON."""
 
     def __init__(
-        self, base_url: str, api_key: str, token: str, limiter: RateLimiter | None = None
+        self,
+        base_url: str,
+        api_key: str,
+        token: str,
+        limiter: RateLimiter | None = None,
+        max_retries: int = settings.MAX_RETRIES,
     ) -> None:
-        self.session = TrelloSession(limiter)
+        self.session = TrelloSession(limiter, policy=trello_policy(max_retries))
         self.rest = RESTClient(
             base_url=base_url, auth=TrelloAuth(api_key, token), session=self.session
         )

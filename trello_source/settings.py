@@ -14,8 +14,9 @@ PAGE_LIMIT = 1000
 REQUESTS_PER_WINDOW = 90
 WINDOW_SECONDS = 10.0
 
-# Retries of 429 (without Retry-After), 5xx and dropped connections.
-MAX_ATTEMPTS = 8
+# Retries of 429 (without Retry-After), 5xx and dropped connections after the first request
+# (`sources.trello.max_retries`).
+MAX_RETRIES = 7
 BACKOFF_BASE_SECONDS = 0.25
 BACKOFF_MAX_SECONDS = 10.0
 REQUEST_TIMEOUT_SECONDS = 60.0

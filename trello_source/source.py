@@ -17,6 +17,7 @@ import dlt
 from dlt.sources import DltResource
 
 from pm_runtime.previous_load import PreviousLoad, tombstone, utc_now
+from pm_runtime.setting_checks import check_settings, whole_number_problem
 from pm_runtime.transport import require_secure_url
 from trello_source import attachments as card_attachments
 from trello_source import settings
@@ -250,11 +251,15 @@ def trello_source(
     base_url: str = settings.DEFAULT_BASE_URL,
     board_ids: list[str] | None = None,
     attachments: bool = False,
+    max_retries: int = settings.MAX_RETRIES,
 ) -> list[DltResource]:
     """Every board the token can read (or `board_ids`), into `trello_data`. `attachments`:
-    also stage card attachments (metadata only, `trello_source.attachments`)."""
+    also stage card attachments (metadata only, `trello_source.attachments`). `max_retries`:
+    of a request after a 429, a 5xx or a failed connection."""
     base = require_secure_url(base_url, "sources.trello.base_url")
-    sync = BoardSync(TrelloClient(base, api_key, token), board_ids, attachments=attachments)
+    check_settings(whole_number_problem("sources.trello.max_retries", max_retries, minimum=0))
+    client = TrelloClient(base, api_key, token, max_retries=max_retries)
+    sync = BoardSync(client, board_ids, attachments=attachments)
     inline = card_attachments.Inline() if attachments else None
     extra = [_attachments_resource(inline)] if inline is not None else []
     return [
