@@ -136,6 +136,17 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _is_load(pid: int) -> bool:
+    """Whether `pid` is the load's process (`pm_runtime.load_phases`), not a short-lived helper
+    a library starts on the way (one such child during start-up once ended the extract phase
+    at 50 MB)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"load_phases" in f.read()
+    except OSError:
+        return False
+
+
 def _reset_peak(pid: int) -> bool:
     """VmHWM back to the current RSS ("5": the kernel's clear_refs for the peak)."""
     try:
@@ -199,7 +210,7 @@ def run_sampled(
         following = phase
         if extracted.is_set() and phase != "plan+apply":
             following = "plan+apply"
-        elif phase == "extract" and kids:
+        elif phase == "extract" and any(_is_load(kid) for kid in kids):
             following = "load"
         if following != phase:
             # the phase's peak: the high-water mark, or the highest sample where /proc refuses the reset
