@@ -20,10 +20,10 @@ The sampler reads /proc/<pid>/status of the command and of its children every 50
 command's phases are split by what it prints and spawns: *extract* (dlt's extract and
 normalize, until the load's child process appears), *load* (while the load runs in that
 child; its own peak is shown apart), *plan+apply* (from the line `Asana → DuckDB ...` or
-`Trello → DuckDB ...` to the exit; after a big extract the command execs itself for the sync,
-`pipelines/fresh_sync.py`: the same PID, whose high-water mark the exec starts afresh). Each phase's peak is the kernel's high-water mark
-(VmHWM), reset at each phase's start (/proc/<pid>/clear_refs), so a spike between two
-samples still counts. Beside the whole run's growth from the baseline, that of the part
+`Trello → DuckDB ...` to the exit; after a big extract the command execs itself for the
+sync, `pipelines/fresh_sync.py`: the same PID, whose high-water mark the exec starts afresh).
+Each phase's peak is the kernel's high-water mark (VmHWM), reset at each phase's start
+(/proc/<pid>/clear_refs), so a spike between two samples still counts. Beside the whole run's growth from the baseline, that of the part
 before the sync (extract, load and the load's child) is printed apart.
 
     python -m benchmarks full_run_memory [--source asana|trello] [--tasks 200000]

@@ -23,11 +23,10 @@ import argparse
 import logging
 import os
 import sys
-from pathlib import Path
 
+from pipelines.handover import project_environment
 from pm_runtime.sync_lock import adopted_lock, hand_over
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
 NO_LOCK = "-"
 
 log = logging.getLogger("pipelines")
@@ -45,8 +44,7 @@ def sync_in_fresh_process(source: str, argv: list[str]) -> None:
         "the sync continues in a fresh process (same PID %d), without the extract's memory",
         os.getpid(),
     )
-    env = dict(os.environ)  # `-m pipelines.fresh_sync` from any working directory
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_DIR), env.get("PYTHONPATH")]))
+    env = project_environment()  # `-m pipelines.fresh_sync` from any working directory
     command = [
         sys.executable,
         "-m",

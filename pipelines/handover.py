@@ -21,10 +21,10 @@ def hand_over_to_sandbox(source: str, argv: list[str]) -> int:
     and its exit code is ours. SIGTERM is passed on; so is SIGINT unless the terminal already
     sent Ctrl-C to the child (it is in the terminal's foreground process group with us).
     """
-    env = dict(os.environ)  # the child finds the project's packages from any working directory
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_DIR), env.get("PYTHONPATH")]))
     sys.stdout.flush()
-    child = subprocess.Popen([sys.executable, "-m", "sandbox", "demo", source, *argv], env=env)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "demo", source, *argv], env=project_environment()
+    )
 
     def pass_on(signum: int, frame: Any) -> None:
         if signum == signal.SIGINT and _in_foreground():
@@ -38,6 +38,14 @@ def hand_over_to_sandbox(source: str, argv: list[str]) -> int:
     while True:
         with contextlib.suppress(InterruptedError):
             return child.wait()
+
+
+def project_environment() -> dict[str, str]:
+    """This process's environment, in which `python -m <package of this project>` finds the
+    project's packages from any working directory."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_DIR), env.get("PYTHONPATH")]))
+    return env
 
 
 def _in_foreground() -> bool:
