@@ -21,7 +21,8 @@ from pipelines.preflight import check_before_running
 from pipelines.report import LISTED, format_plan, format_summary
 from pipelines.run_lock import one_run_at_a_time
 from pipelines.terminal_log import log_to_terminal
-from pm_runtime.failures import describe_failure
+from pm_runtime.errors import ConfigurationError
+from pm_runtime.failures import coercion_problem, describe_failure
 from pm_runtime.source_spec import spec_for
 
 EXIT_OK, EXIT_FAILED, EXIT_CHANGES, EXIT_LIMITED = 0, 1, 2, 3
@@ -42,7 +43,13 @@ def extract(source: str, progress: bool) -> Any:
     # the destination may ask for more (attachments staged when it copies documents)
     from docspace_destination.settings import source_options
 
-    make_source = spec.dlt_source(**source_options(spec.name))
+    try:
+        make_source = spec.dlt_source(**source_options(spec.name))
+    except Exception as exc:  # dlt names a setting it cannot read without its section
+        said = coercion_problem(exc, f"sources.{spec.name}")
+        if said is None:
+            raise
+        raise ConfigurationError(said) from None
     info = run_pipeline(pipeline, fit_file_formats(pipeline, make_source))  # big: own process
     counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
     rows = {t: n for t, n in sorted(counts.items()) if not t.startswith("_dlt")}

@@ -125,15 +125,22 @@ def _os_problem(exc: BaseException) -> str | None:
     return f"{what} — check that folder's permissions, or DESTINATION__DUCKDB__CREDENTIALS"
 
 
-def _coercion_problem(exc: BaseException) -> str | None:
-    """dlt could not read a setting as its type (`SOURCES__ASANA__WORKSPACES=Acme` for a list)."""
+_KINDS = {"int": "whole number", "float": "number", "bool": "boolean (true or false)"}
+
+
+def coercion_problem(exc: BaseException, section: str = "") -> str | None:
+    """dlt could not read a setting as its type (`SOURCES__ASANA__WORKSPACES=Acme` for a list).
+
+    dlt's exception knows the field, not its section: a caller that knows it (`sources.asana`,
+    where the source was made) passes it, so the line names the whole key."""
     if type(exc).__name__ != "ConfigValueCannotBeCoercedException":
         return None
     field, value = getattr(exc, "field_name", "?"), getattr(exc, "field_value", None)
     hint = getattr(exc, "hint", None)
     kind = getattr(hint, "__name__", str(hint))
     example = ' (a list is written ["a", "b"])' if kind == "list" else ""
-    return f"setting {field} must be a {kind}, got {value!r}{example}"
+    key = f"{section}.{field}" if section else f"setting {field}"
+    return f"{key} must be a {_KINDS.get(kind, kind)}, got {value!r}{example}"
 
 
 def _step(exc: BaseException) -> str:
@@ -163,7 +170,7 @@ def describe_failure(exc: BaseException, hints: dict[str, str] | None = None) ->
         if isinstance(e, UserFacingError):
             return str(e)
     for e in causes:
-        found = _toml_problem(e) or _missing_credentials(e, hints or {}) or _coercion_problem(e)
+        found = _toml_problem(e) or _missing_credentials(e, hints or {}) or coercion_problem(e)
         if found:
             return found
     for e in reversed(causes):  # innermost first: the driver's own words

@@ -124,6 +124,11 @@ CASES = [
         expect=("sources.trello.board_ids", "5f1e0000000000000000beef"),
     ),
     Case(
+        "asana-max-retries-not-a-number",  # dlt's own reading of the type: the key named in full
+        env={"SOURCES__ASANA__MAX_RETRIES": "many"},
+        expect=("sources.asana.max_retries must be a whole number, got 'many'",),
+    ),
+    Case(
         "trello-answering-503",  # sources.trello.max_retries: one try, then the one line
         command="trello",
         env={"SOURCES__TRELLO__MAX_RETRIES": "0"},
