@@ -136,14 +136,16 @@ def _try_flock(fd: int) -> bool:
 
 
 @contextlib.contextmanager
-def _holding(fd: int, pipeline: str) -> Iterator[None]:
-    """The block, with the flock on `fd` held: the file names this process; let go and closed after."""
+def _holding(fd: int, pipeline: str, *, name_holder: bool = True) -> Iterator[None]:
+    """The block, with the flock on `fd` held: the file names this process (unless it already
+    does: `name_holder` False, when the lock came across an exec); let go and closed after."""
     import fcntl
 
     _lock_files[pipeline] = fd
     try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, _holder_text().encode(), 0)
+        if name_holder:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, _holder_text().encode(), 0)
         try:
             yield
         finally:
@@ -183,7 +185,8 @@ def adopted_lock(pipeline: str, fd: int | None) -> Iterator[None]:
     held = _held_here()
     held.add(pipeline)
     try:
-        with _holding(fd, pipeline):
+        # the same PID named it at the run's start; "since" stays the run's, not the sync's
+        with _holding(fd, pipeline, name_holder=False):
             yield
     finally:
         held.discard(pipeline)

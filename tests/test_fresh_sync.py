@@ -70,7 +70,8 @@ def test_a_big_run_syncs_in_a_fresh_process_and_reads_as_one_run(world):
 
 
 def test_the_run_lock_is_held_by_the_same_pid_from_the_extract_to_the_last_write(world):
-    world.sb.docspace.faults.latency(1.0, route="POST *")  # the sync's writes crawl
+    # the sync's writes crawl: the lock stays held past a loaded machine's start-up of the second run
+    world.sb.docspace.faults.latency(5.0, route="POST *")
     first = _start_big("--concurrency", "1")
     deadline = time.monotonic() + 60
     while world.writes() == 0 and first.poll() is None and time.monotonic() < deadline:
